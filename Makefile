@@ -1,0 +1,120 @@
+# kiln - plain GNU make + pkg-config.
+#   make             build build/kiln
+#   make check       every offline test (under ASan+UBSan by default)
+#   make deps        install the Debian packages needed to build and test
+#   make install PREFIX=/usr/local
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS := libsolv libsolvext libcurl libcrypto jansson inih
+TEST_PKGS := cmocka
+
+# Missing libraries fail loudly, naming the pkg-config module.
+pkg_check = $(foreach p,$(1),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(error pkg-config module '$(p)' not found: run 'make deps')))
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+ifdef SANITIZE
+SAN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+KILN_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP -Icommon -Ibuilder -Ilifecycle -Icli \
+	-DKILN_VERSION='"$(KILN_VERSION)"' $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRCS := $(wildcard common/*.c builder/*.c lifecycle/*.c)
+CLI_SRCS := $(wildcard cli/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
+FUZZ_REPLAY := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%-replay)
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all check check-unit check-cli check-fuzz check-archive bench fuzz deps install clean qemu-check
+
+all: $(BUILD)/kiln $(BUILD)/bench/runstat
+
+# Only builds that link need the libraries; 'make deps' and 'make clean' do not.
+ifneq ($(filter-out deps clean,$(or $(MAKECMDGOALS),all)),)
+$(call pkg_check,$(PKGS))
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+endif
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libkiln.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/kiln: $(CLI_OBJS) $(BUILD)/libkiln.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libkiln.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libkiln.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) -o $@ $< $(BUILD)/libkiln.a \
+		$(ALL_LDFLAGS) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+
+# Fuzz targets: replayed over their corpora by 'make check' (any compiler);
+# 'make fuzz' builds real libFuzzer binaries with clang.
+$(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay.c $(BUILD)/libkiln.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c $(BUILD)/libkiln.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+fuzz:
+	$(MAKE) BUILD=build/clang CC=clang SANITIZE=address,undefined,fuzzer-no-link $(FUZZ_BINS:$(BUILD)/%=build/clang/%)
+
+build/clang/fuzz/%: fuzz/%.c build/clang/libkiln.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< build/clang/libkiln.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(BUILD)/bench/runstat: bench/runstat.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
+
+# 'make check' builds everything under ASan+UBSan in its own tree.
+ifeq ($(SANITIZE)$(filter check,$(MAKECMDGOALS)),check)
+check:
+	$(MAKE) BUILD=build/san SANITIZE=address,undefined check
+else
+check: $(BUILD)/kiln $(UNIT_BINS) $(FUZZ_REPLAY)
+	$(Q)KILN=$(abspath $(BUILD)/kiln) BUILD=$(abspath $(BUILD)) tests/run-all $(UNIT_BINS) -- $(FUZZ_REPLAY)
+endif
+
+# Needs the network: compares kiln's answers with apt's on the real archive.
+check-archive: $(BUILD)/kiln
+	$(Q)KILN=$(abspath $(BUILD)/kiln) tests/archive/apt-equal.sh
+
+bench: $(BUILD)/kiln $(BUILD)/bench/runstat
+	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/resolve
+
+deps:
+	$(Q).ci/deps
+
+install: $(BUILD)/kiln
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,17 @@
+/* fetch.h - download a URL into memory (http, https by libcurl; file://). */
+#ifndef KILN_FETCH_H
+#define KILN_FETCH_H
+
+#include "kiln.h"
+
+/*
+ * kiln_fetch() - fetch @url, at most @max bytes
+ * Returns 0 and a new buffer in *@ret (caller frees), or -1 with an error on
+ * @ctx (exit 5). *@ret_notfound (if not NULL) tells a 404 / missing file from
+ * other failures, so callers can fall back to another name. Refuses to run
+ * when @ctx->offline.
+ */
+int kiln_fetch(struct kiln_ctx *ctx, const char *url, size_t max, char **ret, size_t *ret_len,
+	       int *ret_notfound);
+
+#endif

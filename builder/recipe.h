@@ -1,0 +1,78 @@
+/* recipe.h - the recipe: one image family, parsed from INI (see DESIGN.md). */
+#ifndef KILN_RECIPE_H
+#define KILN_RECIPE_H
+
+#include "kiln.h"
+
+#define KILN_RECIPE_MAX (1024 * 1024)	/* recipes over 1 MiB are refused */
+#define KILN_RECIPE_LINE_MAX 199	/* longest line; continue values on indented lines */
+
+struct kiln_source {
+	int line;		/* line of its [Source] header */
+	int from_host;		/* From=host: URIs and keyrings come from apt's sources */
+	char *uri;		/* URI= (http://, https://, file://), else NULL */
+	char *keyring;		/* Keyring=, else NULL */
+	struct kiln_strv suites;
+	struct kiln_strv components;	/* empty: "main" (or the host's own) */
+};
+
+struct kiln_file_entry {
+	int line;
+	char *dest;		/* absolute path in the image */
+	char *src;		/* path on the host, relative to the recipe's directory */
+	unsigned mode;
+};
+
+struct kiln_user {
+	int line;
+	char *name;
+	unsigned uid, gid;
+	char *home;
+};
+
+struct kiln_recipe {
+	char *path;		/* as given */
+	char *name;		/* basename */
+	char *dir;		/* directory holding the recipe */
+	char sha256[65];	/* of the recipe's bytes */
+
+	char *family, *description, *cmd, *hostname, *user, *on_exit;
+	struct kiln_strv environment;	/* KEY=VALUE words */
+
+	struct kiln_source *sources;
+	size_t n_sources;
+
+	char *kernel_package, *kernel_cmdline;
+	struct kiln_strv kernel_modules;
+
+	struct kiln_strv install, exclude;
+
+	struct kiln_file_entry *files;
+	size_t n_files;
+	struct kiln_user *users;
+	size_t n_users;
+
+	char *net_address, *net_gateway;
+
+	struct kiln_strv formats;
+	char *compression;
+};
+
+/*
+ * kiln_recipe_load() - read and validate a recipe file
+ * Returns 0 and a new recipe in *@ret (free with kiln_recipe_free()), or -1
+ * with an error naming "file:line:" and the key on @ctx (exit 2).
+ */
+int kiln_recipe_load(struct kiln_ctx *ctx, const char *path, struct kiln_recipe **ret);
+
+/* Same, from memory; @path is used for messages and the recipe's name. */
+int kiln_recipe_parse(struct kiln_ctx *ctx, const char *path, const char *data,
+		      size_t len, struct kiln_recipe **ret);
+
+void kiln_recipe_free(struct kiln_recipe *r);
+static inline void kiln_recipe_freep(struct kiln_recipe **r) { kiln_recipe_free(*r); }
+
+/* Is @s a valid family name ([a-z0-9-]+, 1..63, not starting with '-')? */
+int kiln_family_name_valid(const char *s);
+
+#endif

@@ -1,0 +1,65 @@
+/* repo.h - verified Debian repository indexes, cached by content hash. */
+#ifndef KILN_REPO_H
+#define KILN_REPO_H
+
+#include "kiln.h"
+#include "recipe.h"
+
+#define KILN_PACKAGES_MAX ((size_t)512 * 1024 * 1024)
+
+/* One repository suite to read: where it is, which components, whom to trust. */
+struct kiln_repo_spec {
+	char *uri;
+	char *suite;
+	struct kiln_strv components;
+	struct kiln_strv keyrings;
+	char *inline_key;
+};
+
+/* A Packages index, verified and in the cache. */
+struct kiln_packages_index {
+	char *component;
+	char *path;		/* relative to dists/SUITE, e.g. main/binary-amd64/Packages.xz */
+	char sha256[65];
+	uint64_t size;
+	char *cache_path;	/* STORE/cache/sha256/HASH */
+};
+
+/* One suite, after its InRelease verified. */
+struct kiln_repo_index {
+	char *uri, *suite;
+	char *origin, *label, *codename;
+	time_t date;
+	char inrelease_sha256[65];
+	char fingerprint[65];	/* of the key that signed it */
+	struct kiln_packages_index *packages;
+	size_t n_packages;
+};
+
+/*
+ * kiln_sources_expand() - turn a recipe's [Source] sections into suites to read
+ * From=host sources are looked up in the apt sources below @apt_root.
+ * Returns 0 and a new array in *@ret (free with kiln_repo_specs_free()), or -1
+ * with an error on @ctx (exit 2 if a suite is not in the host's sources).
+ */
+int kiln_sources_expand(struct kiln_ctx *ctx, const struct kiln_recipe *r, const char *apt_root,
+			struct kiln_repo_spec **ret, size_t *ret_n);
+void kiln_repo_specs_free(struct kiln_repo_spec *s, size_t n);
+
+/*
+ * kiln_repo_index_load() - fetch (or take from the cache) and verify one suite
+ * Fetches InRelease, verifies its OpenPGP signature against the spec's
+ * keyrings, checks Suite/Codename and Valid-Until, then makes sure the
+ * Packages index of each component for @arch is in @ctx->store's cache with
+ * the size and SHA256 the signed index gives. Nothing unverified is cached.
+ * Errors: exit 4 on signature/hash mismatch or expiry, 5 on fetch failure
+ * (or missing from the cache with @ctx->offline), 2 on a bad index.
+ */
+int kiln_repo_index_load(struct kiln_ctx *ctx, const struct kiln_repo_spec *spec, const char *arch,
+			 struct kiln_repo_index *ret);
+void kiln_repo_index_release(struct kiln_repo_index *ri);
+
+/* The cache paths: STORE/cache/sha256/HASH, STORE/cache/solv/HASH.solv. Caller frees. */
+char *kiln_cache_blob_path(const char *store, const char *sha256);
+
+#endif

@@ -1,0 +1,97 @@
+/* resolve.c - drive sources, repository indexes and the solver for one recipe. */
+#define _GNU_SOURCE
+#include "resolve.h"
+
+#include <jansson.h>
+#include <string.h>
+
+void
+kiln_resolution_release(struct kiln_resolution *res)
+{
+	for (size_t i = 0; i < res->n_indexes; i++)
+		kiln_repo_index_release(&res->indexes[i]);
+	free(res->indexes);
+	kiln_pkgset_release(&res->set);
+	kiln_pkg_release(&res->kernel);
+	free(res->kernel_release);
+	free(res->arch);
+	memset(res, 0, sizeof(*res));
+}
+
+int
+kiln_resolve(struct kiln_ctx *ctx, const struct kiln_recipe *r, const char *arch,
+	     const char *apt_root, struct kiln_resolution *ret)
+{
+	_cleanup_(kiln_solver_freep) struct kiln_solver *solver = NULL;
+	struct kiln_resolution res = { .recipe = r };
+	struct kiln_repo_spec *specs = NULL;
+	size_t n_specs = 0;
+	int rc = 0;
+
+	if (kiln_sources_expand(ctx, r, apt_root, &specs, &n_specs) < 0)
+		return -1;
+	res.arch = kiln_strdup(arch);
+	res.indexes = kiln_calloc(n_specs, sizeof(*res.indexes));
+	solver = kiln_solver_new(arch);
+	for (size_t i = 0; i < n_specs && rc == 0; i++) {
+		rc = kiln_repo_index_load(ctx, &specs[i], arch, &res.indexes[i]);
+		if (rc == 0) {
+			res.n_indexes++;
+			rc = kiln_solver_add_index(ctx, solver, &res.indexes[i]);
+		}
+	}
+	kiln_repo_specs_free(specs, n_specs);
+	if (rc == 0)
+		rc = kiln_solver_resolve(ctx, solver, &r->install, &res.set);
+	if (rc == 0)
+		rc = kiln_solver_kernel(ctx, solver, r->kernel_package, &res.kernel, &res.kernel_release);
+	if (rc < 0) {
+		kiln_resolution_release(&res);
+		return -1;
+	}
+	*ret = res;
+	return 0;
+}
+
+static json_t *
+pkg_json(const struct kiln_pkg *p)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}",
+			 "name", p->name, "version", p->version, "arch", p->arch, "suite", p->suite,
+			 "uri", p->uri, "filename", p->filename, "size", (json_int_t)p->size,
+			 "sha256", p->sha256);
+}
+
+char *
+kiln_resolution_json(const struct kiln_resolution *res)
+{
+	json_t *root, *sources = json_array(), *pkgs = json_array(), *kernel;
+	char date[21];
+	char *out;
+
+	for (size_t i = 0; i < res->n_indexes; i++) {
+		const struct kiln_repo_index *ri = &res->indexes[i];
+
+		kiln_format_iso8601(ri->date, date);
+		json_array_append_new(sources,
+				      json_pack("{s:s, s:s, s:s, s:s, s:s}", "uri", ri->uri, "suite", ri->suite,
+						"date", date, "inrelease_sha256", ri->inrelease_sha256,
+						"signed_by", ri->fingerprint));
+	}
+	for (size_t i = 0; i < res->set.n; i++)
+		json_array_append_new(pkgs, pkg_json(&res->set.pkgs[i]));
+	kernel = pkg_json(&res->kernel);
+	json_object_set_new(kernel, "package", json_string(res->kernel.name));
+	json_object_set_new(kernel, "requested", json_string(res->recipe->kernel_package));
+	json_object_set_new(kernel, "release", json_string(res->kernel_release));
+	root = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:o, s:o, s:o}",
+			 "schema", "kiln.resolution/1",
+			 "recipe", "name", res->recipe->name, "sha256", res->recipe->sha256,
+			 "family", res->recipe->family, "arch", res->arch,
+			 "sources", sources, "kernel", kernel, "packages", pkgs);
+	out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!out)
+		abort();
+	return out;
+}

@@ -1,0 +1,516 @@
+/* solve.c - every libsolv call of kiln: pool, .solv cache, solving and apt-like choices. */
+#define _GNU_SOURCE
+#include "solve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <solv/evr.h>
+#include <solv/pool.h>
+#include <solv/poolarch.h>
+#include <solv/repo.h>
+#include <solv/repo_deb.h>
+#include <solv/repo_solv.h>
+#include <solv/repo_write.h>
+#include <solv/selection.h>
+#include <solv/solv_xfopen.h>
+#include <solv/solver.h>
+#include <solv/solverdebug.h>
+#include <solv/solvversion.h>
+#include <solv/transaction.h>
+
+#define MAX_ROUNDS 16
+
+struct repo_origin {
+	char *uri, *suite;
+};
+
+struct kiln_solver {
+	Pool *pool;
+	struct repo_origin *origins;	/* indexed by the number in repo->appdata */
+	size_t n_origins;
+	int ready;		/* whatprovides built */
+};
+
+struct kiln_solver *
+kiln_solver_new(const char *arch)
+{
+	struct kiln_solver *s = kiln_calloc(1, sizeof(*s));
+
+	s->pool = pool_create();
+	pool_setdisttype(s->pool, DISTTYPE_DEB);
+	pool_setarch(s->pool, arch);
+	return s;
+}
+
+void
+kiln_solver_free(struct kiln_solver *s)
+{
+	if (!s)
+		return;
+	pool_free(s->pool);
+	for (size_t i = 0; i < s->n_origins; i++) {
+		free(s->origins[i].uri);
+		free(s->origins[i].suite);
+	}
+	free(s->origins);
+	free(s);
+}
+
+static Repo *
+repo_new(struct kiln_solver *s, const char *uri, const char *suite, const char *name)
+{
+	Repo *repo = repo_create(s->pool, name);
+
+	s->origins = kiln_realloc(s->origins, (s->n_origins + 1) * sizeof(*s->origins));
+	s->origins[s->n_origins].uri = kiln_strdup(uri);
+	s->origins[s->n_origins].suite = kiln_strdup(suite);
+	repo->appdata = (void *)(intptr_t)s->n_origins++;
+	s->ready = 0;
+	return repo;
+}
+
+/* Loads the parsed index from the .solv cache; 0 on success, -1 if absent or unusable. */
+static int
+solv_load(Repo *repo, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = repo_add_solv(repo, f, 0);
+	fclose(f);
+	if (rc != 0) {
+		repo_empty(repo, 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes the parsed index to the .solv cache atomically; failure only costs speed. */
+static void
+solv_save(struct kiln_ctx *ctx, Repo *repo, const char *dir, const char *path)
+{
+	struct kiln_ctx sub;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	kiln_ctx_init(&sub);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	if (repo_write(repo, f) == 0 && fflush(f) == 0 && kiln_mkdir_p(&sub, dir, 0755) == 0)
+		kiln_write_atomic(&sub, path, buf, len, 0644);
+	fclose(f);
+	free(buf);
+	(void)ctx;
+}
+
+int
+kiln_solver_add_index(struct kiln_ctx *ctx, struct kiln_solver *s, const struct kiln_repo_index *ri)
+{
+	for (size_t i = 0; i < ri->n_packages; i++) {
+		const struct kiln_packages_index *pi = &ri->packages[i];
+		_cleanup_free_ char *name = kiln_asprintf("%s %s/%s", ri->uri, ri->suite, pi->component);
+		_cleanup_free_ char *dir = kiln_asprintf("%s/cache/solv", ctx->store);
+		_cleanup_free_ char *solv = kiln_asprintf("%s/%s-%s.solv", dir, pi->sha256, LIBSOLV_VERSION_STRING);
+		Repo *repo = repo_new(s, ri->uri, ri->suite, name);
+		const char *ext = strrchr(pi->path, '.');
+		int fd;
+		FILE *f;
+
+		if (solv_load(repo, solv) == 0)
+			continue;
+		fd = open(pi->cache_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot open '%s': %s", pi->cache_path, strerror(errno));
+		/* solv_xfopen_fd picks the decompressor from the name's suffix */
+		f = solv_xfopen_fd(ext && strchr(ext, '/') == NULL ? ext : "Packages", fd, "r");
+		if (!f) {
+			close(fd);
+			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot read '%s'", pi->cache_path);
+		}
+		if (repo_add_debpackages(repo, f, 0) != 0) {
+			fclose(f);
+			return kiln_error(ctx, KILN_EXIT_USAGE, "'%s/dists/%s/%s': %s", ri->uri, ri->suite,
+					  pi->path, pool_errstr(s->pool));
+		}
+		fclose(f);
+		solv_save(ctx, repo, dir, solv);
+	}
+	return 0;
+}
+
+int
+kiln_solver_add_packages_text(struct kiln_ctx *ctx, struct kiln_solver *s, const char *uri,
+			      const char *suite, const char *text, size_t len)
+{
+	Repo *repo = repo_new(s, uri, suite, suite);
+	FILE *f = fmemopen((void *)text, len, "r");
+	int rc;
+
+	if (!f)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "fmemopen: %s", strerror(errno));
+	rc = repo_add_debpackages(repo, f, 0);
+	fclose(f);
+	if (rc != 0)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: %s", suite, pool_errstr(s->pool));
+	return 0;
+}
+
+static void
+ensure_ready(struct kiln_solver *s)
+{
+	if (s->ready)
+		return;
+	pool_addfileprovides(s->pool);
+	pool_createwhatprovides(s->pool);
+	s->ready = 1;
+}
+
+/* The best (highest version) package really named @name, or 0. */
+static Id
+best_named(Pool *pool, Id name)
+{
+	Id p, pp, best = 0;
+
+	FOR_PROVIDES(p, pp, name) {
+		Solvable *cand = pool->solvables + p;
+
+		if (cand->name != name || !pool_installable(pool, cand))
+			continue;
+		if (!best || pool_evrcmp(pool, cand->evr, pool->solvables[best].evr, EVRCMP_COMPARE) > 0)
+			best = p;
+	}
+	return best;
+}
+
+/* Appends the alternatives of an or-dependency (A | B | C) in order. */
+static void
+flatten_or(Pool *pool, Id dep, Queue *alts)
+{
+	if (ISRELDEP(dep)) {
+		Reldep *rd = GETRELDEP(pool, dep);
+
+		if (rd->flags == REL_OR) {
+			flatten_or(pool, rd->name, alts);
+			flatten_or(pool, rd->evr, alts);
+			return;
+		}
+	}
+	queue_push(alts, dep);
+}
+
+static Id
+dep_name(Pool *pool, Id dep)
+{
+	while (ISRELDEP(dep))
+		dep = GETRELDEP(pool, dep)->name;
+	return dep;
+}
+
+/*
+ * apt's choice for one dependency group: the first alternative whose
+ * candidate (the best version of a real package of that name) satisfies it;
+ * an alternative only virtual packages provide is taken by apt only if one
+ * of its providers is already chosen, which libsolv decides as well. Returns
+ * the solvable, or 0 when apt's choice is not a real package.
+ */
+static Id
+apt_choice(Pool *pool, Id dep, const Map *chosen)
+{
+	Queue alts;
+	Id pick = 0;
+
+	queue_init(&alts);
+	flatten_or(pool, dep, &alts);
+	for (int i = 0; i < alts.count && !pick; i++) {
+		Id a = alts.elements[i], cand = best_named(pool, dep_name(pool, a));
+		Id p, pp;
+		int provided = 0;
+
+		if (cand && pool_match_nevr(pool, pool->solvables + cand, a)) {
+			pick = cand;
+			break;
+		}
+		FOR_PROVIDES(p, pp, a) {
+			provided = 1;
+			if (MAPTST(chosen, p))
+				break;
+		}
+		if (provided)
+			break;	/* a virtual alternative: apt takes it; leave the provider to libsolv */
+	}
+	queue_free(&alts);
+	return pick;
+}
+
+static int
+solve_once(struct kiln_solver *s, const Queue *job, Solver **ret_solv, Queue *result)
+{
+	Solver *solv = solver_create(s->pool);
+	Transaction *trans;
+	int nprob;
+
+	solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
+	solver_set_flag(solv, SOLVER_FLAG_ADD_ALREADY_RECOMMENDED, 0);
+	nprob = solver_solve(solv, (Queue *)job);
+	if (nprob) {
+		*ret_solv = solv;
+		return nprob;
+	}
+	trans = solver_create_transaction(solv);
+	queue_empty(result);
+	transaction_installedresult(trans, result);
+	transaction_free(trans);
+	*ret_solv = solv;
+	return 0;
+}
+
+/* Adds a favor job for every dependency whose apt choice libsolv did not take. */
+static int
+steer(Pool *pool, const Queue *result, Queue *job, Map *favored, Map *pushed)
+{
+	Map chosen;
+	Queue deps;
+	int added = 0;
+
+	map_init(&chosen, pool->nsolvables);
+	for (int i = 0; i < result->count; i++)
+		MAPSET(&chosen, result->elements[i]);
+	queue_init(&deps);
+	for (int i = 0; i < result->count; i++) {
+		Solvable *sv = pool->solvables + result->elements[i];
+
+		queue_empty(&deps);
+		solvable_lookup_deparray(sv, SOLVABLE_REQUIRES, &deps, -1);
+		for (int j = 0; j < deps.count; j++) {
+			Id d = deps.elements[j], pick;
+
+			if (d == SOLVABLE_PREREQMARKER)
+				continue;
+			pick = apt_choice(pool, d, &chosen);
+			if (!pick || MAPTST(&chosen, pick) || MAPTST(pushed, pick))
+				continue;
+			if (!MAPTST(favored, pick)) {
+				MAPSET(favored, pick);
+				queue_push2(job, SOLVER_FAVOR | SOLVER_SOLVABLE, pick);
+			} else {
+				/*
+				 * Favoring was not enough: the dependency is already met by
+				 * a provider libsolv needed anyway (lsb-base through
+				 * sysvinit-utils). apt installs the real package; ask for
+				 * it, weakly, so it never makes the request unsolvable.
+				 */
+				MAPSET(pushed, pick);
+				queue_push2(job, SOLVER_INSTALL | SOLVER_SOLVABLE | SOLVER_WEAK, pick);
+			}
+			added++;
+		}
+	}
+	queue_free(&deps);
+	map_free(&chosen);
+	return added;
+}
+
+static void
+pkg_fill(struct kiln_solver *s, Id p, struct kiln_pkg *pkg)
+{
+	Pool *pool = s->pool;
+	Solvable *sv = pool->solvables + p;
+	const struct repo_origin *o = &s->origins[(intptr_t)sv->repo->appdata];
+	const char *loc, *sum;
+	unsigned medianr;
+	Id type = 0;
+
+	memset(pkg, 0, sizeof(*pkg));
+	pkg->name = kiln_strdup(pool_id2str(pool, sv->name));
+	pkg->version = kiln_strdup(pool_id2str(pool, sv->evr));
+	pkg->arch = kiln_strdup(pool_id2str(pool, sv->arch));
+	pkg->suite = kiln_strdup(o->suite);
+	pkg->uri = kiln_strdup(o->uri);
+	loc = solvable_lookup_location(sv, &medianr);
+	pkg->filename = kiln_strdup(loc ? loc : "");
+	pkg->size = solvable_lookup_num(sv, SOLVABLE_DOWNLOADSIZE, 0);
+	sum = solvable_lookup_checksum(sv, SOLVABLE_CHECKSUM, &type);
+	if (sum && type == REPOKEY_TYPE_SHA256)
+		snprintf(pkg->sha256, sizeof(pkg->sha256), "%s", sum);
+}
+
+static int
+pkg_cmp(const void *a, const void *b)
+{
+	const struct kiln_pkg *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* Records libsolv's problem text as one error line. */
+static int
+problems_error(struct kiln_ctx *ctx, Solver *solv, int nprob)
+{
+	struct kiln_buf b = { 0 };
+	int rc;
+
+	for (int i = 1; i <= nprob; i++)
+		kiln_buf_addf(&b, "%s%s", i > 1 ? "; " : "", solver_problem2str(solv, i));
+	rc = kiln_error(ctx, KILN_EXIT_USAGE, "cannot resolve: %s", b.data);
+	kiln_buf_release(&b);
+	return rc;
+}
+
+/* Checks that @name is a real package; names the providers of a virtual one. */
+static int
+check_installable(struct kiln_ctx *ctx, Pool *pool, const char *name, Id *ret_id)
+{
+	Id id = pool_str2id(pool, name, 0), p, pp;
+	struct kiln_buf b = { 0 };
+	int rc;
+
+	if (id && best_named(pool, id)) {
+		*ret_id = id;
+		return 0;
+	}
+	if (id)
+		FOR_PROVIDES(p, pp, id) {
+			const char *pn = pool_id2str(pool, pool->solvables[p].name);
+
+			if (!b.data || !strstr(b.data, pn))
+				kiln_buf_addf(&b, "%s%s", b.len ? ", " : "", pn);
+		}
+	if (b.len)
+		rc = kiln_error(ctx, KILN_EXIT_USAGE,
+				"package '%s' is virtual: name one of its providers in Install= (%s)", name, b.data);
+	else
+		rc = kiln_error(ctx, KILN_EXIT_USAGE, "package '%s' is not in any of the recipe's sources", name);
+	kiln_buf_release(&b);
+	return rc;
+}
+
+int
+kiln_solver_resolve(struct kiln_ctx *ctx, struct kiln_solver *s, const struct kiln_strv *install,
+		    struct kiln_pkgset *ret)
+{
+	Pool *pool = s->pool;
+	Queue job, result;
+	Map favored, pushed;
+	struct kiln_pkgset ps = { 0 };
+	int rc = -1;
+
+	ensure_ready(s);
+	queue_init(&job);
+	queue_init(&result);
+	map_init(&favored, pool->nsolvables);
+	map_init(&pushed, pool->nsolvables);
+	for (size_t i = 0; i < install->n; i++) {
+		Id id;
+
+		if (check_installable(ctx, pool, install->v[i], &id) < 0)
+			goto out;
+		queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_NAME, id);
+	}
+	for (;;) {
+		Solver *solv = NULL;
+		int nprob = solve_once(s, &job, &solv, &result);
+
+		ps.rounds++;
+		if (nprob) {
+			problems_error(ctx, solv, nprob);
+			solver_free(solv);
+			goto out;
+		}
+		solver_free(solv);
+		if (ps.rounds >= MAX_ROUNDS || steer(pool, &result, &job, &favored, &pushed) == 0)
+			break;
+	}
+	ps.pkgs = kiln_calloc(result.count, sizeof(*ps.pkgs));
+	for (int i = 0; i < result.count; i++)
+		pkg_fill(s, result.elements[i], &ps.pkgs[ps.n++]);
+	qsort(ps.pkgs, ps.n, sizeof(*ps.pkgs), pkg_cmp);
+	*ret = ps;
+	rc = 0;
+out:
+	map_free(&favored);
+	map_free(&pushed);
+	queue_free(&job);
+	queue_free(&result);
+	return rc;
+}
+
+int
+kiln_solver_kernel(struct kiln_ctx *ctx, struct kiln_solver *s, const char *name,
+		   struct kiln_pkg *ret, char **ret_release)
+{
+	Pool *pool = s->pool;
+	Id id, p;
+	Queue deps;
+
+	ensure_ready(s);
+	if (check_installable(ctx, pool, name, &id) < 0)
+		return -1;
+	p = best_named(pool, id);
+	queue_init(&deps);
+	/* linux-image-cloud-amd64 → linux-image-6.1.0-N-cloud-amd64: a bounded walk */
+	for (int hop = 0; hop < 4; hop++) {
+		const char *n = pool_id2str(pool, pool->solvables[p].name);
+		Id next = 0;
+
+		if (kiln_startswith(n, "linux-image-") && n[12] >= '0' && n[12] <= '9')
+			break;
+		queue_empty(&deps);
+		solvable_lookup_deparray(pool->solvables + p, SOLVABLE_REQUIRES, &deps, -1);
+		for (int i = 0; i < deps.count && !next; i++) {
+			Id d = deps.elements[i], c;
+			const char *dn;
+
+			if (d == SOLVABLE_PREREQMARKER)
+				continue;
+			dn = pool_id2str(pool, dep_name(pool, d));
+			if (!kiln_startswith(dn, "linux-image-"))
+				continue;
+			c = best_named(pool, dep_name(pool, d));
+			if (c && pool_match_nevr(pool, pool->solvables + c, d))
+				next = c;
+		}
+		if (!next) {
+			queue_free(&deps);
+			return kiln_error(ctx, KILN_EXIT_USAGE,
+					  "kernel package '%s' does not lead to a linux-image-<version> package", name);
+		}
+		p = next;
+	}
+	queue_free(&deps);
+	pkg_fill(s, p, ret);
+	if (!kiln_startswith(ret->name, "linux-image-") || ret->name[12] < '0' || ret->name[12] > '9') {
+		kiln_pkg_release(ret);
+		return kiln_error(ctx, KILN_EXIT_USAGE, "kernel package '%s' does not lead to a linux-image-<version> package", name);
+	}
+	*ret_release = kiln_strdup(ret->name + strlen("linux-image-"));
+	return 0;
+}
+
+void
+kiln_pkg_release(struct kiln_pkg *p)
+{
+	free(p->name);
+	free(p->version);
+	free(p->arch);
+	free(p->suite);
+	free(p->uri);
+	free(p->filename);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+kiln_pkgset_release(struct kiln_pkgset *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		kiln_pkg_release(&ps->pkgs[i]);
+	free(ps->pkgs);
+	memset(ps, 0, sizeof(*ps));
+}

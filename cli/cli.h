@@ -1,0 +1,38 @@
+/* cli.h - the kiln command line: one cmd_<name>() per subcommand. */
+#ifndef KILN_CLI_H
+#define KILN_CLI_H
+
+#include "kiln.h"
+
+struct kiln_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *usage;	/* full help: every option the command takes */
+};
+
+extern const struct kiln_cmd kiln_commands[];
+
+/* Prints "kiln CMD: message" for the error on @ctx and returns its exit code. */
+int kiln_cli_fail(const char *cmd, const struct kiln_ctx *ctx);
+/* Prints "kiln CMD: message" plus a usage hint and returns exit 2. */
+int kiln_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Options most commands share; parsed by kiln_cli_common_option(). */
+struct kiln_cli_common {
+	const char *store;
+	const char *now;
+	int offline, allow_expired, json;
+};
+
+/*
+ * Sets up @ctx from the common options and the environment (KILN_STORE,
+ * KILN_NOW). Returns 0, or 2 after printing a usage error.
+ */
+int kiln_cli_setup(const char *cmd, const struct kiln_cli_common *co, struct kiln_ctx *ctx);
+
+int cmd_help(int argc, char **argv);
+int cmd_resolve(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,84 @@
+/* cmd-resolve.c - kiln resolve: a recipe's exact package set, as a table or JSON. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "recipe.h"
+#include "resolve.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static void
+print_table(const struct kiln_resolution *res)
+{
+	int wn = 4, wv = 7;
+
+	for (size_t i = 0; i < res->set.n; i++) {
+		int n = (int)strlen(res->set.pkgs[i].name), v = (int)strlen(res->set.pkgs[i].version);
+
+		wn = n > wn ? n : wn;
+		wv = v > wv ? v : wv;
+	}
+	printf("%-*s  %-*s  %-5s  %s\n", wn, "NAME", wv, "VERSION", "ARCH", "SUITE");
+	for (size_t i = 0; i < res->set.n; i++) {
+		const struct kiln_pkg *p = &res->set.pkgs[i];
+
+		printf("%-*s  %-*s  %-5s  %s\n", wn, p->name, wv, p->version, p->arch, p->suite);
+	}
+	printf("\n%zu packages; kernel %s %s (%s)\n", res->set.n, res->kernel.name, res->kernel.version,
+	       res->kernel.suite);
+}
+
+int
+cmd_resolve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "store", required_argument, NULL, 's' },
+		{ "offline", no_argument, NULL, 'o' },
+		{ "allow-expired", no_argument, NULL, 'e' },
+		{ "arch", required_argument, NULL, 'a' },
+		{ "now", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct kiln_cli_common co = { 0 };
+	_cleanup_(kiln_recipe_freep) struct kiln_recipe *r = NULL;
+	struct kiln_resolution res;
+	const char *arch = "amd64", *apt_root = getenv("KILN_APT_ROOT");
+	struct kiln_ctx ctx;
+	int c, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': co.json = 1; break;
+		case 's': co.store = optarg; break;
+		case 'o': co.offline = 1; break;
+		case 'e': co.allow_expired = 1; break;
+		case 'a': arch = optarg; break;
+		case 'n': co.now = optarg; break;
+		case 'h': return cmd_help(2, (char *[]){ "help", "resolve", NULL });
+		default:
+			return kiln_cli_usage_error("resolve", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return kiln_cli_usage_error("resolve", "expected one RECIPE");
+	if ((rc = kiln_cli_setup("resolve", &co, &ctx)) != 0)
+		return rc;
+	if (kiln_recipe_load(&ctx, argv[optind], &r) < 0)
+		return kiln_cli_fail("resolve", &ctx);
+	if (kiln_resolve(&ctx, r, arch, apt_root && *apt_root ? apt_root : "/", &res) < 0)
+		return kiln_cli_fail("resolve", &ctx);
+	if (co.json) {
+		char *j = kiln_resolution_json(&res);
+
+		puts(j);
+		free(j);
+	} else {
+		print_table(&res);
+	}
+	kiln_resolution_release(&res);
+	return 0;
+}

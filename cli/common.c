@@ -1,0 +1,40 @@
+/* common.c - what every subcommand shares: error printing and common options. */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <string.h>
+
+int
+kiln_cli_fail(const char *cmd, const struct kiln_ctx *ctx)
+{
+	fprintf(stderr, "kiln %s: %s\n", cmd, ctx->msg[0] ? ctx->msg : "failed");
+	return ctx->code ? ctx->code : KILN_EXIT_FAILED;
+}
+
+int
+kiln_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "kiln %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " ('kiln help %s' for usage)\n", cmd);
+	return KILN_EXIT_USAGE;
+}
+
+int
+kiln_cli_setup(const char *cmd, const struct kiln_cli_common *co, struct kiln_ctx *ctx)
+{
+	const char *now = co->now ? co->now : getenv("KILN_NOW");
+	const char *store = co->store ? co->store : getenv("KILN_STORE");
+
+	kiln_ctx_init(ctx);
+	if (now && *now && kiln_parse_iso8601(now, &ctx->now) < 0)
+		return kiln_cli_usage_error(cmd, "bad date '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", now);
+	ctx->store = store && *store ? store : "images";
+	ctx->offline = co->offline;
+	ctx->allow_expired = co->allow_expired;
+	return 0;
+}

@@ -1,0 +1,95 @@
+/* kiln.c - main(): dispatch to the subcommand, from one sorted table. */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <string.h>
+
+const struct kiln_cmd kiln_commands[] = {
+	{ "help", cmd_help, "show help for kiln or one command",
+	  "usage: kiln help [COMMAND]\n" },
+	{ "resolve", cmd_resolve, "resolve a recipe to the exact package set of its image",
+	  "usage: kiln resolve RECIPE [--json] [--store DIR] [--offline] [--allow-expired]\n"
+	  "                    [--arch ARCH] [--now DATE]\n"
+	  "\n"
+	  "Reads the recipe's sources (From=host: the host's apt sources), verifies each\n"
+	  "InRelease against its keyring, checks every Packages index against the signed\n"
+	  "SHA256, caches both in STORE/cache/, and resolves [Packages] Install= and the\n"
+	  "[Kernel] package as apt would (no Recommends).\n"
+	  "\n"
+	  "  --json           one JSON document instead of the table\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
+	  "  --offline        use only the cache; exit 5 if something is missing\n"
+	  "  --allow-expired  accept an index whose Valid-Until has passed\n"
+	  "  --arch ARCH      Debian architecture (default: amd64)\n"
+	  "  --now DATE       the clock, ISO 8601 (default: $KILN_NOW or the real time)\n"
+	  "\n"
+	  "Exit: 0 ok, 2 bad recipe or unresolvable, 4 signature or hash mismatch,\n"
+	  "5 fetch error or (--offline) not cached.\n" },
+	{ "version", cmd_version, "print kiln's version", "usage: kiln version\n" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct kiln_cmd *
+find_cmd(const char *name)
+{
+	for (const struct kiln_cmd *c = kiln_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void
+overview(FILE *f)
+{
+	fputs("usage: kiln COMMAND [ARGS...]\n\ncommands:\n", f);
+	for (const struct kiln_cmd *c = kiln_commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fputs("\n'kiln help COMMAND' tells more.\n", f);
+}
+
+int
+cmd_help(int argc, char **argv)
+{
+	const struct kiln_cmd *c;
+
+	if (argc < 2) {
+		overview(stdout);
+		return 0;
+	}
+	c = find_cmd(argv[1]);
+	if (!c)
+		return kiln_cli_usage_error("help", "unknown command '%s'", argv[1]);
+	fputs(c->usage, stdout);
+	return 0;
+}
+
+int
+cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return kiln_cli_usage_error("version", "unexpected argument '%s'", argv[1]);
+	printf("kiln %s\n", KILN_VERSION);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct kiln_cmd *c;
+
+	if (argc < 2) {
+		overview(stderr);
+		return KILN_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(1, argv);
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(1, argv);
+	c = find_cmd(argv[1]);
+	if (!c) {
+		fprintf(stderr, "kiln: unknown command '%s'; 'kiln help' lists them\n", argv[1]);
+		return KILN_EXIT_USAGE;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,121 @@
+/* kiln.h - the error context, exit codes and small helpers every part of kiln shares. */
+#ifndef KILN_H
+#define KILN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* Exit codes: contract, see DESIGN.md. */
+enum {
+	KILN_EXIT_OK = 0,
+	KILN_EXIT_FAILED = 1,
+	KILN_EXIT_USAGE = 2,	/* bad usage or bad input */
+	KILN_EXIT_REFUSED = 3,	/* refused by lifecycle policy */
+	KILN_EXIT_INTEGRITY = 4,	/* hash or signature mismatch */
+	KILN_EXIT_FETCH = 5,	/* fetch or network error */
+};
+
+/*
+ * The one error a failed call records. Library code never prints: it fills
+ * this and returns -1 (or NULL); the CLI prints "kiln CMD: message".
+ */
+struct kiln_ctx {
+	int code;		/* KILN_EXIT_* of the last error, 0 if none */
+	char msg[1024];
+	time_t now;		/* the clock (--now / KILN_NOW), for Valid-Until etc. */
+	int offline;		/* never touch the network */
+	int allow_expired;	/* accept a Valid-Until in the past */
+	const char *store;	/* borrowed: image store directory */
+};
+
+void kiln_ctx_init(struct kiln_ctx *ctx);
+
+/* Records an error on @ctx and returns -1. The first error wins until reset. */
+int kiln_error(struct kiln_ctx *ctx, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Like kiln_error() but replaces an error already recorded. */
+int kiln_error_replace(struct kiln_ctx *ctx, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void kiln_error_clear(struct kiln_ctx *ctx);
+
+/* Cleanup helpers (systemd style). */
+static inline void kiln_freep(void *p) { free(*(void **)p); }
+static inline void kiln_fclosep(FILE **f) { if (*f) fclose(*f); }
+void kiln_closep(int *fd);
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(kiln_freep)
+#define _cleanup_fclose_ _cleanup_(kiln_fclosep)
+#define _cleanup_close_ _cleanup_(kiln_closep)
+#define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
+#define TAKE_FD(fd) ({ int _fd = (fd); (fd) = -1; _fd; })
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation that aborts on OOM: kiln treats running out of memory as fatal. */
+void *kiln_malloc(size_t n);
+void *kiln_calloc(size_t n, size_t m);
+void *kiln_realloc(void *p, size_t n);
+char *kiln_strdup(const char *s);
+char *kiln_strndup(const char *s, size_t n);
+char *kiln_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A NULL-terminated, growable vector of owned strings. */
+struct kiln_strv {
+	char **v;
+	size_t n, alloc;
+};
+void kiln_strv_push(struct kiln_strv *sv, const char *s);
+void kiln_strv_push_take(struct kiln_strv *sv, char *s);
+int kiln_strv_contains(const struct kiln_strv *sv, const char *s);
+void kiln_strv_release(struct kiln_strv *sv);
+/* Splits @s at ASCII whitespace, appending each word. */
+void kiln_strv_split(struct kiln_strv *sv, const char *s);
+
+/* A growable byte buffer, always NUL-terminated. */
+struct kiln_buf {
+	char *data;
+	size_t len, alloc;
+};
+void kiln_buf_add(struct kiln_buf *b, const void *p, size_t n);
+void kiln_buf_addf(struct kiln_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kiln_buf_release(struct kiln_buf *b);
+char *kiln_buf_detach(struct kiln_buf *b, size_t *ret_len);
+
+/*
+ * kiln_read_file() - read a whole file of at most @max bytes
+ * Returns 0 and a new NUL-terminated buffer in *@ret_data (caller frees), or
+ * -1 with an error on @ctx (exit 2: the file is input).
+ */
+int kiln_read_file(struct kiln_ctx *ctx, const char *path, size_t max,
+		   char **ret_data, size_t *ret_len);
+
+/*
+ * kiln_write_atomic() - write @len bytes to @path through a temporary file
+ * in the same directory, fsync and rename. Nothing is left on failure.
+ */
+int kiln_write_atomic(struct kiln_ctx *ctx, const char *path, const void *data,
+		      size_t len, int mode);
+
+/* mkdir -p; returns 0 or -1 with an error on @ctx. */
+int kiln_mkdir_p(struct kiln_ctx *ctx, const char *path, int mode);
+
+/* SHA-256 of @len bytes as 64 lowercase hex digits into @hex[65]. */
+void kiln_sha256_hex(const void *data, size_t len, char hex[65]);
+int kiln_is_sha256_hex(const char *s);
+/* Decodes base64 (newlines allowed) into a new buffer; -1 if malformed. */
+int kiln_base64_decode(const char *in, size_t inlen, unsigned char **ret, size_t *ret_len);
+
+/* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z]" (UTC); -1 if not one. */
+int kiln_parse_iso8601(const char *s, time_t *ret);
+/* Parses an RFC 2822 date as in Release files ("Sat, 17 May 2025 08:33:43 UTC"). */
+int kiln_parse_rfc2822(const char *s, time_t *ret);
+/* Formats @t as "YYYY-MM-DDTHH:MM:SSZ" into @out[21]. */
+void kiln_format_iso8601(time_t t, char out[21]);
+
+int kiln_streq_ptr(const char *a, const char *b);
+int kiln_startswith(const char *s, const char *prefix);
+
+#endif
