@@ -250,7 +250,6 @@ index_fill(struct kiln_ctx *ctx, const struct kiln_repo_spec *spec, const char *
 	   struct kiln_repo_index *ri)
 {
 	static const char *const exts[] = { ".xz", ".gz", "" };
-	_cleanup_free_ char *ref = NULL;
 
 	for (size_t i = 0; i < spec->components.n; i++) {
 		const struct kiln_release_file *rf = NULL;
@@ -274,22 +273,18 @@ index_fill(struct kiln_ctx *ctx, const struct kiln_repo_spec *spec, const char *
 		memcpy(pi->sha256, rf->sha256, 65);
 		pi->size = rf->size;
 	}
-	/* The signed index is good: keep it, then fetch what it lists. */
-	if (!ctx->offline) {
-		_cleanup_free_ char *refdir = kiln_asprintf("%s/cache/refs", ctx->store);
-
-		ref = ref_path(ctx->store, url);
-		if (cache_put(ctx, ri->inrelease_sha256, raw, raw_len) < 0 || kiln_mkdir_p(ctx, refdir, 0755) < 0)
-			return -1;
-	}
+	/* Fetch what the signed index lists; keep the index itself only once all of it checked out. */
 	for (size_t i = 0; i < ri->n_packages; i++)
 		if (ensure_packages(ctx, base, rel->acquire_by_hash, &ri->packages[i]) < 0)
 			return -1;
-	if (ref) {
+	if (!ctx->offline) {
+		_cleanup_free_ char *refdir = kiln_asprintf("%s/cache/refs", ctx->store);
+		_cleanup_free_ char *ref = ref_path(ctx->store, url);
 		char line[66];
 
 		snprintf(line, sizeof(line), "%s\n", ri->inrelease_sha256);
-		if (kiln_write_atomic(ctx, ref, line, strlen(line), 0644) < 0)
+		if (cache_put(ctx, ri->inrelease_sha256, raw, raw_len) < 0 || kiln_mkdir_p(ctx, refdir, 0755) < 0 ||
+		    kiln_write_atomic(ctx, ref, line, strlen(line), 0644) < 0)
 			return -1;
 	}
 	return 0;

@@ -22,7 +22,11 @@
 #include <solv/solvversion.h>
 #include <solv/transaction.h>
 
+#ifndef MAX_ROUNDS
 #define MAX_ROUNDS 16
+#endif
+/* Bump when what kiln stores in its .solv files changes (k1: download sizes). */
+#define SOLV_CACHE_FORMAT "k1"
 
 struct repo_origin {
 	char *uri, *suite;
@@ -111,17 +115,120 @@ solv_save(struct kiln_ctx *ctx, Repo *repo, const char *dir, const char *path)
 	(void)ctx;
 }
 
+/* The value of field @name in the paragraph [p, end), or NULL; *@ret_len is its length. */
+static const char *
+para_field(const char *p, const char *end, const char *name, size_t *ret_len)
+{
+	size_t n = strlen(name);
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+
+		if (!nl)
+			nl = end;
+		if ((size_t)(nl - p) > n + 1 && strncmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1;
+
+			while (v < nl && (*v == ' ' || *v == '\t'))
+				v++;
+			*ret_len = nl - v;
+			return v;
+		}
+		p = nl + 1;
+	}
+	return NULL;
+}
+
+/*
+ * repo_add_debpackages() keeps no download size, so take Size: from the
+ * same paragraphs, which it turned into solvables in order; each match is
+ * checked by name and version. The .solv cache keeps the result.
+ */
+static void
+add_sizes(Repo *repo, const char *text, size_t len)
+{
+	Pool *pool = repo->pool;
+	Repodata *data = repo_add_repodata(repo, REPO_REUSE_REPODATA);
+	const char *p = text, *end = text + len;
+	Id sid = repo->start;
+
+	while (p < end && sid < repo->end) {
+		const char *e = memmem(p, end - p, "\n\n", 2);
+		const char *pe = e ? e + 1 : end, *name, *ver, *size;
+		size_t nl, vl, sl;
+
+		name = para_field(p, pe, "Package", &nl);
+		ver = para_field(p, pe, "Version", &vl);
+		size = para_field(p, pe, "Size", &sl);
+		if (name) {
+			while (sid < repo->end && pool->solvables[sid].repo != repo)
+				sid++;
+			if (sid < repo->end) {
+				Solvable *sv = pool->solvables + sid;
+				const char *sn = pool_id2str(pool, sv->name), *se = pool_id2str(pool, sv->evr);
+
+				if (size && ver && strlen(sn) == nl && strncmp(sn, name, nl) == 0 &&
+				    strlen(se) == vl && strncmp(se, ver, vl) == 0)
+					repodata_set_num(data, sid, SOLVABLE_DOWNLOADSIZE, strtoull(size, NULL, 10));
+				sid++;
+			}
+		}
+		p = e ? e + 2 : end;
+	}
+}
+
+/* Reads one (decompressed) Packages stream into @repo. */
+static int
+load_packages(struct kiln_ctx *ctx, struct kiln_solver *s, Repo *repo, FILE *in, const char *what)
+{
+	struct kiln_buf b = { 0 };
+	char chunk[1 << 16];
+	size_t n;
+	FILE *f;
+	int rc;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0) {
+		if (b.len + n > KILN_PACKAGES_MAX * 4) {
+			kiln_buf_release(&b);
+			return kiln_error(ctx, KILN_EXIT_USAGE, "'%s': index too large once decompressed", what);
+		}
+		kiln_buf_add(&b, chunk, n);
+	}
+	if (ferror(in)) {
+		kiln_buf_release(&b);
+		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s': cannot decompress", what);
+	}
+	if (!b.data)
+		kiln_buf_add(&b, "", 0);
+	f = fmemopen(b.data, b.len ? b.len : 1, "r");
+	if (!f) {
+		kiln_buf_release(&b);
+		return kiln_error(ctx, KILN_EXIT_FAILED, "fmemopen: %s", strerror(errno));
+	}
+	rc = repo_add_debpackages(repo, f, REPO_NO_INTERNALIZE | REPO_REUSE_REPODATA);
+	fclose(f);
+	if (rc == 0) {
+		add_sizes(repo, b.data, b.len);
+		repo_internalize(repo);
+	}
+	kiln_buf_release(&b);
+	if (rc != 0)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s': %s", what, pool_errstr(s->pool));
+	return 0;
+}
+
 int
 kiln_solver_add_index(struct kiln_ctx *ctx, struct kiln_solver *s, const struct kiln_repo_index *ri)
 {
 	for (size_t i = 0; i < ri->n_packages; i++) {
 		const struct kiln_packages_index *pi = &ri->packages[i];
-		_cleanup_free_ char *name = kiln_asprintf("%s %s/%s", ri->uri, ri->suite, pi->component);
+		_cleanup_free_ char *name = kiln_asprintf("%s/dists/%s/%s", ri->uri, ri->suite, pi->path);
 		_cleanup_free_ char *dir = kiln_asprintf("%s/cache/solv", ctx->store);
-		_cleanup_free_ char *solv = kiln_asprintf("%s/%s-%s.solv", dir, pi->sha256, LIBSOLV_VERSION_STRING);
+		_cleanup_free_ char *solv = kiln_asprintf("%s/%s-%s-%s.solv", dir, pi->sha256,
+								 LIBSOLV_VERSION_STRING, SOLV_CACHE_FORMAT);
 		Repo *repo = repo_new(s, ri->uri, ri->suite, name);
 		const char *ext = strrchr(pi->path, '.');
-		int fd;
+		int fd, rc;
 		FILE *f;
 
 		if (solv_load(repo, solv) == 0)
@@ -130,17 +237,15 @@ kiln_solver_add_index(struct kiln_ctx *ctx, struct kiln_solver *s, const struct 
 		if (fd < 0)
 			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot open '%s': %s", pi->cache_path, strerror(errno));
 		/* solv_xfopen_fd picks the decompressor from the name's suffix */
-		f = solv_xfopen_fd(ext && strchr(ext, '/') == NULL ? ext : "Packages", fd, "r");
+		f = solv_xfopen_fd(ext && !strchr(ext, '/') ? ext : "Packages", fd, "r");
 		if (!f) {
 			close(fd);
 			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot read '%s'", pi->cache_path);
 		}
-		if (repo_add_debpackages(repo, f, 0) != 0) {
-			fclose(f);
-			return kiln_error(ctx, KILN_EXIT_USAGE, "'%s/dists/%s/%s': %s", ri->uri, ri->suite,
-					  pi->path, pool_errstr(s->pool));
-		}
+		rc = load_packages(ctx, s, repo, f, name);
 		fclose(f);
+		if (rc < 0)
+			return -1;
 		solv_save(ctx, repo, dir, solv);
 	}
 	return 0;
@@ -151,16 +256,14 @@ kiln_solver_add_packages_text(struct kiln_ctx *ctx, struct kiln_solver *s, const
 			      const char *suite, const char *text, size_t len)
 {
 	Repo *repo = repo_new(s, uri, suite, suite);
-	FILE *f = fmemopen((void *)text, len, "r");
+	FILE *f = fmemopen((void *)text, len ? len : 1, "r");
 	int rc;
 
 	if (!f)
 		return kiln_error(ctx, KILN_EXIT_FAILED, "fmemopen: %s", strerror(errno));
-	rc = repo_add_debpackages(repo, f, 0);
+	rc = load_packages(ctx, s, repo, f, suite);
 	fclose(f);
-	if (rc != 0)
-		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: %s", suite, pool_errstr(s->pool));
-	return 0;
+	return rc;
 }
 
 static void
