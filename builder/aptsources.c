@@ -186,9 +186,10 @@ kiln_apt_sources_parse_list(struct kiln_ctx *ctx, const char *root, const char *
 		kiln_strv_split(&w, l);
 		if (w.n == 0 || strcmp(w.v[0], "deb") != 0) {
 			if (w.n && strcmp(w.v[0], "deb-src") != 0) {
+				kiln_error(ctx, KILN_EXIT_USAGE, "%s:%d: unknown type '%s'", file, line, w.v[0]);
 				kiln_strv_release(&w);
 				kiln_strv_release(&opts);
-				return kiln_error(ctx, KILN_EXIT_USAGE, "%s:%d: unknown type '%s'", file, line, w.v[0]);
+				return -1;
 			}
 		} else if (w.n < 3) {
 			kiln_strv_release(&w);

@@ -32,7 +32,7 @@ parse_sha256_list(struct kiln_ctx *ctx, const char *what, const struct kiln_deb8
 		  struct kiln_release *r)
 {
 	const char *s = f->value;
-	int line = f->line;
+	int line = f->value_line;
 
 	while (*s) {
 		const char *e = strchrnul(s, '\n');
@@ -71,8 +71,9 @@ kiln_release_parse(struct kiln_ctx *ctx, const char *what, const char *data, siz
 	if (kiln_deb822_parse(ctx, what, data, len, &d) < 0)
 		return -1;
 	if (d.n_paras != 1) {
+		kiln_error(ctx, KILN_EXIT_USAGE, "%s: expected one paragraph, found %zu", what, d.n_paras);
 		kiln_deb822_release(&d);
-		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: expected one paragraph, found %zu", what, d.n_paras);
+		return -1;
 	}
 	p = &d.paras[0];
 	r.origin = dup_field(p, "Origin");

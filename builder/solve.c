@@ -322,16 +322,27 @@ dep_name(Pool *pool, Id dep)
  * candidate (the best version of a real package of that name) satisfies it;
  * an alternative only virtual packages provide is taken by apt only if one
  * of its providers is already chosen, which libsolv decides as well. Returns
- * the solvable, or 0 when apt's choice is not a real package.
+ * the solvable, or 0 when apt's choice is not a real package or when a
+ * package the recipe asked for already satisfies the group.
  */
 static Id
-apt_choice(Pool *pool, Id dep, const Map *chosen)
+apt_choice(Pool *pool, Id dep, const Map *chosen, const Map *requested)
 {
 	Queue alts;
 	Id pick = 0;
 
 	queue_init(&alts);
 	flatten_or(pool, dep, &alts);
+	/* apt marks the packages asked for first: a group they satisfy needs no choice */
+	for (int i = 0; i < alts.count; i++) {
+		Id p, pp;
+
+		FOR_PROVIDES(p, pp, alts.elements[i])
+			if (MAPTST(requested, p)) {
+				queue_free(&alts);
+				return 0;
+			}
+	}
 	for (int i = 0; i < alts.count && !pick; i++) {
 		Id a = alts.elements[i], cand = best_named(pool, dep_name(pool, a));
 		Id p, pp;
@@ -379,13 +390,22 @@ solve_once(struct kiln_solver *s, const Queue *job, Solver **ret_solv, Queue *re
 static int
 steer(Pool *pool, const Queue *result, Queue *job, Map *favored, Map *pushed)
 {
-	Map chosen;
+	Map chosen, requested;
 	Queue deps;
 	int added = 0;
 
 	map_init(&chosen, pool->nsolvables);
-	for (int i = 0; i < result->count; i++)
-		MAPSET(&chosen, result->elements[i]);
+	map_init(&requested, pool->nsolvables);
+	for (int i = 0; i < result->count; i++) {
+		Id p = result->elements[i];
+
+		MAPSET(&chosen, p);
+		for (int j = 0; j < job->count; j += 2)
+			if ((job->elements[j] & SOLVER_JOBMASK) == SOLVER_INSTALL &&
+			    (job->elements[j] & SOLVER_SELECTMASK) == SOLVER_SOLVABLE_NAME &&
+			    job->elements[j + 1] == pool->solvables[p].name)
+				MAPSET(&requested, p);
+	}
 	queue_init(&deps);
 	for (int i = 0; i < result->count; i++) {
 		Solvable *sv = pool->solvables + result->elements[i];
@@ -397,7 +417,7 @@ steer(Pool *pool, const Queue *result, Queue *job, Map *favored, Map *pushed)
 
 			if (d == SOLVABLE_PREREQMARKER)
 				continue;
-			pick = apt_choice(pool, d, &chosen);
+			pick = apt_choice(pool, d, &chosen, &requested);
 			if (!pick || MAPTST(&chosen, pick) || MAPTST(pushed, pick))
 				continue;
 			if (!MAPTST(favored, pick)) {
@@ -418,6 +438,7 @@ steer(Pool *pool, const Queue *result, Queue *job, Map *favored, Map *pushed)
 	}
 	queue_free(&deps);
 	map_free(&chosen);
+	map_free(&requested);
 	return added;
 }
 

@@ -60,6 +60,8 @@ kiln_deb822_parse(struct kiln_ctx *ctx, const char *what, const char *data, size
 			f = &cur->fields[cur->n_fields - 1];
 			if (m == 1 && s[0] == '.')
 				m = 0;	/* " ." is an empty line */
+			if (!*f->value && f->value_line == f->line)
+				f->value_line = line;
 			v = kiln_asprintf("%s%s%.*s", f->value, *f->value ? "\n" : "", (int)m, s);
 			free(f->value);
 			f->value = v;
@@ -92,6 +94,7 @@ kiln_deb822_parse(struct kiln_ctx *ctx, const char *what, const char *data, size
 			while (*f->value && strchr(" \t", f->value[strlen(f->value) - 1]))
 				f->value[strlen(f->value) - 1] = '\0';
 			f->line = line;
+			f->value_line = line;
 		}
 		p = nl ? nl + 1 : end;
 	}

@@ -8,6 +8,7 @@ struct kiln_deb822_field {
 	char *name;
 	char *value;		/* continuation lines joined with '\n', leading space dropped */
 	int line;
+	int value_line;		/* line of the value's first line (the next one if the header's is empty) */
 };
 
 struct kiln_deb822_para {

@@ -63,6 +63,7 @@ deb $S libsys 252 amd64
 deb $S libelog 246 amd64 "Provides: libsys (= 246)" "Conflicts: libsys" "Replaces: libsys"
 deb $S preinst-lib 1.0 amd64
 deb $S extra 1.0 all
+deb $S svc-like 1.0 all "Depends: virt-real (>= 1.0), tools"
 deb $S needs-missing 1.0 all "Depends: does-not-exist (>= 3)"
 deb $S conflicted 1.0 all "Depends: libfoo (<< 1.0)"
 deb $S linux-image-6.1.0-9-kilntest 6.1.99-1 amd64 "Depends: kmod, initramfs-tools"

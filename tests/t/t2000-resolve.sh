@@ -38,9 +38,18 @@ deb [signed-by=$T/fx/keyring.gpg] file://$T/fx/repo kilntest-security main" > ap
 APT=(-o Dir::Etc="$T/apt/etc" -o Dir::State::Lists="$T/apt/lists" -o Dir::Cache="$T/apt/cache"
      -o Dir::State::status="$T/apt/status" -o APT::Install-Recommends=false -o Debug::NoLocking=1
      -o APT::Architecture=amd64 -o Acquire::Languages=none)
+apt_same() {	# PACKAGE...: apt and kiln choose the same set
+	recipe apt.recipe "file://$T/fx/repo" "$T/fx/keyring.gpg" "$@"
+	"$KILN" resolve apt.recipe --store "$S" > "$T/out" 2>&1
+	apt-get "${APT[@]}" -s install "$@" 2>>apt/log | awk '/^Inst /{print $2, substr($3, 2)}' | sort |
+		awk '{print $1 "=" $2}' | tr '\n' ' ' > apt/set
+	[ -s apt/set ] && [ "$(cat apt/set)" = "$(names)" ] && ok "apt-get -s install $* chooses the same set" ||
+		not_ok "apt-get -s install $*: apt '$(cat apt/set)', kiln '$(names)'"
+}
 if apt-get "${APT[@]}" -qq update > apt/log 2>&1; then
-	apt-get "${APT[@]}" -s install app 2>>apt/log | awk '/^Inst /{print $2, substr($3, 2)}' | sort | awk '{print $1 "=" $2}' | tr '\n' ' ' > apt/set
-	[ "$(cat apt/set)" = "$want" ] && ok "apt-get -s install chooses the same set" || not_ok "apt chose '$(cat apt/set)'"
+	apt_same app
+	apt_same app alt-b libelog
+	apt_same svc-like
 else
 	not_ok "apt-get update on the fixture"; cat apt/log
 fi
