@@ -40,7 +40,7 @@ kiln_pgp_dearmor(const char *data, size_t len, unsigned char **ret, size_t *ret_
 			if (n && ls[n - 1] == '\r')
 				n--;
 			if (!in_body) {
-				if (n == 0 || strspn(ls, " \t") >= n)
+				if (n == 0 || strspn(ls, " \t") >= n)	/* ls..n lies within the block */
 					in_body = 1;	/* blank line ends the armor headers */
 				else if (!memchr(ls, ':', n))
 					in_body = 1, kiln_buf_add(&b64, ls, n);	/* no headers at all */
@@ -49,7 +49,13 @@ kiln_pgp_dearmor(const char *data, size_t len, unsigned char **ret, size_t *ret_
 			}
 			p = nl;
 		}
-		if (kiln_base64_decode(b64.data ? b64.data : "", b64.len, &bin, &binlen) < 0 || binlen == 0) {
+		if (kiln_base64_decode(b64.data ? b64.data : "", b64.len, &bin, &binlen) < 0) {
+			kiln_buf_release(&b64);
+			kiln_buf_release(&out);
+			return -1;
+		}
+		if (binlen == 0) {
+			free(bin);
 			kiln_buf_release(&b64);
 			kiln_buf_release(&out);
 			return -1;

@@ -283,16 +283,27 @@ package_name_valid(const char *s)
 	return 1;
 }
 
+/* An absolute path whose components are neither empty, "." nor "..", without control characters. */
 static int
 path_valid(const char *s)
 {
-	if (s[0] != '/' || strstr(s, "//") || strcmp(s, "/") == 0)
+	const char *c = s;
+
+	if (s[0] != '/' || s[1] == '\0')
 		return 0;
-	for (const char *c = s; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+	while (*c == '/') {
+		const char *e = c + 1;
+
+		while (*e && *e != '/') {
+			if ((unsigned char)*e < 0x20 || *e == 0x7f)
+				return 0;
+			e++;
+		}
+		if (e == c + 1 || (e - c == 2 && c[1] == '.') || (e - c == 3 && c[1] == '.' && c[2] == '.'))
 			return 0;
-	return !strstr(s, "/../") && !kiln_startswith(s, "/..") && strcmp(s + strlen(s) - 3, "/..") &&
-	       !strstr(s, "/./") && strcmp(s + strlen(s) - 2, "/.");
+		c = e;
+	}
+	return *c == '\0';
 }
 
 static int

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +178,40 @@ add_sizes(Repo *repo, const char *text, size_t len)
 	}
 }
 
+/*
+ * Drops the checksum fields kiln does not use (MD5sum, SHA1, SHA384, SHA512)
+ * in place. libsolv 0.7.23 overflows a buffer on a SHA384/SHA512 field that
+ * comes before SHA256 (found by fuzz/fuzz-packages), and only SHA256 is
+ * trusted here anyway.
+ */
+static size_t
+strip_unused_checksums(char *text, size_t len)
+{
+	static const char *const drop[] = { "MD5sum:", "SHA1:", "SHA384:", "SHA512:" };
+	char *r = text, *w = text, *end = text + len;
+	int dropping = 0;
+
+	while (r < end) {
+		char *nl = memchr(r, '\n', end - r);
+		size_t n = (nl ? nl + 1 : end) - r;
+		int cont = *r == ' ' || *r == '\t';
+
+		if (!cont) {
+			dropping = 0;
+			for (size_t i = 0; i < ARRAY_SIZE(drop); i++)
+				if (n >= strlen(drop[i]) && strncasecmp(r, drop[i], strlen(drop[i])) == 0)
+					dropping = 1;
+		}
+		if (!dropping) {
+			memmove(w, r, n);
+			w += n;
+		}
+		r += n;
+	}
+	*w = '\0';
+	return w - text;
+}
+
 /* Reads one (decompressed) Packages stream into @repo. */
 static int
 load_packages(struct kiln_ctx *ctx, struct kiln_solver *s, Repo *repo, FILE *in, const char *what)
@@ -200,6 +235,7 @@ load_packages(struct kiln_ctx *ctx, struct kiln_solver *s, Repo *repo, FILE *in,
 	}
 	if (!b.data)
 		kiln_buf_add(&b, "", 0);
+	b.len = strip_unused_checksums(b.data, b.len);
 	f = fmemopen(b.data, b.len ? b.len : 1, "r");
 	if (!f) {
 		kiln_buf_release(&b);
@@ -553,8 +589,17 @@ kiln_solver_resolve(struct kiln_ctx *ctx, struct kiln_solver *s, const struct ki
 			break;
 	}
 	ps.pkgs = kiln_calloc(result.count, sizeof(*ps.pkgs));
-	for (int i = 0; i < result.count; i++)
-		pkg_fill(s, result.elements[i], &ps.pkgs[ps.n++]);
+	for (int i = 0; i < result.count; i++) {
+		struct kiln_pkg *pkg = &ps.pkgs[ps.n++];
+
+		pkg_fill(s, result.elements[i], pkg);
+		if (!pkg->sha256[0] || !pkg->filename[0]) {
+			kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s' %s from '%s' has no %s in its signed index",
+				   pkg->name, pkg->version, pkg->suite, pkg->sha256[0] ? "Filename" : "SHA256");
+			kiln_pkgset_release(&ps);
+			goto out;
+		}
+	}
 	qsort(ps.pkgs, ps.n, sizeof(*ps.pkgs), pkg_cmp);
 	*ret = ps;
 	rc = 0;

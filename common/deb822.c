@@ -24,10 +24,38 @@ kiln_deb822_release(struct kiln_deb822 *d)
 	memset(d, 0, sizeof(*d));
 }
 
+static int
+blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t')
+			return 0;
+	return 1;
+}
+
+/* Appends the continuation lines gathered in @cont to the last field of @p. */
+static void
+flush_cont(struct kiln_deb822_para *p, struct kiln_buf *cont, int *have_cont)
+{
+	struct kiln_deb822_field *f;
+
+	*have_cont = 0;
+	if (!p || !p->n_fields || !cont->len) {
+		cont->len = 0;
+		return;
+	}
+	f = &p->fields[p->n_fields - 1];
+	f->value = kiln_realloc(f->value, strlen(f->value) + cont->len + 1);
+	memcpy(f->value + strlen(f->value), cont->data, cont->len + 1);
+	cont->len = 0;
+}
+
 int
 kiln_deb822_parse(struct kiln_ctx *ctx, const char *what, const char *data, size_t len,
 		  struct kiln_deb822 *ret)
 {
+	struct kiln_buf cont = { 0 };
+	int have_cont = 0;
 	struct kiln_deb822 d = { 0 };
 	struct kiln_deb822_para *cur = NULL;
 	const char *p = data, *end = data + len;
@@ -43,7 +71,8 @@ kiln_deb822_parse(struct kiln_ctx *ctx, const char *what, const char *data, size
 		line++;
 		if (n && p[n - 1] == '\r')
 			n--;
-		if (n == 0 || strspn(p, " \t") >= n) {
+		if (blank(p, n)) {
+			flush_cont(cur, &cont, &have_cont);
 			cur = NULL;	/* blank line ends a paragraph */
 		} else if (p[0] == '#') {
 			/* comment */
@@ -51,9 +80,9 @@ kiln_deb822_parse(struct kiln_ctx *ctx, const char *what, const char *data, size
 			struct kiln_deb822_field *f;
 			const char *s = p + 1;
 			size_t m = n - 1;
-			char *v;
 
 			if (!cur || !cur->n_fields) {
+				kiln_buf_release(&cont);
 				kiln_deb822_release(&d);
 				return kiln_error(ctx, KILN_EXIT_USAGE, "%s:%d: continuation line without a field", what, line);
 			}
@@ -62,15 +91,19 @@ kiln_deb822_parse(struct kiln_ctx *ctx, const char *what, const char *data, size
 				m = 0;	/* " ." is an empty line */
 			if (!*f->value && f->value_line == f->line)
 				f->value_line = line;
-			v = kiln_asprintf("%s%s%.*s", f->value, *f->value ? "\n" : "", (int)m, s);
-			free(f->value);
-			f->value = v;
+			/* appended in place: a Release's SHA256 list has thousands of lines */
+			if (*f->value || have_cont)
+				kiln_buf_add(&cont, "\n", 1);
+			kiln_buf_add(&cont, s, m);
+			have_cont = 1;
 		} else {
 			struct kiln_deb822_field *f;
 			const char *v;
 
+			flush_cont(cur, &cont, &have_cont);
 			colon = memchr(p, ':', n);
 			if (!colon || colon == p) {
+				kiln_buf_release(&cont);
 				kiln_deb822_release(&d);
 				return kiln_error(ctx, KILN_EXIT_USAGE, "%s:%d: expected 'Field: value'", what, line);
 			}
@@ -82,6 +115,7 @@ kiln_deb822_parse(struct kiln_ctx *ctx, const char *what, const char *data, size
 			}
 			for (const char *c = p; c < colon; c++)
 				if (*c <= ' ' || *c > '~') {
+					kiln_buf_release(&cont);
 					kiln_deb822_release(&d);
 					return kiln_error(ctx, KILN_EXIT_USAGE, "%s:%d: bad field name", what, line);
 				}
@@ -98,6 +132,8 @@ kiln_deb822_parse(struct kiln_ctx *ctx, const char *what, const char *data, size
 		}
 		p = nl ? nl + 1 : end;
 	}
+	flush_cont(cur, &cont, &have_cont);
+	kiln_buf_release(&cont);
 	*ret = d;
 	return 0;
 }

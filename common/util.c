@@ -18,6 +18,10 @@ kiln_ctx_init(struct kiln_ctx *ctx)
 
 static int
 error_v(struct kiln_ctx *ctx, int replace, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static int
+error_v(struct kiln_ctx *ctx, int replace, int code, const char *fmt, va_list ap)
 {
 	if (ctx->code && !replace)
 		return -1;
