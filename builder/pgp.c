@@ -188,7 +188,7 @@ kiln_pgp_verify_clearsigned(struct kiln_ctx *ctx, const char *what,
 	if (inline_key && add_keyring(ctx, NULL, inline_key, &args, fds, &n_fds) < 0)
 		goto out;
 	if (n_fds == 0 && keyrings->n == 0 && !inline_key) {
-		kiln_error(ctx, KILN_EXIT_USAGE, "no keyring to verify '%s' with", what);
+		kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' cannot be verified: no trusted keyring (Signed-By, Keyring= or trusted.gpg.d)", what);
 		goto out;
 	}
 	if ((in_fd = memfd_with("kiln-inrelease", data, len)) >= 0)

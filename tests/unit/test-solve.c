@@ -165,6 +165,7 @@ test_kernel(void **state)
 	free(rel);
 	assert_int_equal(kiln_solver_kernel(&ctx, s, "linux-image-weird", &k, &rel), -1);
 	assert_non_null(strstr(ctx.msg, "does not lead to a linux-image-<version> package"));
+	kiln_solver_free(s);
 }
 
 int
