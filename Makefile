@@ -102,7 +102,7 @@ endif
 
 # Needs the network: compares kiln's answers with apt's on the real archive.
 check-archive: $(BUILD)/kiln
-	$(Q)KILN=$(abspath $(BUILD)/kiln) tests/archive/apt-equal.sh
+	$(Q)KILN=$(abspath $(BUILD)/kiln) tests/archive/apt-equal.sh || { rc=$$?; [ $$rc -eq 77 ] && exit 0; exit $$rc; }
 
 bench: $(BUILD)/kiln $(BUILD)/bench/runstat
 	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/resolve

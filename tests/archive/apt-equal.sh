@@ -17,7 +17,9 @@ mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial"
 APT=(-o Dir::State::Lists="$tmp/lists" -o Dir::Cache="$tmp/cache" -o Dir::State::status="$tmp/status"
      -o APT::Install-Recommends=false -o Debug::NoLocking=1)
 if ! apt-get "${APT[@]}" -qq update >"$tmp/update.log" 2>&1; then
-	echo "apt-get update failed:"; cat "$tmp/update.log"; exit 1
+	echo "apt-get update failed, the archive is not reachable: nothing to compare (skipped)"
+	cat "$tmp/update.log"
+	exit 77
 fi
 
 apt_set() {	# PACKAGE... → "name version" lines
