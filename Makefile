@@ -9,7 +9,7 @@ BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libsolv libsolvext libcurl libcrypto jansson inih
+PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive
 TEST_PKGS := cmocka
 
 # Missing libraries fail loudly, naming the pkg-config module.
@@ -46,7 +46,7 @@ FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all check check-unit check-cli check-fuzz check-archive bench fuzz deps install clean qemu-check
 
-all: $(BUILD)/kiln $(BUILD)/bench/runstat
+all: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
 
 # Only builds that link need the libraries; 'make deps' and 'make clean' do not.
 ifneq ($(filter-out deps clean,$(or $(MAKECMDGOALS),all)),)
@@ -87,6 +87,12 @@ build/clang/fuzz/%: fuzz/%.c build/clang/libkiln.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< build/clang/libkiln.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
+# PID 1 of the images: static, never sanitized, small.
+$(BUILD)/kiln-init: init/kiln-init.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@ (static)")
+	$(Q)$(CC) -std=gnu11 $(WARN) -Os -static -s -o $@ $<
+
 $(BUILD)/bench/runstat: bench/runstat.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
@@ -96,7 +102,7 @@ ifeq ($(SANITIZE)$(filter check,$(MAKECMDGOALS)),check)
 check:
 	$(MAKE) BUILD=build/san SANITIZE=address,undefined check
 else
-check: $(BUILD)/kiln $(UNIT_BINS) $(FUZZ_REPLAY)
+check: $(BUILD)/kiln $(BUILD)/kiln-init $(UNIT_BINS) $(FUZZ_REPLAY)
 	$(Q)KILN=$(abspath $(BUILD)/kiln) BUILD=$(abspath $(BUILD)) tests/run-all $(UNIT_BINS) -- $(FUZZ_REPLAY)
 endif
 
@@ -110,9 +116,10 @@ bench: $(BUILD)/kiln $(BUILD)/bench/runstat
 deps:
 	$(Q).ci/deps
 
-install: $(BUILD)/kiln
-	install -d $(DESTDIR)$(PREFIX)/bin
+install: $(BUILD)/kiln $(BUILD)/kiln-init
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
 	install -m 0755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln
+	install -m 0755 $(BUILD)/kiln-init $(DESTDIR)$(PREFIX)/lib/kiln/kiln-init
 
 clean:
 	rm -rf build

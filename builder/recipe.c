@@ -562,9 +562,22 @@ validate_rest(struct parse *p, struct kiln_recipe *r)
 			return perr(p, sec_get(s, "Formats")->line,
 				    "bad value '%s' for key 'Formats' in [Output]: use initramfs, raw or qcow2", r->formats.v[i]);
 	r->compression = opt_str(s, "Compression", "zstd");
-	if (!one_of(r->compression, compressions))
-		return perr(p, sec_get(s, "Compression")->line,
-			    "bad value '%s' for key 'Compression' in [Output]: use zstd, gzip, xz or none", r->compression);
+	{
+		_cleanup_free_ char *alg = kiln_strdup(r->compression);
+		char *colon = strchr(alg, ':');
+		unsigned long level, max = 0;
+
+		if (colon)
+			*colon = '\0';
+		if (one_of(alg, compressions))
+			max = strcmp(alg, "zstd") == 0 ? 19 : strcmp(alg, "none") == 0 ? 0 : 9;
+		if (!max && strcmp(alg, "none") != 0)
+			return perr(p, sec_get(s, "Compression")->line,
+				    "bad value '%s' for key 'Compression' in [Output]: use zstd, gzip, xz or none", r->compression);
+		if (colon && (parse_uint(colon + 1, 10, max, &level) < 0 || level < 1))
+			return perr(p, sec_get(s, "Compression")->line,
+				    "bad level in '%s' for key 'Compression' in [Output]: use %s:1..%lu", r->compression, alg, max);
+	}
 	return 0;
 }
 

@@ -207,40 +207,60 @@ check_release(struct kiln_ctx *ctx, const char *url, const char *suite, const st
 	return 0;
 }
 
-/* Makes sure one Packages file is in the cache, fetching and checking it if not. */
-static int
-ensure_packages(struct kiln_ctx *ctx, const char *base, int by_hash, struct kiln_packages_index *pi)
+int
+kiln_cache_fetch(struct kiln_ctx *ctx, const char *url, const char *alt_url, uint64_t size,
+		 const char *sha256, uint64_t max, char **ret_path)
 {
-	_cleanup_free_ char *url = kiln_asprintf("%s/%s", base, pi->path);
+	_cleanup_free_ char *path = kiln_cache_blob_path(ctx->store, sha256);
 	_cleanup_free_ char *data = NULL;
 	char actual[65];
 	struct stat st;
 	size_t len = 0;
 	int notfound = 0;
 
-	pi->cache_path = kiln_cache_blob_path(ctx->store, pi->sha256);
-	if (stat(pi->cache_path, &st) == 0 && (uint64_t)st.st_size == pi->size)
+	if (!kiln_is_sha256_hex(sha256))
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': no valid SHA256 in the signed index", url);
+	if (stat(path, &st) == 0 && (uint64_t)st.st_size == size) {
+		*ret_path = TAKE_PTR(path);
 		return 0;
-	if (pi->size > KILN_PACKAGES_MAX)
-		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s': index too large (%llu bytes)", url,
-				  (unsigned long long)pi->size);
-	if (by_hash && !ctx->offline) {
-		_cleanup_free_ char *dir = kiln_strndup(pi->path, strrchr(pi->path, '/') ? (size_t)(strrchr(pi->path, '/') - pi->path) : 0);
-		_cleanup_free_ char *hurl = kiln_asprintf("%s/%s%sby-hash/SHA256/%s", base, dir, *dir ? "/" : "", pi->sha256);
+	}
+	if (size > max)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s': too large (%llu bytes)", url, (unsigned long long)size);
+	if (alt_url && !ctx->offline) {
 		struct kiln_ctx sub;
 
 		kiln_ctx_init(&sub);
-		if (kiln_fetch(&sub, hurl, pi->size, &data, &len, &notfound) < 0 && !notfound)
+		sub.store = ctx->store;
+		if (kiln_fetch(&sub, alt_url, size, &data, &len, &notfound) < 0 && !notfound)
 			return kiln_error(ctx, sub.code, "%s", sub.msg);
 	}
-	if (!data && kiln_fetch(ctx, url, pi->size, &data, &len, NULL) < 0)
+	if (!data && kiln_fetch(ctx, url, size, &data, &len, NULL) < 0)
 		return -1;
 	kiln_sha256_hex(data, len, actual);
-	if (len != pi->size || strcmp(actual, pi->sha256) != 0)
+	if (len != size || strcmp(actual, sha256) != 0)
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY,
 				  "'%s': does not match the signed index: expected SHA256 %s size %llu, got %s size %zu",
-				  url, pi->sha256, (unsigned long long)pi->size, actual, len);
-	return cache_put(ctx, pi->sha256, data, len);
+				  url, sha256, (unsigned long long)size, actual, len);
+	if (cache_put(ctx, sha256, data, len) < 0)
+		return -1;
+	*ret_path = TAKE_PTR(path);
+	return 0;
+}
+
+/* Makes sure one Packages file is in the cache, fetching and checking it if not. */
+static int
+ensure_packages(struct kiln_ctx *ctx, const char *base, int by_hash, struct kiln_packages_index *pi)
+{
+	_cleanup_free_ char *url = kiln_asprintf("%s/%s", base, pi->path);
+	_cleanup_free_ char *hurl = NULL;
+
+	if (by_hash) {
+		const char *slash = strrchr(pi->path, '/');
+
+		hurl = kiln_asprintf("%s/%.*sby-hash/SHA256/%s", base, slash ? (int)(slash - pi->path + 1) : 0,
+				     pi->path, pi->sha256);
+	}
+	return kiln_cache_fetch(ctx, url, hurl, pi->size, pi->sha256, KILN_PACKAGES_MAX, &pi->cache_path);
 }
 
 /* Picks each component's Packages index from the signed list and brings it into the cache. */

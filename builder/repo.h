@@ -59,6 +59,15 @@ int kiln_repo_index_load(struct kiln_ctx *ctx, const struct kiln_repo_spec *spec
 			 struct kiln_repo_index *ret);
 void kiln_repo_index_release(struct kiln_repo_index *ri);
 
+/*
+ * kiln_cache_fetch() - a file the signed index describes, from the cache or fetched
+ * Fetches @url (first @alt_url, e.g. by-hash, when given), checks @size and
+ * @sha256, stores it in STORE/cache/sha256/ atomically and returns its path
+ * there (caller frees). Exit 4 on mismatch (nothing cached), 5 on fetch errors.
+ */
+int kiln_cache_fetch(struct kiln_ctx *ctx, const char *url, const char *alt_url, uint64_t size,
+		     const char *sha256, uint64_t max, char **ret_path);
+
 /* The cache paths: STORE/cache/sha256/HASH, STORE/cache/solv/HASH.solv. Caller frees. */
 char *kiln_cache_blob_path(const char *store, const char *sha256);
 

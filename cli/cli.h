@@ -31,6 +31,8 @@ struct kiln_cli_common {
  */
 int kiln_cli_setup(const char *cmd, const struct kiln_cli_common *co, struct kiln_ctx *ctx);
 
+int cmd_boot(int argc, char **argv);
+int cmd_build(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_version(int argc, char **argv);

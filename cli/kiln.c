@@ -5,6 +5,44 @@
 #include <string.h>
 
 const struct kiln_cmd kiln_commands[] = {
+	{ "boot", cmd_boot, "boot an image version under QEMU, console on stdout",
+	  "usage: kiln boot FAMILY/VERSION [--timeout S] [--forward HOSTPORT:GUESTPORT]...\n"
+	  "                 [--append ARGS] [--memory MIB] [--accel A] [--store DIR]\n"
+	  "\n"
+	  "Direct kernel boot (-kernel/-initrd/-append with the manifest's command line)\n"
+	  "under KVM when /dev/kvm is usable, TCG otherwise; the serial console goes to\n"
+	  "stdout. Exits with the status kiln-init reports for the image's command.\n"
+	  "\n"
+	  "  --timeout S      stop the guest after S seconds (exit 1)\n"
+	  "  --forward H:G    forward 127.0.0.1:H on the host to port G of the guest\n"
+	  "                   (QEMU user networking; repeatable)\n"
+	  "  --append ARGS    extra kernel arguments (e.g. kiln.ip=10.0.2.15/24,10.0.2.2)\n"
+	  "  --memory MIB     guest memory (default 512)\n"
+	  "  --accel A        auto (KVM when usable, else TCG; default, or $KILN_ACCEL), kvm, tcg\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n" },
+	{ "build", cmd_build, "bake a recipe into an image version in the store",
+	  "usage: kiln build RECIPE [--store DIR] [--version V] [--force] [--offline]\n"
+	  "                  [--allow-expired] [--arch ARCH] [--now DATE]\n"
+	  "\n"
+	  "Resolves the recipe (see 'kiln help resolve'), fetches every package into the\n"
+	  "cache (size and SHA256 checked against the signed index), and streams their\n"
+	  "files into a cpio initramfs with kiln-init as /init, next to the kernel's\n"
+	  "vmlinuz. The version directory STORE/FAMILY/VERSION holds vmlinuz, initrd.img,\n"
+	  "manifest.json and files.tsv; it is assembled aside and renamed into place\n"
+	  "last. Its path is printed last. SOURCE_DATE_EPOCH (default: the newest Date\n"
+	  "of the sources' Release files) sets every mtime: the same recipe and\n"
+	  "repository state give bit-identical images.\n"
+	  "\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
+	  "  --version V      YYYY.MM.R (default: the patch month and the next free R)\n"
+	  "  --force          rebuild a version that exists\n"
+	  "  --offline        use only the cache; exit 5 if something is missing\n"
+	  "  --allow-expired  accept an index whose Valid-Until has passed\n"
+	  "  --arch ARCH      Debian architecture (default: amd64)\n"
+	  "  --now DATE       the clock, ISO 8601 (default: $KILN_NOW or the real time)\n"
+	  "\n"
+	  "Exit: 0 ok, 2 bad recipe or existing version, 4 signature, hash or unsafe\n"
+	  "package content, 5 fetch error.\n" },
 	{ "help", cmd_help, "show help for kiln or one command",
 	  "usage: kiln help [COMMAND]\n" },
 	{ "resolve", cmd_resolve, "resolve a recipe to the exact package set of its image",

@@ -1,0 +1,488 @@
+/* build.c - kiln build: fetch the resolved packages, compose the initramfs, write the version atomically. */
+#define _GNU_SOURCE
+#include "build.h"
+#include "compose.h"
+#include "kernel.h"
+#include "resolve.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEB_MAX ((uint64_t)2 * 1024 * 1024 * 1024)
+#define RECIPE_FILE_MAX (64 * 1024 * 1024)
+
+int
+kiln_version_valid(const char *v)
+{
+	unsigned y, m, r;
+	int n = 0;
+
+	if (sscanf(v, "%4u.%2u.%u%n", &y, &m, &r, &n) != 3 || v[n] || y < 1970 || m < 1 || m > 12 || r > 999)
+		return 0;
+	return strlen(v) >= 9 && v[4] == '.' && v[7] == '.' && (v[8] != '0' || !v[9]);
+}
+
+int
+kiln_version_cmp(const char *a, const char *b)
+{
+	unsigned x[3] = { 0 }, y[3] = { 0 };
+
+	sscanf(a, "%u.%u.%u", &x[0], &x[1], &x[2]);
+	sscanf(b, "%u.%u.%u", &y[0], &y[1], &y[2]);
+	for (int i = 0; i < 3; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+
+void
+kiln_build_result_release(struct kiln_build_result *res)
+{
+	free(res->dir);
+	free(res->version);
+	memset(res, 0, sizeof(*res));
+}
+
+/* The next free YYYY.MM.R of @family for the month of @sde. */
+static char *
+next_version(const char *store, const char *family, int64_t sde)
+{
+	_cleanup_free_ char *dir = kiln_asprintf("%s/%s", store, family);
+	time_t t = (time_t)sde;
+	struct tm tm;
+	char prefix[32];
+	int next = 0;
+	DIR *d;
+
+	gmtime_r(&t, &tm);
+	snprintf(prefix, sizeof(prefix), "%04d.%02d.", tm.tm_year + 1900, tm.tm_mon + 1);
+	d = opendir(dir);
+	if (d) {
+		struct dirent *de;
+
+		while ((de = readdir(d))) {
+			if (kiln_startswith(de->d_name, prefix) && kiln_version_valid(de->d_name)) {
+				int r = atoi(de->d_name + strlen(prefix));
+
+				if (r + 1 > next)
+					next = r + 1;
+			}
+		}
+		closedir(d);
+	}
+	return kiln_asprintf("%s%d", prefix, next);
+}
+
+static void
+rm_rf(const char *path)
+{
+	DIR *d = opendir(path);
+
+	if (d) {
+		struct dirent *de;
+
+		while ((de = readdir(d))) {
+			_cleanup_free_ char *p = NULL;
+
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			p = kiln_asprintf("%s/%s", path, de->d_name);
+			if (de->d_type == DT_DIR)
+				rm_rf(p);
+			else
+				unlink(p);
+		}
+		closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+/* Removes what builds that were killed left behind: .build-PID-* of dead PIDs. */
+static void
+clean_stale(const char *store)
+{
+	DIR *d = opendir(store);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		int pid;
+
+		if (sscanf(de->d_name, ".build-%d-", &pid) == 1 && pid > 0 && kill(pid, 0) < 0 && errno == ESRCH) {
+			_cleanup_free_ char *p = kiln_asprintf("%s/%s", store, de->d_name);
+
+			rm_rf(p);
+		}
+	}
+	closedir(d);
+}
+
+static int
+write_file(struct kiln_ctx *ctx, const char *dir, const char *name, const void *data, size_t len)
+{
+	_cleanup_free_ char *p = kiln_asprintf("%s/%s", dir, name);
+
+	return kiln_write_atomic(ctx, p, data, len, 0644);
+}
+
+static int
+file_sha256(struct kiln_ctx *ctx, const char *path, char hex[65], uint64_t *ret_size)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	if (kiln_read_file(ctx, path, (size_t)4 << 30, &data, &len) < 0)
+		return -1;
+	kiln_sha256_hex(data, len, hex);
+	*ret_size = len;
+	return 0;
+}
+
+/* The generated files: the init config, users, hostname, release and the recipe's [Files]. */
+static int
+add_generated(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r, const char *version,
+	      int64_t sde, const struct kiln_kernel *k, const struct kiln_build_opts *o)
+{
+	struct kiln_buf passwd = { 0 }, group = { 0 }, init = { 0 }, rel = { 0 };
+	_cleanup_free_ char *init_bin = NULL, *moddep = NULL, *hostname = kiln_asprintf("%s\n", r->hostname);
+	struct kiln_strv argv = { 0 };
+	const struct kiln_user *user = NULL;
+	char when[21];
+	size_t init_len;
+	int rc = -1;
+
+	kiln_format_iso8601((time_t)sde, when);
+	if (strcmp(r->user, "root") != 0) {
+		for (size_t i = 0; i < r->n_users; i++)
+			if (strcmp(r->users[i].name, r->user) == 0)
+				user = &r->users[i];
+		if (!user)
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: User=%s is not in [Users]", r->path, r->user);
+	}
+	kiln_buf_addf(&passwd, "root:x:0:0:root:/root:/nonexistent\n");
+	kiln_buf_addf(&group, "root:x:0:\n");
+	for (size_t i = 0; i < r->n_users; i++) {
+		kiln_buf_addf(&passwd, "%s:x:%u:%u:%s:%s:/nonexistent\n", r->users[i].name, r->users[i].uid,
+			      r->users[i].gid, r->users[i].name, r->users[i].home);
+		kiln_buf_addf(&group, "%s:x:%u:\n", r->users[i].name, r->users[i].gid);
+	}
+	kiln_buf_addf(&rel, "FAMILY=%s\nVERSION=%s\nBUILT=%s\n", r->family, version, when);
+	kiln_strv_split(&argv, r->cmd);
+	kiln_buf_addf(&init, "family=%s\nversion=%s\nhostname=%s\non_exit=%s\nuid=%u\ngid=%u\nhome=%s\n",
+		      r->family, version, r->hostname, r->on_exit, user ? user->uid : 0, user ? user->gid : 0,
+		      user ? user->home : "/root");
+	for (size_t i = 0; i < argv.n; i++)
+		kiln_buf_addf(&init, "arg=%s\n", argv.v[i]);
+	kiln_buf_addf(&init, "env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\nenv=HOME=%s\nenv=TERM=linux\n",
+		      user ? user->home : "/root");
+	for (size_t i = 0; i < r->environment.n; i++)
+		kiln_buf_addf(&init, "env=%s\n", r->environment.v[i]);
+	for (size_t i = 0; i < k->n_load; i++)
+		kiln_buf_addf(&init, "module=/usr/lib/modules/%s/%s\n", k->release, k->mods[k->load_order[i]].relpath);
+	if (r->net_address)
+		kiln_buf_addf(&init, "address=%s\n", r->net_address);
+	if (r->net_gateway)
+		kiln_buf_addf(&init, "gateway=%s\n", r->net_gateway);
+
+	if (argv.n == 0 || !kiln_compose_exists(c, argv.v[0])) {
+		_cleanup_free_ char *norm = argv.n ? kiln_path_normalize(argv.v[0] + 1) : NULL;
+
+		if (!norm || !kiln_compose_exists(c, norm)) {
+			kiln_error(ctx, KILN_EXIT_USAGE, "%s: Cmd '%s' is not in the image", r->path, argv.n ? argv.v[0] : "");
+			goto out;
+		}
+	}
+	if (kiln_read_file(ctx, o->init_path, 16 << 20, &init_bin, &init_len) < 0) {
+		kiln_error_replace(ctx, KILN_EXIT_FAILED, "cannot read kiln-init: %s", ctx->msg);
+		goto out;
+	}
+	moddep = kiln_kernel_modules_dep(k);
+	if (kiln_compose_add(ctx, c, "/etc/passwd", KILN_ENT_FILE, 0644, 0, 0, passwd.data, passwd.len, NULL) < 0 ||
+	    kiln_compose_add(ctx, c, "/etc/group", KILN_ENT_FILE, 0644, 0, 0, group.data, group.len, NULL) < 0 ||
+	    kiln_compose_add(ctx, c, "/etc/hostname", KILN_ENT_FILE, 0644, 0, 0, hostname, strlen(hostname), NULL) < 0 ||
+	    kiln_compose_add(ctx, c, "/etc/kiln-release", KILN_ENT_FILE, 0644, 0, 0, rel.data, rel.len, NULL) < 0 ||
+	    kiln_compose_add(ctx, c, "/etc/kiln/init", KILN_ENT_FILE, 0644, 0, 0, init.data, init.len, NULL) < 0 ||
+	    kiln_compose_add(ctx, c, "/init", KILN_ENT_FILE, 0755, 0, 0, init_bin, init_len, NULL) < 0)
+		goto out;
+	for (size_t i = 0; i < r->n_users; i++)
+		if (kiln_compose_add(ctx, c, r->users[i].home, KILN_ENT_DIR, 0750, r->users[i].uid, r->users[i].gid,
+				     NULL, 0, NULL) < 0)
+			goto out;
+	for (size_t i = 0; i < r->n_files; i++) {
+		_cleanup_free_ char *src = r->files[i].src[0] == '/' ? kiln_strdup(r->files[i].src)
+					     : kiln_asprintf("%s/%s", r->dir, r->files[i].src);
+		_cleanup_free_ char *data = NULL;
+		size_t len;
+
+		if (kiln_read_file(ctx, src, RECIPE_FILE_MAX, &data, &len) < 0) {
+			kiln_error_replace(ctx, KILN_EXIT_USAGE, "%s:%d: [Files] %s: %s", r->path, r->files[i].line,
+					   r->files[i].dest, ctx->msg);
+			goto out;
+		}
+		if (kiln_compose_add(ctx, c, r->files[i].dest, KILN_ENT_FILE, r->files[i].mode, 0, 0, data, len, NULL) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	kiln_buf_release(&passwd);
+	kiln_buf_release(&group);
+	kiln_buf_release(&init);
+	kiln_buf_release(&rel);
+	kiln_strv_release(&argv);
+	return rc;
+}
+
+static int
+add_kernel_files(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_kernel *k)
+{
+	_cleanup_free_ char *base = kiln_asprintf("/usr/lib/modules/%s", k->release);
+	_cleanup_free_ char *dep = kiln_kernel_modules_dep(k);
+	const struct { const char *name; const char *data; size_t len; } files[] = {
+		{ "modules.dep", dep, strlen(dep) },
+		{ "modules.order", k->order, k->order_len },
+		{ "modules.builtin", k->builtin_file, k->builtin_file_len },
+		{ "modules.builtin.modinfo", k->builtin_modinfo, k->builtin_modinfo_len },
+	};
+
+	for (size_t i = 0; i < k->n_load; i++) {
+		const struct kiln_module *m = &k->mods[k->load_order[i]];
+		_cleanup_free_ char *p = kiln_asprintf("%s/%s", base, m->relpath);
+
+		if (kiln_compose_add(ctx, c, p, KILN_ENT_FILE, 0644, 0, 0, m->data, m->len, NULL) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *p = kiln_asprintf("%s/%s", base, files[i].name);
+
+		if (files[i].data && kiln_compose_add(ctx, c, p, KILN_ENT_FILE, 0644, 0, 0, files[i].data,
+						      files[i].len, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static json_t *
+artifact_json(const char *name, uint64_t size, const char *sha256)
+{
+	return json_pack("{s:s, s:I, s:s}", "name", name, "size", (json_int_t)size, "sha256", sha256);
+}
+
+/* manifest.json: canonical (sorted keys, fixed indentation), part of the reproducible output. */
+static char *
+manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, const struct kiln_kernel *k,
+	      const char *version, int64_t sde, json_t *artifacts, size_t n_files, const char *files_sha256)
+{
+	json_t *root, *sources = json_array(), *pkgs = json_array(), *mods = json_array();
+	char when[21];
+	char *out;
+
+	for (size_t i = 0; i < res->n_indexes; i++) {
+		const struct kiln_repo_index *ri = &res->indexes[i];
+
+		kiln_format_iso8601(ri->date, when);
+		json_array_append_new(sources, json_pack("{s:s, s:s, s:s, s:s}", "uri", ri->uri, "suite", ri->suite,
+							 "date", when, "inrelease_sha256", ri->inrelease_sha256));
+	}
+	for (size_t i = 0; i < res->set.n; i++) {
+		const struct kiln_pkg *p = &res->set.pkgs[i];
+
+		json_array_append_new(pkgs, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", p->name, "version",
+						      p->version, "arch", p->arch, "suite", p->suite, "sha256", p->sha256));
+	}
+	for (size_t i = 0; i < k->n_load; i++)
+		json_array_append_new(mods, json_string(k->mods[k->load_order[i]].name));
+	kiln_format_iso8601((time_t)sde, when);
+	root = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:{s:s, s:s, s:s, s:s, s:s, s:o}, s:o, s:o, s:{s:s, s:I, s:s}}",
+			 "schema", "kiln.manifest/1", "family", r->family, "version", version, "built", when,
+			 "recipe", "name", r->name, "sha256", r->sha256,
+			 "sources", sources,
+			 "kernel", "package", res->kernel.name, "version", res->kernel.version,
+			 "release", res->kernel_release, "cmdline", r->kernel_cmdline, "sha256", res->kernel.sha256,
+			 "modules", mods,
+			 "packages", pkgs, "artifacts", artifacts,
+			 "files", "name", "files.tsv", "count", (json_int_t)n_files, "sha256", files_sha256);
+	out = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(root);
+	if (!out)
+		abort();
+	return out;
+}
+
+struct build_state {
+	struct kiln_resolution res;
+	struct kiln_kernel kernel;
+	char *tmp, *target, *version;
+	int64_t sde;
+};
+
+static int
+compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
+	       struct build_state *st, char **ret_tsv, size_t *ret_count)
+{
+	_cleanup_free_ char *initrd = kiln_asprintf("%s/initrd.img", st->tmp);
+	struct kiln_strv reserved = { 0 };
+	struct kiln_changelog *logs = NULL;
+	struct kiln_compose *c;
+	size_t n_logs = 0;
+	int rc = 0;
+
+	static const char *const gen[] = { "/init", "/etc/passwd", "/etc/group", "/etc/hostname",
+					   "/etc/kiln-release", "/etc/kiln/init" };
+	for (size_t i = 0; i < ARRAY_SIZE(gen); i++)
+		kiln_strv_push(&reserved, gen[i]);
+	for (size_t i = 0; i < r->n_files; i++)
+		kiln_strv_push(&reserved, r->files[i].dest);
+	c = kiln_compose_new(ctx, initrd, r->compression, st->sde, &r->exclude, &reserved);
+	if (!c) {
+		kiln_strv_release(&reserved);
+		return -1;
+	}
+	for (size_t i = 0; i < st->res.set.n && rc == 0; i++) {
+		const struct kiln_pkg *p = &st->res.set.pkgs[i];
+		_cleanup_free_ char *url = kiln_asprintf("%s/%s", p->uri, p->filename);
+		_cleanup_free_ char *deb = NULL;
+
+		rc = kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb);
+		if (rc == 0)
+			rc = kiln_compose_add_deb(ctx, c, deb, p->name);
+	}
+	if (rc == 0)
+		rc = add_kernel_files(ctx, c, &st->kernel);
+	if (rc == 0)
+		rc = add_generated(ctx, c, r, st->version, st->sde, &st->kernel, o);
+	kiln_strv_release(&reserved);
+	if (rc < 0) {
+		kiln_compose_abort(c);
+		return -1;
+	}
+	if (kiln_compose_finish(ctx, c, ret_tsv, ret_count, &logs, &n_logs) < 0)
+		return -1;
+	for (size_t i = 0; i < n_logs; i++) {	/* kept for the manifest's security updates (next issue) */
+		free(logs[i].package);
+		free(logs[i].data);
+	}
+	free(logs);
+	return 0;
+}
+
+static int
+build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
+	     struct build_state *st, struct kiln_build_result *res)
+{
+	const struct kiln_pkg *kp = &st->res.kernel;
+	_cleanup_free_ char *kurl = kiln_asprintf("%s/%s", kp->uri, kp->filename);
+	_cleanup_free_ char *kdeb = NULL, *tsv = NULL, *manifest = NULL, *initrd = NULL;
+	char files_sha[65], vm_sha[65], rd_sha[65];
+	uint64_t rd_size;
+	size_t n_files;
+	json_t *artifacts;
+
+	if (kiln_cache_fetch(ctx, kurl, NULL, kp->size, kp->sha256, DEB_MAX, &kdeb) < 0 ||
+	    kiln_kernel_load(ctx, kdeb, kp->name, st->res.kernel_release, &r->kernel_modules, &st->kernel) < 0)
+		return -1;
+	if (compose_initrd(ctx, r, o, st, &tsv, &n_files) < 0)
+		return -1;
+	initrd = kiln_asprintf("%s/initrd.img", st->tmp);
+	if (file_sha256(ctx, initrd, rd_sha, &rd_size) < 0)
+		return -1;
+	kiln_sha256_hex(st->kernel.vmlinuz, st->kernel.vmlinuz_len, vm_sha);
+	kiln_sha256_hex(tsv, strlen(tsv), files_sha);
+	if (write_file(ctx, st->tmp, "vmlinuz", st->kernel.vmlinuz, st->kernel.vmlinuz_len) < 0 ||
+	    write_file(ctx, st->tmp, "files.tsv", tsv, strlen(tsv)) < 0)
+		return -1;
+	artifacts = json_array();
+	json_array_append_new(artifacts, artifact_json("initrd.img", rd_size, rd_sha));
+	json_array_append_new(artifacts, artifact_json("vmlinuz", st->kernel.vmlinuz_len, vm_sha));
+	manifest = manifest_json(r, &st->res, &st->kernel, st->version, st->sde, artifacts, n_files, files_sha);
+	if (write_file(ctx, st->tmp, "manifest.json", manifest, strlen(manifest)) < 0)
+		return -1;
+	res->n_packages = st->res.set.n;
+	res->n_files = n_files;
+	res->n_modules = st->kernel.n_load;
+	res->vmlinuz_size = st->kernel.vmlinuz_len;
+	res->initrd_size = rd_size;
+	return 0;
+}
+
+/* Moves the finished version into place: the one step a reader can see. */
+static int
+publish(struct kiln_ctx *ctx, const struct build_state *st, int force)
+{
+	_cleanup_free_ char *old = kiln_asprintf("%s.old", st->tmp);
+	int replaced = 0;
+
+	if (force && rename(st->target, old) == 0)
+		replaced = 1;
+	if (rename(st->tmp, st->target) < 0) {
+		int e = errno;
+
+		if (replaced)
+			rename(old, st->target);
+		if (e == EEXIST || e == ENOTEMPTY)
+			return kiln_error(ctx, KILN_EXIT_USAGE, "'%s' already exists (--force replaces it)", st->target);
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot rename '%s' to '%s': %s", st->tmp, st->target, strerror(e));
+	}
+	if (replaced)
+		rm_rf(old);
+	return 0;
+}
+
+int
+kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
+	   struct kiln_build_result *ret)
+{
+	struct build_state st = { 0 };
+	struct kiln_build_result res = { 0 };
+	_cleanup_free_ char *famdir = kiln_asprintf("%s/%s", ctx->store, r->family);
+	struct stat sb;
+	int rc;
+
+	if (o->version && !kiln_version_valid(o->version))
+		return kiln_error(ctx, KILN_EXIT_USAGE, "bad version '%s': use YYYY.MM.R", o->version);
+	if (kiln_resolve(ctx, r, o->arch, o->apt_root, &st.res) < 0)
+		return -1;
+	st.sde = o->source_date_epoch;
+	if (st.sde < 0)
+		for (size_t i = 0; i < st.res.n_indexes; i++)
+			if (st.res.indexes[i].date > st.sde)
+				st.sde = st.res.indexes[i].date;
+	st.version = o->version ? kiln_strdup(o->version) : next_version(ctx->store, r->family, st.sde);
+	st.target = kiln_asprintf("%s/%s", famdir, st.version);
+	rc = kiln_mkdir_p(ctx, famdir, 0755);
+	if (rc == 0 && stat(st.target, &sb) == 0 && !o->force)
+		rc = kiln_error(ctx, KILN_EXIT_USAGE, "%s/%s is already built (--force rebuilds it)", r->family, st.version);
+	if (rc == 0) {
+		clean_stale(ctx->store);
+		st.tmp = kiln_asprintf("%s/.build-%d-%s-%s", ctx->store, (int)getpid(), r->family, st.version);
+		rm_rf(st.tmp);
+		if (mkdir(st.tmp, 0755) < 0)
+			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", st.tmp, strerror(errno));
+	}
+	if (rc == 0)
+		rc = build_in_tmp(ctx, r, o, &st, &res);
+	if (rc == 0 && getenv("KILN_TEST_FAIL_BEFORE_PUBLISH"))	/* fault injection for the tests */
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "failure injected before publishing");
+	if (rc == 0)
+		rc = publish(ctx, &st, o->force);
+	if (rc < 0 && st.tmp)
+		rm_rf(st.tmp);
+	if (rc == 0) {
+		res.dir = TAKE_PTR(st.target);
+		res.version = TAKE_PTR(st.version);
+		*ret = res;
+	}
+	kiln_resolution_release(&st.res);
+	kiln_kernel_release(&st.kernel);
+	free(st.tmp);
+	free(st.target);
+	free(st.version);
+	return rc;
+}

@@ -1,0 +1,40 @@
+/* build.h - kiln build: recipe → image version in the store (atomic, reproducible). */
+#ifndef KILN_BUILD_H
+#define KILN_BUILD_H
+
+#include "kiln.h"
+#include "recipe.h"
+
+struct kiln_build_opts {
+	const char *arch;	/* "amd64" */
+	const char *apt_root;	/* for From=host */
+	const char *version;	/* --version, or NULL for YYYY.MM.R */
+	int force;		/* replace an existing version */
+	const char *init_path;	/* the kiln-init binary */
+	int64_t source_date_epoch;	/* -1: the newest Release Date */
+};
+
+struct kiln_build_result {
+	char *dir;		/* STORE/FAMILY/VERSION */
+	char *version;
+	size_t n_packages, n_files, n_modules;
+	uint64_t vmlinuz_size, initrd_size;
+};
+
+/*
+ * kiln_build() - resolve, fetch, compose and write one image version
+ * The version is assembled in STORE/.build-PID-FAMILY-VERSION and renamed
+ * into place last. Errors: as resolve, plus exit 2 for an existing version
+ * (without @force) or a recipe that does not fit the packages (Cmd missing,
+ * unknown User), 4 for unsafe package content.
+ */
+int kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
+	       struct kiln_build_result *ret);
+void kiln_build_result_release(struct kiln_build_result *res);
+
+/* Is @v of the form YYYY.MM.R? */
+int kiln_version_valid(const char *v);
+/* Compares two valid versions part by part: <0, 0, >0. */
+int kiln_version_cmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,446 @@
+/* compose.c - one index of image paths: normalization, merged /usr, conflicts, symlink safety. */
+#define _GNU_SOURCE
+#include "compose.h"
+
+#include <fnmatch.h>
+#include <string.h>
+
+#define FILE_MAX ((size_t)1024 * 1024 * 1024)
+
+struct ent {
+	char *path;
+	enum kiln_entry_type type;
+	unsigned mode, uid, gid;
+	uint64_t size;
+	char sha256[65];
+	char *link;
+	const char *pkg;	/* owner, "" for kiln */
+};
+
+struct pkgfile {		/* regular files of the package being read, for its hardlinks */
+	char *path;
+	char *data;
+	size_t len;
+};
+
+struct kiln_compose {
+	struct kiln_cpio *cpio;
+	int64_t mtime;
+	const struct kiln_strv *exclude, *reserved;
+	struct ent *ents;
+	size_t n, alloc;
+	size_t *table;		/* open addressing: index + 1, 0 empty */
+	size_t tsize;
+	struct kiln_strv pkgs;	/* owners' names */
+	struct pkgfile *pf;
+	size_t n_pf;
+	const char *cur_pkg;
+	struct kiln_changelog *logs;
+	size_t n_logs;
+};
+
+static const char *const merged[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
+
+char *
+kiln_path_normalize(const char *raw)
+{
+	struct kiln_buf b = { 0 };
+	const char *p = raw;
+
+	if (raw[0] == '/')
+		return NULL;
+	while (*p) {
+		const char *e = strchrnul(p, '/');
+		size_t n = e - p;
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			kiln_buf_release(&b);
+			return NULL;
+		}
+		if (n && !(n == 1 && p[0] == '.')) {
+			if (b.len == 0)
+				for (size_t i = 0; i < ARRAY_SIZE(merged); i++)
+					if (strlen(merged[i]) == n && strncmp(p, merged[i], n) == 0)
+						kiln_buf_add(&b, "/usr", 4);
+			kiln_buf_add(&b, "/", 1);
+			kiln_buf_add(&b, p, n);
+		}
+		p = *e ? e + 1 : e;
+	}
+	return kiln_buf_detach(&b, NULL);
+}
+
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct ent *
+lookup(struct kiln_compose *c, const char *path)
+{
+	size_t i = hash_str(path) & (c->tsize - 1);
+
+	while (c->table[i]) {
+		struct ent *e = &c->ents[c->table[i] - 1];
+
+		if (strcmp(e->path, path) == 0)
+			return e;
+		i = (i + 1) & (c->tsize - 1);
+	}
+	return NULL;
+}
+
+static void
+table_insert(struct kiln_compose *c, size_t idx)
+{
+	size_t i = hash_str(c->ents[idx].path) & (c->tsize - 1);
+
+	while (c->table[i])
+		i = (i + 1) & (c->tsize - 1);
+	c->table[i] = idx + 1;
+}
+
+static struct ent *
+insert(struct kiln_compose *c, const char *path)
+{
+	struct ent *e;
+
+	if ((c->n + 1) * 2 > c->tsize) {
+		free(c->table);
+		c->tsize = c->tsize ? c->tsize * 2 : 4096;
+		c->table = kiln_calloc(c->tsize, sizeof(*c->table));
+		for (size_t i = 0; i < c->n; i++)
+			table_insert(c, i);
+	}
+	if (c->n == c->alloc) {
+		c->alloc = c->alloc ? c->alloc * 2 : 1024;
+		c->ents = kiln_realloc(c->ents, c->alloc * sizeof(*c->ents));
+	}
+	e = &c->ents[c->n];
+	memset(e, 0, sizeof(*e));
+	e->path = kiln_strdup(path);
+	table_insert(c, c->n++);
+	return e;
+}
+
+static int
+write_ent(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum kiln_entry_type type,
+	  unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const void *data, size_t len,
+	  const char *link, const char *pkg)
+{
+	struct ent *e = insert(c, path);
+
+	e->type = type;
+	e->mode = mode;
+	e->uid = uid;
+	e->gid = gid;
+	e->pkg = pkg;
+	if (type == KILN_ENT_FILE) {
+		e->size = len;
+		kiln_sha256_hex(data, len, e->sha256);
+	} else if (type == KILN_ENT_SYMLINK) {
+		e->link = kiln_strdup(link);
+		e->size = strlen(link);
+		kiln_sha256_hex(link, e->size, e->sha256);
+	}
+	if (mtime > c->mtime)
+		mtime = c->mtime;
+	return kiln_cpio_add(ctx, c->cpio, path, type, mode, uid, gid, mtime, data, len, link,
+			     type == KILN_ENT_CHAR ? 5 : 0, type == KILN_ENT_CHAR ? 1 : 0);
+}
+
+/* Every parent of @path must be a directory; missing ones are created. */
+static int
+ensure_parents(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, const char *pkg)
+{
+	_cleanup_free_ char *p = kiln_strdup(path);
+
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		struct ent *e;
+
+		*s = '\0';
+		e = lookup(c, p);
+		if (!e) {
+			if (write_ent(ctx, c, p, KILN_ENT_DIR, 0755, 0, 0, c->mtime, NULL, 0, NULL, "") < 0)
+				return -1;
+		} else if (e->type == KILN_ENT_SYMLINK) {
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY,
+					  "package '%s': '%s' would be written through the symlink '%s' (from '%s')",
+					  pkg, path, p, *e->pkg ? e->pkg : "kiln");
+		} else if (e->type != KILN_ENT_DIR) {
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': '%s' needs '%s' to be a directory",
+					  pkg, path, p);
+		}
+		*s = '/';
+	}
+	return 0;
+}
+
+struct kiln_compose *
+kiln_compose_new(struct kiln_ctx *ctx, const char *path, const char *compression, int64_t mtime,
+		 const struct kiln_strv *exclude, const struct kiln_strv *reserved)
+{
+	static const struct { const char *path; unsigned mode; } dirs[] = {
+		{ "/usr", 0755 }, { "/usr/bin", 0755 }, { "/usr/sbin", 0755 }, { "/usr/lib", 0755 },
+		{ "/usr/lib64", 0755 }, { "/dev", 0755 }, { "/etc", 0755 }, { "/proc", 0555 },
+		{ "/root", 0700 }, { "/run", 0755 }, { "/sys", 0555 }, { "/tmp", 01777 }, { "/var", 0755 },
+		{ "/var/tmp", 01777 },
+	};
+	static const char *const links[][2] = {
+		{ "/bin", "usr/bin" }, { "/sbin", "usr/sbin" }, { "/lib", "usr/lib" }, { "/lib64", "usr/lib64" },
+	};
+	struct kiln_compose *c = kiln_calloc(1, sizeof(*c));
+
+	c->mtime = mtime;
+	c->exclude = exclude;
+	c->reserved = reserved;
+	c->cpio = kiln_cpio_open(ctx, path, compression);
+	if (!c->cpio) {
+		kiln_compose_abort(c);
+		return NULL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (write_ent(ctx, c, dirs[i].path, KILN_ENT_DIR, dirs[i].mode, 0, 0, mtime, NULL, 0, NULL, "") < 0)
+			goto fail;
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (write_ent(ctx, c, links[i][0], KILN_ENT_SYMLINK, 0777, 0, 0, mtime, NULL, 0, links[i][1], "") < 0)
+			goto fail;
+	/* the kernel opens /dev/console for PID 1 before anything is mounted */
+	if (write_ent(ctx, c, "/dev/console", KILN_ENT_CHAR, 0600, 0, 0, mtime, NULL, 0, NULL, "") < 0)
+		goto fail;
+	return c;
+fail:
+	kiln_compose_abort(c);
+	return NULL;
+}
+
+static int
+excluded(const struct kiln_compose *c, const char *path)
+{
+	for (size_t i = 0; i < c->exclude->n; i++)
+		if (fnmatch(c->exclude->v[i], path, 0) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct pkgfile *
+pkgfile_find(const struct kiln_compose *c, const char *path)
+{
+	for (size_t i = 0; i < c->n_pf; i++)
+		if (strcmp(c->pf[i].path, path) == 0)
+			return &c->pf[i];
+	return NULL;
+}
+
+static void
+pkgfiles_release(struct kiln_compose *c)
+{
+	for (size_t i = 0; i < c->n_pf; i++) {
+		free(c->pf[i].path);
+		free(c->pf[i].data);
+	}
+	free(c->pf);
+	c->pf = NULL;
+	c->n_pf = 0;
+}
+
+/* Adds one entry; an existing one is kept when identical, else it is a conflict. */
+static int
+add_entry(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum kiln_entry_type type,
+	  unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const char *data, size_t len,
+	  const char *link, const char *pkg)
+{
+	struct ent *e = lookup(c, path);
+
+	if (e) {
+		char h[65] = "";
+
+		if (type == KILN_ENT_FILE)
+			kiln_sha256_hex(data, len, h);
+		if (e->type == KILN_ENT_DIR && type == KILN_ENT_DIR)
+			return 0;
+		if (e->type == type && type == KILN_ENT_FILE && strcmp(e->sha256, h) == 0 && e->mode == mode)
+			return 0;
+		if (e->type == type && type == KILN_ENT_SYMLINK && strcmp(e->link, link) == 0)
+			return 0;
+		return kiln_error(ctx, KILN_EXIT_USAGE, "package '%s': '%s' conflicts with the one from '%s'",
+				  pkg, path, *e->pkg ? e->pkg : "kiln");
+	}
+	if (ensure_parents(ctx, c, path, pkg) < 0)
+		return -1;
+	return write_ent(ctx, c, path, type, mode, uid, gid, mtime, data, len, link, pkg);
+}
+
+static void
+keep_changelog(struct kiln_compose *c, const char *path, const char *data, size_t len)
+{
+	const char *pre = "/usr/share/doc/", *rest, *slash;
+	struct kiln_changelog *l;
+
+	if (!kiln_startswith(path, pre))
+		return;
+	rest = path + strlen(pre);
+	slash = strchr(rest, '/');
+	if (!slash || strcmp(slash, "/changelog.Debian.gz") != 0)
+		return;
+	c->logs = kiln_realloc(c->logs, (c->n_logs + 1) * sizeof(*c->logs));
+	l = &c->logs[c->n_logs++];
+	l->package = kiln_strndup(rest, slash - rest);
+	l->data = kiln_malloc(len ? len : 1);
+	memcpy(l->data, data, len);
+	l->len = len;
+}
+
+static int
+on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, struct kiln_deb_reader *r)
+{
+	struct kiln_compose *c = user;
+	const char *pkg = c->cur_pkg;
+	_cleanup_free_ char *path = kiln_path_normalize(de->path);
+	_cleanup_free_ char *data = NULL, *target = NULL;
+	const struct pkgfile *pf;
+	size_t len = 0;
+
+	if (!path)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': unsafe path '%s'", pkg, de->path);
+	if (!*path)
+		return 0;	/* the root */
+	switch (de->type) {
+	case KILN_ENT_FILE:
+		if (kiln_deb_read(ctx, r, FILE_MAX, &data, &len) < 0)
+			return kiln_error_replace(ctx, ctx->code, "package '%s': '%s': %s", pkg, path, ctx->msg);
+		keep_changelog(c, path, data, len);
+		break;
+	case KILN_ENT_HARDLINK:
+		target = kiln_path_normalize(de->link);
+		pf = target ? pkgfile_find(c, target) : NULL;
+		if (!pf)
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': hard link '%s' to '%s' outside the package",
+					  pkg, path, de->link);
+		data = kiln_malloc(pf->len ? pf->len : 1);
+		memcpy(data, pf->data, pf->len);
+		len = pf->len;
+		break;
+	case KILN_ENT_DIR:
+	case KILN_ENT_SYMLINK:
+		break;
+	default:
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': '%s' is a device or special file", pkg, path);
+	}
+	if (excluded(c, path) || (c->reserved && kiln_strv_contains(c->reserved, path)))
+		return 0;
+	if (de->type == KILN_ENT_FILE || de->type == KILN_ENT_HARDLINK) {
+		c->pf = kiln_realloc(c->pf, (c->n_pf + 1) * sizeof(*c->pf));
+		c->pf[c->n_pf].path = kiln_strdup(path);
+		c->pf[c->n_pf].data = kiln_malloc(len ? len : 1);
+		memcpy(c->pf[c->n_pf].data, data, len);
+		c->pf[c->n_pf++].len = len;
+	}
+	return add_entry(ctx, c, path, de->type == KILN_ENT_HARDLINK ? KILN_ENT_FILE : de->type, de->mode,
+			 de->uid, de->gid, de->mtime, data, len, de->link, pkg);
+}
+
+int
+kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const char *deb, const char *pkg)
+{
+	int rc;
+
+	kiln_strv_push(&c->pkgs, pkg);
+	c->cur_pkg = c->pkgs.v[c->pkgs.n - 1];
+	rc = kiln_deb_foreach(ctx, deb, pkg, on_deb_entry, c);
+	pkgfiles_release(c);
+	return rc;
+}
+
+int
+kiln_compose_add(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum kiln_entry_type type,
+		 unsigned mode, unsigned uid, unsigned gid, const void *data, size_t len, const char *link)
+{
+	return add_entry(ctx, c, path, type, mode, uid, gid, c->mtime, data, len, link, "");
+}
+
+int
+kiln_compose_exists(struct kiln_compose *c, const char *path)
+{
+	const struct ent *e = lookup(c, path);
+
+	return e && e->type != KILN_ENT_DIR;
+}
+
+static int
+ent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ent *)a)->path, ((const struct ent *)b)->path);
+}
+
+static unsigned
+type_bits(enum kiln_entry_type t)
+{
+	switch (t) {
+	case KILN_ENT_DIR: return 0040000;
+	case KILN_ENT_SYMLINK: return 0120000;
+	case KILN_ENT_CHAR: return 0020000;
+	default: return 0100000;
+	}
+}
+
+static void
+compose_free(struct kiln_compose *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->ents[i].path);
+		free(c->ents[i].link);
+	}
+	free(c->ents);
+	free(c->table);
+	kiln_strv_release(&c->pkgs);
+	pkgfiles_release(c);
+	for (size_t i = 0; i < c->n_logs; i++) {
+		free(c->logs[i].package);
+		free(c->logs[i].data);
+	}
+	free(c->logs);
+	free(c);
+}
+
+int
+kiln_compose_finish(struct kiln_ctx *ctx, struct kiln_compose *c, char **ret_tsv, size_t *ret_count,
+		    struct kiln_changelog **ret_logs, size_t *ret_n_logs)
+{
+	struct kiln_buf b = { 0 };
+	int rc = kiln_cpio_close(ctx, c->cpio);
+
+	c->cpio = NULL;
+	if (rc < 0) {
+		compose_free(c);
+		return -1;
+	}
+	qsort(c->ents, c->n, sizeof(*c->ents), ent_cmp);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ent *e = &c->ents[i];
+
+		kiln_buf_addf(&b, "%s\t%06o\t%u\t%u\t%llu\t%s\n", e->path, type_bits(e->type) | e->mode, e->uid, e->gid,
+			      (unsigned long long)e->size, e->sha256[0] ? e->sha256 : "-");
+	}
+	*ret_tsv = kiln_buf_detach(&b, NULL);
+	*ret_count = c->n;
+	*ret_logs = TAKE_PTR(c->logs);
+	*ret_n_logs = c->n_logs;
+	c->n_logs = 0;
+	compose_free(c);
+	return 0;
+}
+
+void
+kiln_compose_abort(struct kiln_compose *c)
+{
+	if (!c)
+		return;
+	kiln_cpio_abort(c->cpio);
+	compose_free(c);
+}

@@ -1,0 +1,54 @@
+/* compose.h - the image's file tree, streamed from packages into a cpio initramfs. */
+#ifndef KILN_COMPOSE_H
+#define KILN_COMPOSE_H
+
+#include "kiln.h"
+#include "pkgarchive.h"
+
+struct kiln_compose;
+
+/* A changelog.Debian.gz read on the way (issue: the manifest needs it). */
+struct kiln_changelog {
+	char *package;
+	char *data;
+	size_t len;
+};
+
+/*
+ * kiln_compose_new() - start an initramfs at @path
+ * @mtime: SOURCE_DATE_EPOCH, the clamp for every mtime; @exclude: fnmatch
+ * patterns of paths to leave out; @reserved: paths kiln generates itself
+ * (package files there are skipped). Writes the merged-/usr skeleton first.
+ */
+struct kiln_compose *kiln_compose_new(struct kiln_ctx *ctx, const char *path, const char *compression,
+				      int64_t mtime, const struct kiln_strv *exclude,
+				      const struct kiln_strv *reserved);
+
+/* Streams every entry of the .deb at @deb (package @pkg) into the image. Exit 4 on unsafe paths. */
+int kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const char *deb, const char *pkg);
+
+/* Adds a file kiln generates (or a directory when @data is NULL and @type is KILN_ENT_DIR). */
+int kiln_compose_add(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum kiln_entry_type type,
+		     unsigned mode, unsigned uid, unsigned gid, const void *data, size_t len, const char *link);
+
+/* Does the image hold a regular file (or symlink) at @path? */
+int kiln_compose_exists(struct kiln_compose *c, const char *path);
+
+/*
+ * kiln_compose_finish() - close the archive and return files.tsv (sorted:
+ * path, mode, uid, gid, size, sha256), the entry count and the changelogs
+ * read. Frees @c; on error the archive file is left for the caller to remove.
+ */
+int kiln_compose_finish(struct kiln_ctx *ctx, struct kiln_compose *c, char **ret_tsv, size_t *ret_count,
+			struct kiln_changelog **ret_logs, size_t *ret_n_logs);
+void kiln_compose_abort(struct kiln_compose *c);
+
+/*
+ * kiln_path_normalize() - an archive member name as an absolute image path
+ * Strips "./", drops "." components and trailing '/', maps merged-/usr
+ * directories (/bin → /usr/bin, /lib → /usr/lib, ...). Returns a new string,
+ * "" for the root, or NULL for an absolute name or a ".." component.
+ */
+char *kiln_path_normalize(const char *raw);
+
+#endif

@@ -1,0 +1,260 @@
+/* kernel.c - vmlinuz, modules and their closure from a Debian kernel package; .modinfo parsing. */
+#define _GNU_SOURCE
+#include "kernel.h"
+#include "pkgarchive.h"
+
+#include <elf.h>
+#include <string.h>
+
+#define KERNEL_FILE_MAX ((size_t)256 * 1024 * 1024)
+
+static void
+normalize_name(char *s)
+{
+	for (; *s; s++)
+		if (*s == '-')
+			*s = '_';
+}
+
+int
+kiln_modinfo_parse(const char *data, size_t len, char **ret_name, struct kiln_strv *deps)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, strsh;
+	const char *info = NULL;
+	size_t info_len = 0;
+
+	*ret_name = NULL;
+	if (len < sizeof(eh))
+		return -1;
+	memcpy(&eh, data, sizeof(eh));
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh.e_shoff > len || eh.e_shnum > (len - eh.e_shoff) / sizeof(Elf64_Shdr) || eh.e_shstrndx >= eh.e_shnum)
+		return -1;
+	memcpy(&strsh, data + eh.e_shoff + (size_t)eh.e_shstrndx * sizeof(Elf64_Shdr), sizeof(strsh));
+	if (strsh.sh_offset > len || strsh.sh_size > len - strsh.sh_offset)
+		return -1;
+	for (size_t i = 0; i < eh.e_shnum; i++) {
+		memcpy(&sh, data + eh.e_shoff + i * sizeof(Elf64_Shdr), sizeof(sh));
+		if (sh.sh_name >= strsh.sh_size || strsh.sh_size - sh.sh_name < sizeof(".modinfo"))
+			continue;
+		if (memcmp(data + strsh.sh_offset + sh.sh_name, ".modinfo", sizeof(".modinfo")) != 0)
+			continue;
+		if (sh.sh_type == SHT_NOBITS || sh.sh_offset > len || sh.sh_size > len - sh.sh_offset)
+			return -1;
+		info = data + sh.sh_offset;
+		info_len = sh.sh_size;
+		break;
+	}
+	if (!info)
+		return -1;
+	for (size_t off = 0; off < info_len;) {
+		const char *s = info + off, *nul = memchr(s, '\0', info_len - off);
+		size_t n = nul ? (size_t)(nul - s) : info_len - off;
+
+		if (n > 8 && strncmp(s, "depends=", 8) == 0) {
+			_cleanup_free_ char *list = kiln_strndup(s + 8, n - 8);
+			char *save = NULL;
+
+			for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				normalize_name(t);
+				if (!kiln_strv_contains(deps, t))
+					kiln_strv_push(deps, t);
+			}
+		} else if (n > 5 && strncmp(s, "name=", 5) == 0 && !*ret_name) {
+			*ret_name = kiln_strndup(s + 5, n - 5);
+			normalize_name(*ret_name);
+		}
+		off += n + 1;
+	}
+	return 0;
+}
+
+struct kload {
+	struct kiln_kernel *k;
+	const char *what;
+	char *vmlinuz_path, *mod_prefix;
+};
+
+static int
+on_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *e, struct kiln_deb_reader *r)
+{
+	struct kload *kl = user;
+	struct kiln_kernel *k = kl->k;
+	const char *p = e->path;
+	char *data;
+	size_t len;
+
+	if (kiln_startswith(p, "./"))
+		p++;
+	if (e->type != KILN_ENT_FILE)
+		return 0;
+	if (strcmp(p, kl->vmlinuz_path) == 0) {
+		if (kiln_deb_read(ctx, r, KERNEL_FILE_MAX, &k->vmlinuz, &k->vmlinuz_len) < 0)
+			return -1;
+	} else if (kiln_startswith(p, kl->mod_prefix)) {
+		const char *rel = p + strlen(kl->mod_prefix);
+		size_t rl = strlen(rel);
+
+		if (strcmp(rel, "modules.order") == 0)
+			return kiln_deb_read(ctx, r, KERNEL_FILE_MAX, &k->order, &k->order_len);
+		if (strcmp(rel, "modules.builtin") == 0)
+			return kiln_deb_read(ctx, r, KERNEL_FILE_MAX, &k->builtin_file, &k->builtin_file_len);
+		if (strcmp(rel, "modules.builtin.modinfo") == 0)
+			return kiln_deb_read(ctx, r, KERNEL_FILE_MAX, &k->builtin_modinfo, &k->builtin_modinfo_len);
+		if (rl > 3 && strcmp(rel + rl - 3, ".ko") == 0 && !strstr(rel, "..")) {
+			struct kiln_module *m;
+			const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+			char *name = NULL;
+
+			if (kiln_deb_read(ctx, r, KERNEL_FILE_MAX, &data, &len) < 0)
+				return -1;
+			k->mods = kiln_realloc(k->mods, (k->n_mods + 1) * sizeof(*k->mods));
+			m = &k->mods[k->n_mods++];
+			memset(m, 0, sizeof(*m));
+			m->relpath = kiln_strdup(rel);
+			m->data = data;
+			m->len = len;
+			if (kiln_modinfo_parse(data, len, &name, &m->depends) < 0)
+				return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': module '%s' has no readable .modinfo",
+						  kl->what, rel);
+			if (!name) {
+				name = kiln_strndup(base, strlen(base) - 3);
+				normalize_name(name);
+			}
+			m->name = name;
+		}
+	}
+	return 0;
+}
+
+static struct kiln_module *
+find_module(struct kiln_kernel *k, const char *name)
+{
+	for (size_t i = 0; i < k->n_mods; i++)
+		if (strcmp(k->mods[i].name, name) == 0)
+			return &k->mods[i];
+	return NULL;
+}
+
+/* Depth-first: dependencies before the module itself. */
+static int
+add_closure(struct kiln_ctx *ctx, struct kiln_kernel *k, const char *name, int depth)
+{
+	struct kiln_module *m = find_module(k, name);
+
+	if (!m) {
+		if (kiln_strv_contains(&k->builtin, name)) {
+			if (!kiln_strv_contains(&k->skipped_builtin, name))
+				kiln_strv_push(&k->skipped_builtin, name);
+			return 0;
+		}
+		return kiln_error(ctx, KILN_EXIT_USAGE, "module '%s' is neither in kernel %s nor built into it",
+				  name, k->release);
+	}
+	if (m->wanted)
+		return 0;
+	if (depth > 64)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "module dependencies of '%s' are too deep", name);
+	m->wanted = 1;	/* set first: breaks cycles */
+	for (size_t i = 0; i < m->depends.n; i++)
+		if (add_closure(ctx, k, m->depends.v[i], depth + 1) < 0)
+			return -1;
+	k->load_order = kiln_realloc(k->load_order, (k->n_load + 1) * sizeof(*k->load_order));
+	k->load_order[k->n_load++] = m - k->mods;
+	return 0;
+}
+
+static void
+parse_builtin(struct kiln_kernel *k)
+{
+	const char *p = k->builtin_file, *end = p + k->builtin_file_len;
+
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		const char *e = nl ? nl : end, *b = p;
+		_cleanup_free_ char *name = NULL;
+
+		for (const char *c = p; c < e; c++)
+			if (*c == '/')
+				b = c + 1;
+		if (e - b > 3 && strncmp(e - 3, ".ko", 3) == 0) {
+			name = kiln_strndup(b, e - b - 3);
+			normalize_name(name);
+			kiln_strv_push(&k->builtin, name);
+		}
+		p = e + 1;
+	}
+}
+
+int
+kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *what, const char *release,
+		 const struct kiln_strv *modules, struct kiln_kernel *ret)
+{
+	struct kiln_kernel k = { .release = kiln_strdup(release) };
+	struct kload kl = { .k = &k, .what = what };
+	int rc;
+
+	kl.vmlinuz_path = kiln_asprintf("/boot/vmlinuz-%s", release);
+	kl.mod_prefix = kiln_asprintf("/lib/modules/%s/", release);
+	rc = kiln_deb_foreach(ctx, deb, what, on_entry, &kl);
+	free(kl.vmlinuz_path);
+	free(kl.mod_prefix);
+	if (rc == 0 && !k.vmlinuz)
+		rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s' has no /boot/vmlinuz-%s", what, release);
+	if (rc == 0) {
+		parse_builtin(&k);
+		for (size_t i = 0; i < modules->n && rc == 0; i++) {
+			_cleanup_free_ char *n = kiln_strdup(modules->v[i]);
+
+			normalize_name(n);
+			rc = add_closure(ctx, &k, n, 0);
+		}
+	}
+	if (rc < 0) {
+		kiln_kernel_release(&k);
+		return -1;
+	}
+	*ret = k;
+	return 0;
+}
+
+char *
+kiln_kernel_modules_dep(const struct kiln_kernel *k)
+{
+	struct kiln_buf b = { 0 };
+
+	for (size_t i = 0; i < k->n_load; i++) {
+		const struct kiln_module *m = &k->mods[k->load_order[i]];
+
+		kiln_buf_addf(&b, "%s:", m->relpath);
+		for (size_t j = 0; j < m->depends.n; j++)
+			for (size_t l = 0; l < k->n_mods; l++)
+				if (strcmp(k->mods[l].name, m->depends.v[j]) == 0)
+					kiln_buf_addf(&b, " %s", k->mods[l].relpath);
+		kiln_buf_add(&b, "\n", 1);
+	}
+	return kiln_buf_detach(&b, NULL);
+}
+
+void
+kiln_kernel_release(struct kiln_kernel *k)
+{
+	free(k->release);
+	free(k->vmlinuz);
+	for (size_t i = 0; i < k->n_mods; i++) {
+		free(k->mods[i].name);
+		free(k->mods[i].relpath);
+		free(k->mods[i].data);
+		kiln_strv_release(&k->mods[i].depends);
+	}
+	free(k->mods);
+	free(k->load_order);
+	kiln_strv_release(&k->builtin);
+	kiln_strv_release(&k->skipped_builtin);
+	free(k->order);
+	free(k->builtin_file);
+	free(k->builtin_modinfo);
+	memset(k, 0, sizeof(*k));
+}

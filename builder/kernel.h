@@ -1,0 +1,52 @@
+/* kernel.h - the kernel artifact: vmlinuz and the closure of the modules a recipe names. */
+#ifndef KILN_KERNEL_H
+#define KILN_KERNEL_H
+
+#include "kiln.h"
+
+struct kiln_module {
+	char *name;		/* "virtio_net" */
+	char *relpath;		/* "kernel/drivers/net/virtio_net.ko" below /lib/modules/RELEASE */
+	char *data;
+	size_t len;
+	struct kiln_strv depends;
+	int wanted;		/* in the closure */
+};
+
+struct kiln_kernel {
+	char *release;		/* "6.1.0-28-cloud-amd64" */
+	char *vmlinuz;
+	size_t vmlinuz_len;
+	struct kiln_module *mods;	/* every module of the package */
+	size_t n_mods;
+	size_t *load_order;	/* indexes into mods: the closure, dependencies first */
+	size_t n_load;
+	struct kiln_strv builtin;	/* names of built-in modules */
+	struct kiln_strv skipped_builtin;	/* requested but built in */
+	/* modules.* files kept as the package ships them */
+	char *order, *builtin_file, *builtin_modinfo;
+	size_t order_len, builtin_file_len, builtin_modinfo_len;
+};
+
+/*
+ * kiln_kernel_load() - read vmlinuz and modules from the kernel .deb at @deb
+ * @release: the kernel release the package is for; @modules: the names to
+ * load (their dependency closure, from each module's .modinfo, is added).
+ * Errors: exit 2 for a module that is neither in the package nor built in,
+ * exit 4 for a malformed package.
+ */
+int kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *what, const char *release,
+		     const struct kiln_strv *modules, struct kiln_kernel *ret);
+void kiln_kernel_release(struct kiln_kernel *k);
+
+/* modules.dep for the closure (relative paths, as depmod writes them); caller frees. */
+char *kiln_kernel_modules_dep(const struct kiln_kernel *k);
+
+/*
+ * kiln_modinfo_parse() - name and depends= of an ELF64 little-endian module
+ * Returns 0 (depends appended to @deps, *@ret_name new or NULL if absent) or
+ * -1 if @data is not such an ELF object with a .modinfo section.
+ */
+int kiln_modinfo_parse(const char *data, size_t len, char **ret_name, struct kiln_strv *deps);
+
+#endif

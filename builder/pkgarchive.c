@@ -1,0 +1,251 @@
+/* pkgarchive.c - every libarchive call of kiln: ar → data.tar.* → entries; cpio newc writer. */
+#define _GNU_SOURCE
+#include "pkgarchive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <string.h>
+
+struct kiln_deb_reader {
+	struct archive *outer;	/* the .deb (ar) */
+	struct archive *inner;	/* its data.tar.* */
+	char buf[65536];
+};
+
+static la_ssize_t
+inner_read(struct archive *a, void *user, const void **buf)
+{
+	struct kiln_deb_reader *r = user;
+	la_ssize_t n = archive_read_data(r->outer, r->buf, sizeof(r->buf));
+
+	(void)a;
+	*buf = r->buf;
+	return n;
+}
+
+static enum kiln_entry_type
+entry_type(struct archive_entry *e)
+{
+	if (archive_entry_hardlink(e))
+		return KILN_ENT_HARDLINK;
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG: return KILN_ENT_FILE;
+	case AE_IFDIR: return KILN_ENT_DIR;
+	case AE_IFLNK: return KILN_ENT_SYMLINK;
+	case AE_IFCHR: return KILN_ENT_CHAR;
+	default: return KILN_ENT_OTHER;
+	}
+}
+
+static int
+foreach_data(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *what,
+	     int (*cb)(struct kiln_ctx *, void *, const struct kiln_deb_entry *, struct kiln_deb_reader *),
+	     void *user)
+{
+	struct archive_entry *ae;
+	int rc;
+
+	r->inner = archive_read_new();
+	archive_read_support_filter_all(r->inner);
+	archive_read_support_format_tar(r->inner);
+	if (archive_read_open(r->inner, r, NULL, inner_read, NULL) != ARCHIVE_OK)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': bad data.tar: %s", what,
+				  archive_error_string(r->inner));
+	while ((rc = archive_read_next_header(r->inner, &ae)) == ARCHIVE_OK) {
+		struct kiln_deb_entry e = {
+			.path = archive_entry_pathname(ae),
+			.type = entry_type(ae),
+			.mode = archive_entry_perm(ae) & 07777,
+			.uid = (unsigned)archive_entry_uid(ae),
+			.gid = (unsigned)archive_entry_gid(ae),
+			.size = archive_entry_size(ae),
+			.mtime = archive_entry_mtime(ae),
+		};
+
+		if (!e.path)
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': entry without a name", what);
+		if (e.type == KILN_ENT_HARDLINK)
+			e.link = archive_entry_hardlink(ae);
+		else if (e.type == KILN_ENT_SYMLINK)
+			e.link = archive_entry_symlink(ae);
+		if ((e.type == KILN_ENT_SYMLINK || e.type == KILN_ENT_HARDLINK) && !e.link)
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': link '%s' without a target", what, e.path);
+		if (cb(ctx, user, &e, r) < 0)
+			return -1;
+	}
+	if (rc != ARCHIVE_EOF)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': bad data.tar: %s", what,
+				  archive_error_string(r->inner));
+	return 0;
+}
+
+int
+kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what,
+		 int (*cb)(struct kiln_ctx *, void *, const struct kiln_deb_entry *, struct kiln_deb_reader *),
+		 void *user)
+{
+	struct kiln_deb_reader *r = kiln_calloc(1, sizeof(*r));
+	struct archive_entry *ae;
+	int rc = -1, found = 0, arc;
+
+	r->outer = archive_read_new();
+	archive_read_support_format_ar(r->outer);
+	if (archive_read_open_filename(r->outer, path, 65536) != ARCHIVE_OK) {
+		kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': not a .deb: %s", what, archive_error_string(r->outer));
+		goto out;
+	}
+	while ((arc = archive_read_next_header(r->outer, &ae)) == ARCHIVE_OK) {
+		const char *n = archive_entry_pathname(ae);
+
+		if (n && kiln_startswith(n, "data.tar")) {
+			found = 1;
+			rc = foreach_data(ctx, r, what, cb, user);
+			break;
+		}
+	}
+	if (!found && arc != ARCHIVE_OK && arc != ARCHIVE_EOF)
+		kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': not a .deb: %s", what, archive_error_string(r->outer));
+	else if (!found)
+		kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': no data.tar member", what);
+out:
+	if (r->inner)
+		archive_read_free(r->inner);
+	archive_read_free(r->outer);
+	free(r);
+	return rc;
+}
+
+int
+kiln_deb_read(struct kiln_ctx *ctx, struct kiln_deb_reader *r, size_t max, char **ret, size_t *ret_len)
+{
+	struct kiln_buf b = { 0 };
+	char chunk[65536];
+	la_ssize_t n;
+
+	while ((n = archive_read_data(r->inner, chunk, sizeof(chunk))) > 0) {
+		if (b.len + (size_t)n > max) {
+			kiln_buf_release(&b);
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "entry larger than %zu bytes", max);
+		}
+		kiln_buf_add(&b, chunk, n);
+	}
+	if (n < 0) {
+		kiln_buf_release(&b);
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "cannot read entry: %s", archive_error_string(r->inner));
+	}
+	*ret = kiln_buf_detach(&b, ret_len);
+	return 0;
+}
+
+struct kiln_cpio {
+	struct archive *a;
+	int64_t ino;
+};
+
+struct kiln_cpio *
+kiln_cpio_open(struct kiln_ctx *ctx, const char *path, const char *compression)
+{
+	struct kiln_cpio *c = kiln_calloc(1, sizeof(*c));
+	char *alg, *level;
+	int rc = ARCHIVE_OK;
+
+	c->a = archive_write_new();
+	archive_write_set_format_cpio_newc(c->a);
+	alg = kiln_strdup(compression);
+	level = strchr(alg, ':');
+	if (level)
+		*level++ = '\0';
+	if (strcmp(alg, "zstd") == 0) {
+		rc = archive_write_add_filter_zstd(c->a);
+		if (rc == ARCHIVE_OK)
+			rc = archive_write_set_filter_option(c->a, "zstd", "compression-level", level ? level : "9");
+	} else if (strcmp(alg, "gzip") == 0) {
+		rc = archive_write_add_filter_gzip(c->a);
+		if (rc == ARCHIVE_OK)	/* no timestamp in the gzip header: reproducible */
+			rc = archive_write_set_filter_option(c->a, "gzip", "timestamp", NULL);
+		if (rc == ARCHIVE_OK && level)
+			rc = archive_write_set_filter_option(c->a, "gzip", "compression-level", level);
+	} else if (strcmp(alg, "xz") == 0) {
+		rc = archive_write_add_filter_xz(c->a);
+		if (rc == ARCHIVE_OK)	/* the kernel's xz decoder wants CRC32 */
+			rc = archive_write_set_filter_option(c->a, "xz", "threads", "1");
+		if (rc == ARCHIVE_OK && level)
+			rc = archive_write_set_filter_option(c->a, "xz", "compression-level", level);
+	}
+	free(alg);
+	/* cpio's bytes-per-block padding must not depend on anything but the content */
+	if (rc == ARCHIVE_OK)
+		rc = archive_write_set_bytes_per_block(c->a, 0);
+	if (rc != ARCHIVE_OK || archive_write_open_filename(c->a, path) != ARCHIVE_OK) {
+		kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", path, archive_error_string(c->a));
+		kiln_cpio_abort(c);
+		return NULL;
+	}
+	return c;
+}
+
+int
+kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, enum kiln_entry_type type,
+	      unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const void *data, size_t len,
+	      const char *link, unsigned rdev_major, unsigned rdev_minor)
+{
+	struct archive_entry *e = archive_entry_new();
+	int rc = 0;
+
+	archive_entry_set_pathname(e, path[0] == '/' ? path + 1 : path);
+	archive_entry_set_uid(e, uid);
+	archive_entry_set_gid(e, gid);
+	archive_entry_set_mtime(e, mtime, 0);
+	archive_entry_set_ino64(e, ++c->ino);
+	archive_entry_set_dev(e, 0);
+	archive_entry_set_size(e, 0);
+	switch (type) {
+	case KILN_ENT_DIR:
+		archive_entry_set_mode(e, AE_IFDIR | mode);
+		archive_entry_set_nlink(e, 2);
+		break;
+	case KILN_ENT_SYMLINK:
+		archive_entry_set_mode(e, AE_IFLNK | 0777);
+		archive_entry_set_symlink(e, link);
+		archive_entry_set_nlink(e, 1);
+		break;
+	case KILN_ENT_CHAR:
+		archive_entry_set_mode(e, AE_IFCHR | mode);
+		archive_entry_set_rdevmajor(e, rdev_major);
+		archive_entry_set_rdevminor(e, rdev_minor);
+		archive_entry_set_nlink(e, 1);
+		break;
+	default:
+		archive_entry_set_mode(e, AE_IFREG | mode);
+		archive_entry_set_size(e, (la_int64_t)len);
+		archive_entry_set_nlink(e, 1);
+		break;
+	}
+	if (archive_write_header(c->a, e) != ARCHIVE_OK ||
+	    (type == KILN_ENT_FILE && len && archive_write_data(c->a, data, len) != (la_ssize_t)len))
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s' to the initramfs: %s", path,
+				archive_error_string(c->a));
+	archive_entry_free(e);
+	return rc;
+}
+
+int
+kiln_cpio_close(struct kiln_ctx *ctx, struct kiln_cpio *c)
+{
+	int rc = 0;
+
+	if (archive_write_close(c->a) != ARCHIVE_OK)
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot finish the initramfs: %s", archive_error_string(c->a));
+	archive_write_free(c->a);
+	free(c);
+	return rc;
+}
+
+void
+kiln_cpio_abort(struct kiln_cpio *c)
+{
+	if (!c)
+		return;
+	archive_write_free(c->a);
+	free(c);
+}

@@ -1,0 +1,52 @@
+/* pkgarchive.h - reading .deb packages and writing cpio initramfs images (libarchive). */
+#ifndef KILN_PKGARCHIVE_H
+#define KILN_PKGARCHIVE_H
+
+#include "kiln.h"
+
+enum kiln_entry_type { KILN_ENT_FILE, KILN_ENT_DIR, KILN_ENT_SYMLINK, KILN_ENT_HARDLINK,
+		       KILN_ENT_CHAR, KILN_ENT_OTHER };
+
+/* One entry of a package's data.tar, as the archive states it. */
+struct kiln_deb_entry {
+	const char *path;	/* raw, e.g. "./usr/bin/redis-server" */
+	enum kiln_entry_type type;
+	unsigned mode;		/* permission bits only (07777) */
+	unsigned uid, gid;
+	int64_t size;
+	int64_t mtime;
+	const char *link;	/* symlink target or hardlink source, else NULL */
+};
+
+struct kiln_deb_reader;
+
+/*
+ * kiln_deb_foreach() - stream the data.tar of the .deb at @path
+ * Calls @cb for each entry; the callback may read the entry's content with
+ * kiln_deb_read(). A callback returning -1 (with an error on @ctx) stops.
+ * @what names the package in messages. Exit 4 for a malformed archive.
+ */
+int kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what,
+		     int (*cb)(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *e,
+			       struct kiln_deb_reader *r),
+		     void *user);
+
+/* Reads the current entry's whole content (at most @max bytes) into a new buffer. */
+int kiln_deb_read(struct kiln_ctx *ctx, struct kiln_deb_reader *r, size_t max, char **ret, size_t *ret_len);
+
+struct kiln_cpio;
+
+/* Creates a cpio newc archive at @path compressed with @compression: zstd, gzip, xz or none, with an optional ":LEVEL" (zstd default 9). */
+struct kiln_cpio *kiln_cpio_open(struct kiln_ctx *ctx, const char *path, const char *compression);
+
+/* Appends one entry; @data/@len for files, @link for symlinks, @rdev for character devices. */
+int kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, enum kiln_entry_type type,
+		  unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const void *data, size_t len,
+		  const char *link, unsigned rdev_major, unsigned rdev_minor);
+
+/* Finishes the archive; returns 0 or -1. Frees @c either way. */
+int kiln_cpio_close(struct kiln_ctx *ctx, struct kiln_cpio *c);
+/* Frees @c without finishing (after an error). */
+void kiln_cpio_abort(struct kiln_cpio *c);
+
+#endif

@@ -1,0 +1,105 @@
+/* cmd-build.c - kiln build: bake a recipe into FAMILY/VERSION in the store; the path is printed last. */
+#define _GNU_SOURCE
+#include "build.h"
+#include "cli.h"
+#include "recipe.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+/* kiln-init: $KILN_INIT, next to this binary, or PREFIX/lib/kiln/. */
+static char *
+find_init(void)
+{
+	const char *env = getenv("KILN_INIT");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env)
+		return kiln_strdup(env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *slash, *p;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			p = kiln_asprintf("%s/kiln-init", self);
+			if (access(p, R_OK) == 0)
+				return p;
+			free(p);
+			p = kiln_asprintf("%s/../lib/kiln/kiln-init", self);
+			if (access(p, R_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return kiln_strdup("/usr/local/lib/kiln/kiln-init");
+}
+
+int
+cmd_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "offline", no_argument, NULL, 'o' },
+		{ "allow-expired", no_argument, NULL, 'e' },
+		{ "arch", required_argument, NULL, 'a' },
+		{ "now", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct kiln_cli_common co = { 0 };
+	struct kiln_build_opts o = { .arch = "amd64", .source_date_epoch = -1 };
+	_cleanup_(kiln_recipe_freep) struct kiln_recipe *r = NULL;
+	_cleanup_free_ char *init = NULL;
+	struct kiln_build_result res;
+	const char *sde = getenv("SOURCE_DATE_EPOCH"), *apt_root = getenv("KILN_APT_ROOT");
+	struct kiln_ctx ctx;
+	int c, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': co.store = optarg; break;
+		case 'v': o.version = optarg; break;
+		case 'f': o.force = 1; break;
+		case 'o': co.offline = 1; break;
+		case 'e': co.allow_expired = 1; break;
+		case 'a': o.arch = optarg; break;
+		case 'n': co.now = optarg; break;
+		case 'h': return cmd_help(2, (char *[]){ "help", "build", NULL });
+		default:
+			return kiln_cli_usage_error("build", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return kiln_cli_usage_error("build", "expected one RECIPE");
+	if ((rc = kiln_cli_setup("build", &co, &ctx)) != 0)
+		return rc;
+	if (sde && *sde) {
+		char *end;
+
+		o.source_date_epoch = strtoll(sde, &end, 10);
+		if (*end || o.source_date_epoch < 0)
+			return kiln_cli_usage_error("build", "bad SOURCE_DATE_EPOCH '%s'", sde);
+	}
+	o.apt_root = apt_root && *apt_root ? apt_root : "/";
+	o.init_path = init = find_init();
+	if (kiln_recipe_load(&ctx, argv[optind], &r) < 0)
+		return kiln_cli_fail("build", &ctx);
+	if (kiln_build(&ctx, r, &o, &res) < 0)
+		return kiln_cli_fail("build", &ctx);
+	fprintf(stderr, "kiln build: %s/%s: %zu packages, %zu files, %zu modules; vmlinuz %llu bytes, initrd.img %llu bytes\n",
+		r->family, res.version, res.n_packages, res.n_files, res.n_modules,
+		(unsigned long long)res.vmlinuz_size, (unsigned long long)res.initrd_size);
+	printf("%s\n", res.dir);
+	kiln_build_result_release(&res);
+	return 0;
+}

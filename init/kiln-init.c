@@ -1,0 +1,327 @@
+/*
+ * kiln-init.c - PID 1 of a kiln image: mount the API filesystems, load the
+ * listed modules, set up lo and one interface, then run and supervise the one
+ * command of the image. The only code of ours inside the guest: keep it small.
+ * Configuration: /etc/kiln/init, "key=value" lines written by kiln build.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CONF "/etc/kiln/init"
+#define MAXV 64
+
+static struct {
+	char *family, *version, *hostname, *on_exit, *home, *address, *gateway;
+	unsigned uid, gid;
+	char *argv[MAXV + 1], *env[MAXV + 1], *modules[MAXV + 1];
+	int argc, envc, nmod;
+} conf;
+
+static void
+say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (write(2, "kiln-init: ", 11) < 0 || write(2, buf, n) < 0)
+		return;
+}
+
+static void
+mount_api(void)
+{
+	static const struct { const char *src, *dst, *type, *opts; unsigned long flags; } m[] = {
+		{ "proc", "/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+		{ "sysfs", "/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+		{ "devtmpfs", "/dev", "devtmpfs", "mode=0755", MS_NOSUID },
+		{ "tmpfs", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV },
+		{ "tmpfs", "/tmp", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		mkdir(m[i].dst, 0755);
+		if (mount(m[i].src, m[i].dst, m[i].type, m[i].flags, m[i].opts) < 0 && errno != EBUSY)
+			say("cannot mount %s: %s", m[i].dst, strerror(errno));
+	}
+}
+
+static void
+console(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+static void
+add(char **v, int *n, char *s)
+{
+	if (*n < MAXV)
+		v[(*n)++] = s;
+}
+
+static int
+read_conf(void)
+{
+	static char buf[65536];
+	int fd = open(CONF, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	char *line, *save = NULL;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *v = strchr(line, '=');
+
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (!strcmp(line, "family")) conf.family = v;
+		else if (!strcmp(line, "version")) conf.version = v;
+		else if (!strcmp(line, "hostname")) conf.hostname = v;
+		else if (!strcmp(line, "on_exit")) conf.on_exit = v;
+		else if (!strcmp(line, "home")) conf.home = v;
+		else if (!strcmp(line, "uid")) conf.uid = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(line, "gid")) conf.gid = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(line, "address")) conf.address = v;
+		else if (!strcmp(line, "gateway")) conf.gateway = v;
+		else if (!strcmp(line, "arg")) add(conf.argv, &conf.argc, v);
+		else if (!strcmp(line, "env")) add(conf.env, &conf.envc, v);
+		else if (!strcmp(line, "module")) add(conf.modules, &conf.nmod, v);
+	}
+	return conf.argc ? 0 : -1;
+}
+
+static void
+load_modules(void)
+{
+	for (int i = 0; i < conf.nmod; i++) {
+		int fd = open(conf.modules[i], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
+			say("cannot load %s: %s", conf.modules[i], strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/* kiln.ip=ADDRESS/PREFIX[,GATEWAY] on the kernel command line overrides the recipe. */
+static void
+cmdline_ip(void)
+{
+	static char buf[4096];
+	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	char *p, *e, *comma;
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (p = buf; (p = strstr(p, "kiln.ip=")); p++)
+		if (p == buf || p[-1] == ' ')
+			break;
+	if (!p)
+		return;
+	p += 8;
+	e = p + strcspn(p, " \n");
+	*e = '\0';
+	comma = strchr(p, ',');
+	if (comma) {
+		*comma = '\0';
+		conf.gateway = comma + 1;
+	}
+	conf.address = p;
+}
+
+static int
+ifreq_addr(int s, const char *ifname, unsigned long req, in_addr_t a)
+{
+	struct ifreq ifr = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = a;
+	return ioctl(s, req, &ifr);
+}
+
+static int
+if_up(int s, const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return -1;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	return ioctl(s, SIOCSIFFLAGS, &ifr);
+}
+
+static void
+network(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct if_nameindex *ifs, *i;
+	char addr[64], *slash;
+	const char *dev = NULL;
+	struct in_addr a, g;
+	unsigned long prefix;
+
+	if (s < 0)
+		return;
+	if (if_up(s, "lo") < 0)
+		say("cannot bring up lo: %s", strerror(errno));
+	if (!conf.address)
+		goto out;
+	snprintf(addr, sizeof(addr), "%s", conf.address);
+	slash = strchr(addr, '/');
+	prefix = slash ? strtoul(slash + 1, NULL, 10) : 24;
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, addr, &a) != 1 || prefix > 32) {
+		say("bad address %s", conf.address);
+		goto out;
+	}
+	ifs = if_nameindex();
+	for (i = ifs; i && i->if_name; i++)
+		if (strcmp(i->if_name, "lo") != 0) {
+			dev = i->if_name;
+			break;
+		}
+	if (!dev) {
+		say("no network interface for %s", conf.address);
+	} else if (ifreq_addr(s, dev, SIOCSIFADDR, a.s_addr) < 0 ||
+		   ifreq_addr(s, dev, SIOCSIFNETMASK, prefix ? htonl(~0U << (32 - prefix)) : 0) < 0 ||
+		   if_up(s, dev) < 0) {
+		say("cannot configure %s: %s", dev, strerror(errno));
+	} else if (conf.gateway && inet_pton(AF_INET, conf.gateway, &g) == 1) {
+		struct rtentry rt = { 0 };
+
+		((struct sockaddr_in *)&rt.rt_dst)->sin_family = AF_INET;
+		((struct sockaddr_in *)&rt.rt_genmask)->sin_family = AF_INET;
+		((struct sockaddr_in *)&rt.rt_gateway)->sin_family = AF_INET;
+		((struct sockaddr_in *)&rt.rt_gateway)->sin_addr = g;
+		rt.rt_flags = RTF_UP | RTF_GATEWAY;
+		if (ioctl(s, SIOCADDRT, &rt) < 0)
+			say("cannot add the default route: %s", strerror(errno));
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+out:
+	close(s);
+}
+
+static pid_t
+start(void)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	setsid();
+	if (setgroups(0, NULL) < 0 || setgid(conf.gid) < 0 || setuid(conf.uid) < 0) {
+		say("cannot become %u:%u: %s", conf.uid, conf.gid, strerror(errno));
+		_exit(126);
+	}
+	if (chdir(conf.home ? conf.home : "/") < 0 && chdir("/") < 0)
+		_exit(126);
+	execve(conf.argv[0], conf.argv, conf.env);
+	say("cannot run %s: %s", conf.argv[0], strerror(errno));
+	_exit(127);
+}
+
+int
+main(void)
+{
+	sigset_t all;
+
+	mount_api();
+	console();
+	if (read_conf() < 0) {
+		say("cannot read " CONF);
+		reboot(RB_POWER_OFF);
+		return 1;
+	}
+	load_modules();
+	if (conf.hostname && sethostname(conf.hostname, strlen(conf.hostname)) < 0)
+		say("cannot set the hostname: %s", strerror(errno));
+	cmdline_ip();
+	network();
+	/* PID 1 reaps everything; signals sent to it are ignored */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		pid_t child, pid;
+		int status;
+
+		say("%s %s starting %s", conf.family ? conf.family : "?", conf.version ? conf.version : "?", conf.argv[0]);
+		child = start();
+		if (child < 0) {
+			say("cannot fork: %s", strerror(errno));
+			status = 127 << 8;
+		} else {
+			while ((pid = wait(&status)) != child)
+				if (pid < 0 && errno == ECHILD)
+					break;
+		}
+		if (WIFSIGNALED(status))
+			say("%s killed by signal %d; exit status %d", conf.argv[0], WTERMSIG(status), 128 + WTERMSIG(status));
+		else
+			say("%s exited; exit status %d", conf.argv[0], WEXITSTATUS(status));
+		if (conf.on_exit && strcmp(conf.on_exit, "restart") == 0) {
+			sleep(1);
+			continue;
+		}
+		kill(-1, SIGTERM);
+		sleep(1);
+		kill(-1, SIGKILL);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		sync();
+		reboot(conf.on_exit && strcmp(conf.on_exit, "reboot") == 0 ? RB_AUTOBOOT : RB_POWER_OFF);
+		return 1;
+	}
+}
