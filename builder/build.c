@@ -350,9 +350,11 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 		_cleanup_free_ char *url = kiln_asprintf("%s/%s", p->uri, p->filename);
 		_cleanup_free_ char *deb = NULL;
 
+		_cleanup_free_ char *tar = kiln_cache_data_tar_path(ctx, p->sha256);
+
 		rc = kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb);
 		if (rc == 0)
-			rc = kiln_compose_add_deb(ctx, c, deb, p->name);
+			rc = kiln_compose_add_deb(ctx, c, deb, tar, p->name);
 	}
 	if (rc == 0)
 		rc = add_kernel_files(ctx, c, &st->kernel);
@@ -380,13 +382,14 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	const struct kiln_pkg *kp = &st->res.kernel;
 	_cleanup_free_ char *kurl = kiln_asprintf("%s/%s", kp->uri, kp->filename);
 	_cleanup_free_ char *kdeb = NULL, *tsv = NULL, *manifest = NULL, *initrd = NULL;
+	_cleanup_free_ char *ktar = kiln_cache_data_tar_path(ctx, kp->sha256);
 	char files_sha[65], vm_sha[65], rd_sha[65];
 	uint64_t rd_size;
 	size_t n_files;
 	json_t *artifacts;
 
 	if (kiln_cache_fetch(ctx, kurl, NULL, kp->size, kp->sha256, DEB_MAX, &kdeb) < 0 ||
-	    kiln_kernel_load(ctx, kdeb, kp->name, st->res.kernel_release, &r->kernel_modules, &st->kernel) < 0)
+	    kiln_kernel_load(ctx, kdeb, ktar, kp->name, st->res.kernel_release, &r->kernel_modules, &st->kernel) < 0)
 		return -1;
 	if (compose_initrd(ctx, r, o, st, &tsv, &n_files) < 0)
 		return -1;

@@ -346,13 +346,14 @@ on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, 
 }
 
 int
-kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const char *deb, const char *pkg)
+kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const char *deb, const char *data_tar,
+		     const char *pkg)
 {
 	int rc;
 
 	kiln_strv_push(&c->pkgs, pkg);
 	c->cur_pkg = c->pkgs.v[c->pkgs.n - 1];
-	rc = kiln_deb_foreach(ctx, deb, pkg, on_deb_entry, c);
+	rc = kiln_deb_foreach(ctx, deb, pkg, data_tar, on_deb_entry, c);
 	pkgfiles_release(c);
 	return rc;
 }

@@ -24,8 +24,9 @@ struct kiln_compose *kiln_compose_new(struct kiln_ctx *ctx, const char *path, co
 				      int64_t mtime, const struct kiln_strv *exclude,
 				      const struct kiln_strv *reserved);
 
-/* Streams every entry of the .deb at @deb (package @pkg) into the image. Exit 4 on unsafe paths. */
-int kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const char *deb, const char *pkg);
+/* Streams every entry of the .deb at @deb (package @pkg; @data_tar: see kiln_deb_foreach()) into the image. Exit 4 on unsafe paths. */
+int kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const char *deb, const char *data_tar,
+			 const char *pkg);
 
 /* Adds a file kiln generates (or a directory when @data is NULL and @type is KILN_ENT_DIR). */
 int kiln_compose_add(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum kiln_entry_type type,

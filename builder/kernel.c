@@ -189,7 +189,7 @@ parse_builtin(struct kiln_kernel *k)
 }
 
 int
-kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *what, const char *release,
+kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *data_tar, const char *what, const char *release,
 		 const struct kiln_strv *modules, struct kiln_kernel *ret)
 {
 	struct kiln_kernel k = { .release = kiln_strdup(release) };
@@ -198,7 +198,7 @@ kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *what, const 
 
 	kl.vmlinuz_path = kiln_asprintf("/boot/vmlinuz-%s", release);
 	kl.mod_prefix = kiln_asprintf("/lib/modules/%s/", release);
-	rc = kiln_deb_foreach(ctx, deb, what, on_entry, &kl);
+	rc = kiln_deb_foreach(ctx, deb, what, data_tar, on_entry, &kl);
 	free(kl.vmlinuz_path);
 	free(kl.mod_prefix);
 	if (rc == 0 && !k.vmlinuz)

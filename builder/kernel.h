@@ -35,7 +35,7 @@ struct kiln_kernel {
  * Errors: exit 2 for a module that is neither in the package nor built in,
  * exit 4 for a malformed package.
  */
-int kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *what, const char *release,
+int kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *data_tar, const char *what, const char *release,
 		     const struct kiln_strv *modules, struct kiln_kernel *ret);
 void kiln_kernel_release(struct kiln_kernel *k);
 

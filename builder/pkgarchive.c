@@ -4,7 +4,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct kiln_deb_reader {
 	struct archive *outer;	/* the .deb (ar) */
@@ -79,15 +83,45 @@ foreach_data(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *what,
 	return 0;
 }
 
-int
-kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what,
-		 int (*cb)(struct kiln_ctx *, void *, const struct kiln_deb_entry *, struct kiln_deb_reader *),
-		 void *user)
+/* Decompresses the current member of @outer (data.tar.*) into @fd: one raw stream. */
+static int
+decompress_member(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *what, int fd)
+{
+	struct archive_entry *ae;
+	char buf[65536];
+	la_ssize_t n;
+
+	r->inner = archive_read_new();
+	archive_read_support_filter_all(r->inner);
+	archive_read_support_format_raw(r->inner);
+	if (archive_read_open(r->inner, r, NULL, inner_read, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(r->inner, &ae) != ARCHIVE_OK)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': bad data.tar: %s", what,
+				  archive_error_string(r->inner));
+	while ((n = archive_read_data(r->inner, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, n) != n)
+			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot write the package cache: %s", strerror(errno));
+	if (n < 0)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': bad data.tar: %s", what,
+				  archive_error_string(r->inner));
+	archive_read_free(r->inner);
+	r->inner = NULL;
+	return 0;
+}
+
+/* Writes the decompressed data.tar of the .deb at @path to @tar (atomically). */
+static int
+unpack_data_tar(struct kiln_ctx *ctx, const char *path, const char *what, const char *tar)
 {
 	struct kiln_deb_reader *r = kiln_calloc(1, sizeof(*r));
+	_cleanup_free_ char *tmp = kiln_asprintf("%s.tmp.XXXXXX", tar);
 	struct archive_entry *ae;
-	int rc = -1, found = 0, arc;
+	int rc = -1, found = 0, arc, fd = mkostemp(tmp, O_CLOEXEC);
 
+	if (fd < 0) {
+		free(r);
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", tmp, strerror(errno));
+	}
 	r->outer = archive_read_new();
 	archive_read_support_format_ar(r->outer);
 	if (archive_read_open_filename(r->outer, path, 65536) != ARCHIVE_OK) {
@@ -99,7 +133,7 @@ kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what,
 
 		if (n && kiln_startswith(n, "data.tar")) {
 			found = 1;
-			rc = foreach_data(ctx, r, what, cb, user);
+			rc = decompress_member(ctx, r, what, fd);
 			break;
 		}
 	}
@@ -107,7 +141,39 @@ kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what,
 		kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': not a .deb: %s", what, archive_error_string(r->outer));
 	else if (!found)
 		kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': no data.tar member", what);
+	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, tar) < 0))
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", tar, strerror(errno));
 out:
+	close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	if (r->inner)
+		archive_read_free(r->inner);
+	archive_read_free(r->outer);
+	free(r);
+	return rc;
+}
+
+int
+kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what, const char *data_tar,
+		 int (*cb)(struct kiln_ctx *, void *, const struct kiln_deb_entry *, struct kiln_deb_reader *),
+		 void *user)
+{
+	struct kiln_deb_reader *r;
+	struct stat st;
+	int rc;
+
+	if (stat(data_tar, &st) < 0 && unpack_data_tar(ctx, path, what, data_tar) < 0)
+		return -1;
+	r = kiln_calloc(1, sizeof(*r));
+	r->outer = archive_read_new();	/* the data.tar itself, uncompressed */
+	archive_read_support_format_raw(r->outer);
+	if (archive_read_open_filename(r->outer, data_tar, 1 << 20) != ARCHIVE_OK ||
+	    archive_read_next_header(r->outer, &(struct archive_entry *){ NULL }) != ARCHIVE_OK) {
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot read '%s': %s", data_tar, archive_error_string(r->outer));
+	} else {
+		rc = foreach_data(ctx, r, what, cb, user);
+	}
 	if (r->inner)
 		archive_read_free(r->inner);
 	archive_read_free(r->outer);
@@ -159,6 +225,9 @@ kiln_cpio_open(struct kiln_ctx *ctx, const char *path, const char *compression)
 		rc = archive_write_add_filter_zstd(c->a);
 		if (rc == ARCHIVE_OK)
 			rc = archive_write_set_filter_option(c->a, "zstd", "compression-level", level ? level : "9");
+		/* a fixed worker count: zstd's output then depends on the data and level only */
+		if (rc == ARCHIVE_OK)
+			rc = archive_write_set_filter_option(c->a, "zstd", "threads", "2");
 	} else if (strcmp(alg, "gzip") == 0) {
 		rc = archive_write_add_filter_gzip(c->a);
 		if (rc == ARCHIVE_OK)	/* no timestamp in the gzip header: reproducible */

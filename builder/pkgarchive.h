@@ -22,11 +22,13 @@ struct kiln_deb_reader;
 
 /*
  * kiln_deb_foreach() - stream the data.tar of the .deb at @path
- * Calls @cb for each entry; the callback may read the entry's content with
- * kiln_deb_read(). A callback returning -1 (with an error on @ctx) stops.
- * @what names the package in messages. Exit 4 for a malformed archive.
+ * The member is decompressed once into @data_tar (a cache file, written
+ * atomically) and read from there, so warm builds skip xz. Calls @cb for each
+ * entry; the callback may read the entry's content with kiln_deb_read(). A
+ * callback returning -1 (with an error on @ctx) stops. @what names the
+ * package in messages. Exit 4 for a malformed archive.
  */
-int kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what,
+int kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what, const char *data_tar,
 		     int (*cb)(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *e,
 			       struct kiln_deb_reader *r),
 		     void *user);

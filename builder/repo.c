@@ -133,6 +133,17 @@ kiln_repo_index_release(struct kiln_repo_index *ri)
 }
 
 char *
+kiln_cache_data_tar_path(struct kiln_ctx *ctx, const char *deb_sha256)
+{
+	_cleanup_free_ char *dir = kiln_asprintf("%s/cache/data", ctx->store);
+	struct kiln_ctx sub;
+
+	kiln_ctx_init(&sub);
+	kiln_mkdir_p(&sub, dir, 0755);	/* a failure shows when the file is written */
+	return kiln_asprintf("%s/%s.tar", dir, deb_sha256);
+}
+
+char *
 kiln_cache_blob_path(const char *store, const char *sha256)
 {
 	return kiln_asprintf("%s/cache/sha256/%s", store, sha256);

@@ -68,6 +68,9 @@ void kiln_repo_index_release(struct kiln_repo_index *ri);
 int kiln_cache_fetch(struct kiln_ctx *ctx, const char *url, const char *alt_url, uint64_t size,
 		     const char *sha256, uint64_t max, char **ret_path);
 
+/* STORE/cache/data/SHA256.tar: the decompressed data.tar of a cached .deb. Caller frees. */
+char *kiln_cache_data_tar_path(struct kiln_ctx *ctx, const char *deb_sha256);
+
 /* The cache paths: STORE/cache/sha256/HASH, STORE/cache/solv/HASH.solv. Caller frees. */
 char *kiln_cache_blob_path(const char *store, const char *sha256);
 
