@@ -471,8 +471,11 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 	}
 	if (rc == 0)
 		rc = build_in_tmp(ctx, r, o, &st, &res);
-	if (rc == 0 && getenv("KILN_TEST_FAIL_BEFORE_PUBLISH"))	/* fault injection for the tests */
+	/* fault injection for tests/t/t3000-build.sh: a failure, and a window to kill -9 */
+	if (rc == 0 && getenv("KILN_TEST_FAIL_BEFORE_PUBLISH"))
 		rc = kiln_error(ctx, KILN_EXIT_FAILED, "failure injected before publishing");
+	if (rc == 0 && getenv("KILN_TEST_PAUSE_BEFORE_PUBLISH"))
+		sleep((unsigned)atoi(getenv("KILN_TEST_PAUSE_BEFORE_PUBLISH")));
 	if (rc == 0)
 		rc = publish(ctx, &st, o->force);
 	if (rc < 0 && st.tmp)

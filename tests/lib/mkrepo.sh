@@ -39,8 +39,76 @@ deb() {
 		echo "Description: kiln test package $name"
 	} > "$b/DEBIAN/control"
 	echo "$name $version" > "$b/usr/share/kiln-test/$name"
+	mkdir -p "$b/usr/share/doc/$name"
+	printf '%s (%s) kilntest; urgency=medium\n\n  * Test.\n\n -- kiln <t@kiln.invalid>  Thu, 01 Jan 2026 00:00:00 +0000\n' \
+		"$name" "$version" | gzip -9n > "$b/usr/share/doc/$name/changelog.Debian.gz"
+	local hook="files_${name//[-.]/_}"
+	if declare -F "$hook" >/dev/null; then "$hook" "$b"; fi
 	mkdir -p "$repo/pool/$suite"
-	dpkg-deb --root-owner-group -Zxz --build "$b" "$repo/pool/$suite/${name}_${version//:/%3a}_$arch.deb" >/dev/null
+	local out="$repo/pool/$suite/${name}_${version//:/%3a}_$arch.deb"
+	dpkg-deb --root-owner-group -Zxz --build "$b" "$out" >/dev/null
+	local raw="raw_${name//[-.]/_}"
+	if declare -F "$raw" >/dev/null; then rawdata "$out" "$raw"; fi
+}
+
+# rawdata DEB FUNCTION: replace the .deb's data.tar with what FUNCTION (python)
+# writes, for entries dpkg-deb refuses to build (../, absolute paths, ...).
+rawdata() {
+	local d; d=$(mktemp -d)
+	(cd "$d" && ar x "$1" && rm -f data.tar.* && python3 -c "$($2)" && xz -9 data.tar &&
+		rm -f "$1" && ar rc "$1" debian-binary control.tar.* data.tar.xz)
+	rm -rf "$d"
+}
+
+# A module: an ELF object with the .modinfo section modprobe reads.
+ko() {	# PATH NAME DEPENDS
+	printf 'license=GPL\0name=%s\0depends=%s\0' "$2" "$3" > "$dir/modinfo"
+	echo 'int kiln_test_module;' | gcc -c -x c - -o "$dir/m.o"
+	mkdir -p "$(dirname "$1")"
+	objcopy --add-section .modinfo="$dir/modinfo" --set-section-flags .modinfo=alloc,readonly "$dir/m.o" "$1"
+}
+files_linux_image_6_1_0_9_kilntest() {
+	local m=$1/lib/modules/6.1.0-9-kilntest
+	mkdir -p "$1/boot"
+	head -c 4096 /dev/urandom > "$1/boot/vmlinuz-6.1.0-9-kilntest"
+	ko "$m/kernel/drivers/net/virtio_net.ko" virtio_net net_failover
+	ko "$m/kernel/drivers/net/net_failover.ko" net_failover failover
+	ko "$m/kernel/net/core/failover.ko" failover ""
+	ko "$m/kernel/drivers/block/virtio_blk.ko" virtio_blk ""
+	printf 'kernel/drivers/virtio/virtio_pci.ko\n' > "$m/modules.builtin"
+	printf 'kernel/drivers/net/virtio_net.ko\n' > "$m/modules.order"
+	: > "$m/modules.builtin.modinfo"
+}
+files_app() {
+	mkdir -p "$1/bin" "$1/lib/x86_64-linux-gnu" "$1/etc/app"
+	printf '#!/bin/false\n' > "$1/bin/app"; chmod 755 "$1/bin/app"
+	printf 'libapp\n' > "$1/lib/x86_64-linux-gnu/libapp.so.1"
+	ln -s libapp.so.1 "$1/lib/x86_64-linux-gnu/libapp.so"
+	ln "$1/bin/app" "$1/bin/app-hardlink"
+	echo "setting=1" > "$1/etc/app/app.conf"
+}
+files_conflict_a() { mkdir -p "$1/usr/share/conflict"; echo a > "$1/usr/share/conflict/file"; }
+files_conflict_b() { mkdir -p "$1/usr/share/conflict"; echo b > "$1/usr/share/conflict/file"; }
+files_same_a() { mkdir -p "$1/usr/share/same"; echo same > "$1/usr/share/same/file"; }
+files_same_b() { mkdir -p "$1/usr/share/same"; echo same > "$1/usr/share/same/file"; }
+raw_evil_dotdot() { cat <<'PY'
+import io, tarfile
+with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    i = tarfile.TarInfo("./usr/../../etc/evil"); d = b"x"; i.size = len(d); t.addfile(i, io.BytesIO(d))
+PY
+}
+raw_evil_symlink() { cat <<'PY'
+import io, tarfile
+with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    i = tarfile.TarInfo("./usr/share/escape"); i.type = tarfile.SYMTYPE; i.linkname = "/etc"; t.addfile(i)
+    i = tarfile.TarInfo("./usr/share/escape/passwd"); d = b"x"; i.size = len(d); t.addfile(i, io.BytesIO(d))
+PY
+}
+raw_evil_absolute() { cat <<'PY'
+import io, tarfile
+with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    i = tarfile.TarInfo("/etc/evil"); d = b"x"; i.size = len(d); t.addfile(i, io.BytesIO(d))
+PY
 }
 
 S=kilntest
@@ -63,6 +131,13 @@ deb $S libsys 252 amd64
 deb $S libelog 246 amd64 "Provides: libsys (= 246)" "Conflicts: libsys" "Replaces: libsys"
 deb $S preinst-lib 1.0 amd64
 deb $S extra 1.0 all
+deb $S conflict-a 1.0 all
+deb $S conflict-b 1.0 all
+deb $S same-a 1.0 all
+deb $S same-b 1.0 all
+deb $S evil-dotdot 1.0 all
+deb $S evil-symlink 1.0 all
+deb $S evil-absolute 1.0 all
 deb $S svc-like 1.0 all "Depends: virt-real (>= 1.0), tools"
 deb $S needs-missing 1.0 all "Depends: does-not-exist (>= 3)"
 deb $S conflicted 1.0 all "Depends: libfoo (<< 1.0)"
