@@ -110,6 +110,10 @@ endif
 check-archive: $(BUILD)/kiln
 	$(Q)KILN=$(abspath $(BUILD)/kiln) tests/archive/apt-equal.sh || { rc=$$?; [ $$rc -eq 77 ] && exit 0; exit $$rc; }
 
+# Needs the network: builds the example recipes and boots them under QEMU.
+qemu-check: $(BUILD)/kiln $(BUILD)/kiln-init
+	$(Q)KILN=$(abspath $(BUILD)/kiln) qemu-tests/boot-examples.sh
+
 bench: $(BUILD)/kiln $(BUILD)/bench/runstat
 	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/resolve
 

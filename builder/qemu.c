@@ -199,15 +199,31 @@ int
 kiln_boot(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int *ret_status)
 {
 	const char *accel = o->accel && *o->accel ? o->accel : "auto";
+	_cleanup_free_ char *marker = NULL;
 	int kvm, rc;
 
 	if (strcmp(accel, "auto") && strcmp(accel, "kvm") && strcmp(accel, "tcg"))
 		return kiln_error(ctx, KILN_EXIT_USAGE, "bad accelerator '%s': use auto, kvm or tcg", accel);
-	kvm = strcmp(accel, "kvm") == 0 || (strcmp(accel, "auto") == 0 && kvm_usable());
+	marker = o->store ? kiln_asprintf("%s/cache/kvm-failed", o->store) : NULL;
+	kvm = strcmp(accel, "kvm") == 0 ||
+	      (strcmp(accel, "auto") == 0 && kvm_usable() && !(marker && access(marker, F_OK) == 0));
 	rc = run_qemu(ctx, o, kvm, ret_status);
 	if (rc == -2 && strcmp(accel, "auto") == 0) {
-		/* /dev/kvm opens but cannot run this guest (seen with nested virtualization) */
-		fprintf(stderr, "kiln boot: KVM failed to run the guest; booting again under TCG\n");
+		/*
+		 * /dev/kvm opens but cannot run the guest (seen under nested
+		 * virtualization): remember it in the store, so later boots go
+		 * straight to TCG; removing the file tries KVM again.
+		 */
+		fprintf(stderr, "kiln boot: KVM failed to run the guest; booting again under TCG%s%s\n",
+			marker ? " (remembered in " : "", marker ? marker : "");
+		if (marker) {
+			struct kiln_ctx sub;
+			_cleanup_free_ char *dir = kiln_asprintf("%s/cache", o->store);
+
+			kiln_ctx_init(&sub);
+			if (kiln_mkdir_p(&sub, dir, 0755) == 0)
+				kiln_write_atomic(&sub, marker, "KVM internal error\n", 19, 0644);
+		}
 		rc = run_qemu(ctx, o, 0, ret_status);
 	}
 	if (rc == -2)

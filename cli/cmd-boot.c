@@ -62,6 +62,7 @@ cmd_boot(int argc, char **argv)
 		return kiln_cli_usage_error("boot", "bad image name '%s'", argv[optind]);
 	}
 	o.dir = dir = kiln_asprintf("%s/%s", ctx.store, argv[optind]);
+	o.store = ctx.store;
 	rc = kiln_boot(&ctx, &o, &status);
 	kiln_strv_release(&o.forwards);
 	if (rc < 0)

@@ -1,0 +1,59 @@
+#!/bin/bash
+# boot-examples.sh - build the example recipes from the real archive (through
+# the host's apt sources: needs the network) and boot each under QEMU (KVM
+# when usable, TCG otherwise): the kiln-init banner must appear and the
+# application must answer from the host through a forwarded port.
+#   KILN=build/kiln qemu-tests/boot-examples.sh     (make qemu-check)
+set -u
+KILN=${KILN:-build/kiln}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+STORE=${KILN_QEMU_STORE:-$(mktemp -d)}
+TIMEOUT=${KILN_BOOT_TIMEOUT:-300}
+pass=0 fail=0
+command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 is missing: skipped"; exit 77; }
+
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# boot RECIPE GUESTPORT PROBE...: build, boot in the background, run PROBE PORT until it passes
+boot() {
+	local recipe=$1 gport=$2; shift 2
+	local name; name=$(basename "$recipe" .recipe)
+	local log=$STORE/$name.console port dir t0 t_banner="" t_ready=""
+	if ! dir=$("$KILN" build "$recipe" --store "$STORE" 2> "$STORE/$name.build"); then
+		not_ok "$name: kiln build failed: $(tail -1 "$STORE/$name.build")"; return
+	fi
+	ok "$name: built $(tail -1 <<< "$dir") ($(du -b "$dir/vmlinuz" "$dir/initrd.img" | awk '{s += $1} END {printf "%.1f MB", s / 1e6}'))"
+	port=$(free_port)
+	t0=$(date +%s.%N)
+	"$KILN" boot "$(basename "$(dirname "$dir")")/$(basename "$dir")" --store "$STORE" --timeout "$TIMEOUT" \
+		--forward "$port:$gport" > "$log" 2>&1 &
+	local vm=$!
+	while kill -0 $vm 2>/dev/null; do
+		[ -z "$t_banner" ] && grep -q "^kiln-init: $name .* starting " "$log" 2>/dev/null && t_banner=$(date +%s.%N)
+		if [ -n "$t_banner" ] && "$@" "$port" > "$STORE/$name.probe" 2>&1; then
+			t_ready=$(date +%s.%N); break
+		fi
+		sleep 0.5
+	done
+	if [ -n "$t_banner" ]; then
+		ok "$name: kiln-init banner after $(awk -v a="$t_banner" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s"
+	else
+		not_ok "$name: no kiln-init banner"; tail -20 "$log"
+	fi
+	if [ -n "$t_ready" ]; then
+		ok "$name: the application answers after $(awk -v a="$t_ready" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s: $(head -c 60 "$STORE/$name.probe" | tr -d '\r\n')"
+	else
+		not_ok "$name: the application never answered"; tail -20 "$log"
+	fi
+	kill $vm 2>/dev/null; wait $vm 2>/dev/null
+}
+
+redis_ping() { exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1; printf 'PING\r\n' >&3; timeout 5 head -c 7 <&3 | grep -q '^+PONG'; local rc=$?; exec 3>&-; [ $rc -eq 0 ] && echo "+PONG"; return $rc; }
+http_get() { curl -sf --max-time 5 "http://127.0.0.1:$1/" | grep -q 'busybox httpd' && curl -s "http://127.0.0.1:$1/" | grep -o '<title>.*</title>'; }
+
+boot "$TOP/recipes/redis.recipe" 6379 redis_ping
+boot "$TOP/recipes/httpd.recipe" 80 http_get
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
