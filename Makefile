@@ -44,7 +44,7 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all check check-unit check-cli check-fuzz check-archive bench fuzz deps install clean qemu-check
+.PHONY: all check check-archive bench bench-resolve bench-build fuzz deps install clean qemu-check demo
 
 all: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
 
@@ -114,8 +114,19 @@ check-archive: $(BUILD)/kiln
 qemu-check: $(BUILD)/kiln $(BUILD)/kiln-init
 	$(Q)KILN=$(abspath $(BUILD)/kiln) qemu-tests/boot-examples.sh
 
-bench: $(BUILD)/kiln $(BUILD)/bench/runstat
+# The README's first command: install what is missing, bake the redis image, boot it, PING it.
+demo:
+	$(Q)$(MAKE) deps
+	$(Q)$(MAKE) all
+	$(Q)KILN=$(abspath $(BUILD)/kiln) qemu-tests/demo.sh
+
+bench: bench-resolve bench-build
+
+bench-resolve: $(BUILD)/kiln $(BUILD)/bench/runstat
 	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/resolve
+
+bench-build: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
+	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/build
 
 deps:
 	$(Q).ci/deps

@@ -146,27 +146,12 @@ file_sha256(struct kiln_ctx *ctx, const char *path, char hex[65], uint64_t *ret_
 	return 0;
 }
 
-/* The generated files: the init config, users, hostname, release and the recipe's [Files]. */
-static int
-add_generated(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r, const char *version,
-	      int64_t sde, const struct kiln_kernel *k, const struct kiln_build_opts *o)
+/* /etc/passwd and /etc/group from [Users], root first. Caller frees both. */
+static void
+users_files(const struct kiln_recipe *r, char **ret_passwd, char **ret_group)
 {
-	struct kiln_buf passwd = { 0 }, group = { 0 }, init = { 0 }, rel = { 0 };
-	_cleanup_free_ char *init_bin = NULL, *moddep = NULL, *hostname = kiln_asprintf("%s\n", r->hostname);
-	struct kiln_strv argv = { 0 };
-	const struct kiln_user *user = NULL;
-	char when[21];
-	size_t init_len;
-	int rc = -1;
+	struct kiln_buf passwd = { 0 }, group = { 0 };
 
-	kiln_format_iso8601((time_t)sde, when);
-	if (strcmp(r->user, "root") != 0) {
-		for (size_t i = 0; i < r->n_users; i++)
-			if (strcmp(r->users[i].name, r->user) == 0)
-				user = &r->users[i];
-		if (!user)
-			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: User=%s is not in [Users]", r->path, r->user);
-	}
 	kiln_buf_addf(&passwd, "root:x:0:0:root:/root:/nonexistent\n");
 	kiln_buf_addf(&group, "root:x:0:\n");
 	for (size_t i = 0; i < r->n_users; i++) {
@@ -174,70 +159,93 @@ add_generated(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_re
 			      r->users[i].gid, r->users[i].name, r->users[i].home);
 		kiln_buf_addf(&group, "%s:x:%u:\n", r->users[i].name, r->users[i].gid);
 	}
-	kiln_buf_addf(&rel, "FAMILY=%s\nVERSION=%s\nBUILT=%s\n", r->family, version, when);
-	kiln_strv_split(&argv, r->cmd);
-	kiln_buf_addf(&init, "family=%s\nversion=%s\nhostname=%s\non_exit=%s\nuid=%u\ngid=%u\nhome=%s\n",
-		      r->family, version, r->hostname, r->on_exit, user ? user->uid : 0, user ? user->gid : 0,
-		      user ? user->home : "/root");
-	for (size_t i = 0; i < argv.n; i++)
-		kiln_buf_addf(&init, "arg=%s\n", argv.v[i]);
-	kiln_buf_addf(&init, "env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\nenv=HOME=%s\nenv=TERM=linux\n",
-		      user ? user->home : "/root");
+	*ret_passwd = kiln_buf_detach(&passwd, NULL);
+	*ret_group = kiln_buf_detach(&group, NULL);
+}
+
+/* kiln-init's configuration, /etc/kiln/init (see init/kiln-init.c). Caller frees. */
+static char *
+init_conf(const struct kiln_recipe *r, const struct kiln_strv *argv, const struct kiln_user *user,
+	  const char *version, const struct kiln_kernel *k)
+{
+	const char *home = user ? user->home : "/root";
+	struct kiln_buf b = { 0 };
+
+	kiln_buf_addf(&b, "family=%s\nversion=%s\nhostname=%s\non_exit=%s\nuid=%u\ngid=%u\nhome=%s\n",
+		      r->family, version, r->hostname, r->on_exit, user ? user->uid : 0, user ? user->gid : 0, home);
+	for (size_t i = 0; i < argv->n; i++)
+		kiln_buf_addf(&b, "arg=%s\n", argv->v[i]);
+	kiln_buf_addf(&b, "env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\nenv=HOME=%s\nenv=TERM=linux\n", home);
 	for (size_t i = 0; i < r->environment.n; i++)
-		kiln_buf_addf(&init, "env=%s\n", r->environment.v[i]);
+		kiln_buf_addf(&b, "env=%s\n", r->environment.v[i]);
 	for (size_t i = 0; i < k->n_load; i++)
-		kiln_buf_addf(&init, "module=/usr/lib/modules/%s/%s\n", k->release, k->mods[k->load_order[i]].relpath);
+		kiln_buf_addf(&b, "module=/usr/lib/modules/%s/%s\n", k->release, k->mods[k->load_order[i]].relpath);
 	if (r->net_address)
-		kiln_buf_addf(&init, "address=%s\n", r->net_address);
+		kiln_buf_addf(&b, "address=%s\n", r->net_address);
 	if (r->net_gateway)
-		kiln_buf_addf(&init, "gateway=%s\n", r->net_gateway);
+		kiln_buf_addf(&b, "gateway=%s\n", r->net_gateway);
+	return kiln_buf_detach(&b, NULL);
+}
 
-	if (argv.n == 0 || !kiln_compose_exists(c, argv.v[0])) {
-		_cleanup_free_ char *norm = argv.n ? kiln_path_normalize(argv.v[0] + 1) : NULL;
-
-		if (!norm || !kiln_compose_exists(c, norm)) {
-			kiln_error(ctx, KILN_EXIT_USAGE, "%s: Cmd '%s' is not in the image", r->path, argv.n ? argv.v[0] : "");
-			goto out;
-		}
-	}
-	if (kiln_read_file(ctx, o->init_path, 16 << 20, &init_bin, &init_len) < 0) {
-		kiln_error_replace(ctx, KILN_EXIT_FAILED, "cannot read kiln-init: %s", ctx->msg);
-		goto out;
-	}
-	moddep = kiln_kernel_modules_dep(k);
-	if (kiln_compose_add(ctx, c, "/etc/passwd", KILN_ENT_FILE, 0644, 0, 0, passwd.data, passwd.len, NULL) < 0 ||
-	    kiln_compose_add(ctx, c, "/etc/group", KILN_ENT_FILE, 0644, 0, 0, group.data, group.len, NULL) < 0 ||
-	    kiln_compose_add(ctx, c, "/etc/hostname", KILN_ENT_FILE, 0644, 0, 0, hostname, strlen(hostname), NULL) < 0 ||
-	    kiln_compose_add(ctx, c, "/etc/kiln-release", KILN_ENT_FILE, 0644, 0, 0, rel.data, rel.len, NULL) < 0 ||
-	    kiln_compose_add(ctx, c, "/etc/kiln/init", KILN_ENT_FILE, 0644, 0, 0, init.data, init.len, NULL) < 0 ||
-	    kiln_compose_add(ctx, c, "/init", KILN_ENT_FILE, 0755, 0, 0, init_bin, init_len, NULL) < 0)
-		goto out;
+static int
+add_recipe_files(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r)
+{
 	for (size_t i = 0; i < r->n_users; i++)
 		if (kiln_compose_add(ctx, c, r->users[i].home, KILN_ENT_DIR, 0750, r->users[i].uid, r->users[i].gid,
 				     NULL, 0, NULL) < 0)
-			goto out;
+			return -1;
 	for (size_t i = 0; i < r->n_files; i++) {
 		_cleanup_free_ char *src = r->files[i].src[0] == '/' ? kiln_strdup(r->files[i].src)
 					     : kiln_asprintf("%s/%s", r->dir, r->files[i].src);
 		_cleanup_free_ char *data = NULL;
 		size_t len;
 
-		if (kiln_read_file(ctx, src, RECIPE_FILE_MAX, &data, &len) < 0) {
-			kiln_error_replace(ctx, KILN_EXIT_USAGE, "%s:%d: [Files] %s: %s", r->path, r->files[i].line,
-					   r->files[i].dest, ctx->msg);
-			goto out;
-		}
+		if (kiln_read_file(ctx, src, RECIPE_FILE_MAX, &data, &len) < 0)
+			return kiln_error_replace(ctx, KILN_EXIT_USAGE, "%s:%d: [Files] %s: %s", r->path,
+						  r->files[i].line, r->files[i].dest, ctx->msg);
 		if (kiln_compose_add(ctx, c, r->files[i].dest, KILN_ENT_FILE, r->files[i].mode, 0, 0, data, len, NULL) < 0)
-			goto out;
+			return -1;
 	}
-	rc = 0;
-out:
-	kiln_buf_release(&passwd);
-	kiln_buf_release(&group);
-	kiln_buf_release(&init);
-	kiln_buf_release(&rel);
-	kiln_strv_release(&argv);
-	return rc;
+	return 0;
+}
+
+/* The generated files: the init config, users, hostname, release and the recipe's [Files]. */
+static int
+add_generated(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r, const char *version,
+	      int64_t sde, const struct kiln_kernel *k, const struct kiln_build_opts *o)
+{
+	_cleanup_(kiln_strv_releasep) struct kiln_strv argv = { 0 };
+	_cleanup_free_ char *passwd = NULL, *group = NULL, *init = NULL, *rel = NULL, *init_bin = NULL;
+	_cleanup_free_ char *hostname = kiln_asprintf("%s\n", r->hostname), *cmd = NULL;
+	const struct kiln_user *user = NULL;
+	char when[21];
+	size_t init_len;
+
+	if (strcmp(r->user, "root") != 0) {
+		for (size_t i = 0; i < r->n_users; i++)
+			if (strcmp(r->users[i].name, r->user) == 0)
+				user = &r->users[i];
+		if (!user)
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: User=%s is not in [Users]", r->path, r->user);
+	}
+	kiln_strv_split(&argv, r->cmd);
+	cmd = argv.n ? kiln_path_normalize(argv.v[0] + 1) : NULL;	/* /bin/x is /usr/bin/x */
+	if (!cmd || !kiln_compose_exists(c, cmd))
+		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: Cmd '%s' is not in the image", r->path, argv.n ? argv.v[0] : "");
+	if (kiln_read_file(ctx, o->init_path, 16 << 20, &init_bin, &init_len) < 0)
+		return kiln_error_replace(ctx, KILN_EXIT_FAILED, "cannot read kiln-init: %s", ctx->msg);
+	kiln_format_iso8601((time_t)sde, when);
+	users_files(r, &passwd, &group);
+	init = init_conf(r, &argv, user, version, k);
+	rel = kiln_asprintf("FAMILY=%s\nVERSION=%s\nBUILT=%s\n", r->family, version, when);
+	if (kiln_compose_add(ctx, c, "/etc/passwd", KILN_ENT_FILE, 0644, 0, 0, passwd, strlen(passwd), NULL) < 0 ||
+	    kiln_compose_add(ctx, c, "/etc/group", KILN_ENT_FILE, 0644, 0, 0, group, strlen(group), NULL) < 0 ||
+	    kiln_compose_add(ctx, c, "/etc/hostname", KILN_ENT_FILE, 0644, 0, 0, hostname, strlen(hostname), NULL) < 0 ||
+	    kiln_compose_add(ctx, c, "/etc/kiln-release", KILN_ENT_FILE, 0644, 0, 0, rel, strlen(rel), NULL) < 0 ||
+	    kiln_compose_add(ctx, c, "/etc/kiln/init", KILN_ENT_FILE, 0644, 0, 0, init, strlen(init), NULL) < 0 ||
+	    kiln_compose_add(ctx, c, "/init", KILN_ENT_FILE, 0755, 0, 0, init_bin, init_len, NULL) < 0)
+		return -1;
+	return add_recipe_files(ctx, c, r);
 }
 
 static int

@@ -71,6 +71,7 @@ void kiln_strv_push(struct kiln_strv *sv, const char *s);
 void kiln_strv_push_take(struct kiln_strv *sv, char *s);
 int kiln_strv_contains(const struct kiln_strv *sv, const char *s);
 void kiln_strv_release(struct kiln_strv *sv);
+static inline void kiln_strv_releasep(struct kiln_strv *sv) { kiln_strv_release(sv); }
 /* Splits @s at ASCII whitespace, appending each word. */
 void kiln_strv_split(struct kiln_strv *sv, const char *s);
 
