@@ -26,8 +26,8 @@
 #ifndef MAX_ROUNDS
 #define MAX_ROUNDS 16
 #endif
-/* Bump when what kiln stores in its .solv files changes (k1: download sizes). */
-#define SOLV_CACHE_FORMAT "k1"
+/* Bump when what kiln stores in its .solv files changes (k1: download sizes; k2: only the fields kiln uses). */
+#define SOLV_CACHE_FORMAT "k2"
 
 struct repo_origin {
 	char *uri, *suite;
@@ -179,17 +179,21 @@ add_sizes(Repo *repo, const char *text, size_t len)
 }
 
 /*
- * Drops the checksum fields kiln does not use (MD5sum, SHA1, SHA384, SHA512)
- * in place. libsolv 0.7.23 overflows a buffer on a SHA384/SHA512 field that
- * comes before SHA256 (found by fuzz/fuzz-packages), and only SHA256 is
- * trusted here anyway.
+ * Keeps only the fields kiln uses, in place. libsolv 0.7.23 overflows a
+ * buffer on a SHA384/SHA512 field that comes before SHA256 (found by
+ * fuzz/fuzz-packages); passing it nothing but what resolution needs keeps
+ * such surprises out.
  */
 static size_t
-strip_unused_checksums(char *text, size_t len)
+keep_known_fields(char *text, size_t len)
 {
-	static const char *const drop[] = { "MD5sum:", "SHA1:", "SHA384:", "SHA512:" };
+	static const char *const keep[] = {
+		"Package:", "Version:", "Architecture:", "Depends:", "Pre-Depends:", "Provides:",
+		"Conflicts:", "Breaks:", "Replaces:", "Essential:", "Multi-Arch:", "Filename:",
+		"SHA256:", "Size:", "Source:", "Installed-Size:",
+	};
 	char *r = text, *w = text, *end = text + len;
-	int dropping = 0;
+	int keeping = 0;
 
 	while (r < end) {
 		char *nl = memchr(r, '\n', end - r);
@@ -197,12 +201,12 @@ strip_unused_checksums(char *text, size_t len)
 		int cont = *r == ' ' || *r == '\t';
 
 		if (!cont) {
-			dropping = 0;
-			for (size_t i = 0; i < ARRAY_SIZE(drop); i++)
-				if (n >= strlen(drop[i]) && strncasecmp(r, drop[i], strlen(drop[i])) == 0)
-					dropping = 1;
+			keeping = n == 1;	/* blank lines separate paragraphs */
+			for (size_t i = 0; i < ARRAY_SIZE(keep) && !keeping; i++)
+				if (n >= strlen(keep[i]) && strncasecmp(r, keep[i], strlen(keep[i])) == 0)
+					keeping = 1;
 		}
-		if (!dropping) {
+		if (keeping) {
 			memmove(w, r, n);
 			w += n;
 		}
@@ -235,7 +239,11 @@ load_packages(struct kiln_ctx *ctx, struct kiln_solver *s, Repo *repo, FILE *in,
 	}
 	if (!b.data)
 		kiln_buf_add(&b, "", 0);
-	b.len = strip_unused_checksums(b.data, b.len);
+	if (memchr(b.data, '\0', b.len)) {
+		kiln_buf_release(&b);
+		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s': NUL byte in a Packages index", what);
+	}
+	b.len = keep_known_fields(b.data, b.len);
 	f = fmemopen(b.data, b.len ? b.len : 1, "r");
 	if (!f) {
 		kiln_buf_release(&b);

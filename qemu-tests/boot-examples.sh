@@ -11,6 +11,12 @@ STORE=${KILN_QEMU_STORE:-$(mktemp -d)}
 TIMEOUT=${KILN_BOOT_TIMEOUT:-300}
 pass=0 fail=0
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 is missing: skipped"; exit 77; }
+# The recipes come From=host: without the archive there is nothing to build.
+if ! timeout 60 "$KILN" resolve "$TOP/recipes/httpd.recipe" --store "$STORE" > /dev/null 2> "$STORE/probe.err"; then
+	if grep -q 'cannot fetch' "$STORE/probe.err"; then
+		echo "the archive is not reachable: skipped ($(cat "$STORE/probe.err"))"; exit 77
+	fi
+fi
 
 ok() { pass=$((pass + 1)); echo "ok - $*"; }
 not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
