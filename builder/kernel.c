@@ -220,21 +220,41 @@ kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *data_tar, co
 	return 0;
 }
 
+/* Appends the transitive dependencies of @m, dependencies first, each once. */
+static void
+deps_postorder(const struct kiln_kernel *k, const struct kiln_module *m, unsigned char *seen, size_t *out, size_t *n)
+{
+	for (size_t j = 0; j < m->depends.n; j++)
+		for (size_t l = 0; l < k->n_mods; l++)
+			if (!seen[l] && strcmp(k->mods[l].name, m->depends.v[j]) == 0) {
+				seen[l] = 1;
+				deps_postorder(k, &k->mods[l], seen, out, n);
+				out[(*n)++] = l;
+			}
+}
+
 char *
 kiln_kernel_modules_dep(const struct kiln_kernel *k)
 {
 	struct kiln_buf b = { 0 };
+	unsigned char *seen = kiln_calloc(k->n_mods ? k->n_mods : 1, 1);
+	size_t *order = kiln_calloc(k->n_mods ? k->n_mods : 1, sizeof(*order));
 
+	/* as depmod writes it: every dependency, the ones to load last first */
 	for (size_t i = 0; i < k->n_load; i++) {
 		const struct kiln_module *m = &k->mods[k->load_order[i]];
+		size_t n = 0;
 
+		memset(seen, 0, k->n_mods);
+		seen[k->load_order[i]] = 1;
+		deps_postorder(k, m, seen, order, &n);
 		kiln_buf_addf(&b, "%s:", m->relpath);
-		for (size_t j = 0; j < m->depends.n; j++)
-			for (size_t l = 0; l < k->n_mods; l++)
-				if (strcmp(k->mods[l].name, m->depends.v[j]) == 0)
-					kiln_buf_addf(&b, " %s", k->mods[l].relpath);
+		while (n--)
+			kiln_buf_addf(&b, " %s", k->mods[order[n]].relpath);
 		kiln_buf_add(&b, "\n", 1);
 	}
+	free(seen);
+	free(order);
 	return kiln_buf_detach(&b, NULL);
 }
 

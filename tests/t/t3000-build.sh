@@ -74,7 +74,7 @@ grep -qx 'arg=/usr/bin/app' init.conf && grep -qx 'arg=--serve' init.conf && gre
 	grep -qx 'env=MODE=test' init.conf && ok "kiln-init's config: command, user, environment" || not_ok "init.conf: $(cat init.conf)"
 [ "$(grep '^module=' init.conf | sed 's|.*/||' | tr '\n' ' ')" = "failover.ko net_failover.ko virtio_net.ko " ] &&
 	ok "modules load dependencies first" || not_ok "module order: $(grep module= init.conf)"
-bsdtar -xOf "$V/initrd.img" usr/lib/modules/6.1.0-9-kilntest/modules.dep | grep -q '^kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko' &&
+bsdtar -xOf "$V/initrd.img" usr/lib/modules/6.1.0-9-kilntest/modules.dep | grep -qx 'kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko' &&
 	ok "modules.dep is generated" || not_ok "modules.dep"
 bsdtar -xOf "$V/initrd.img" etc/passwd | grep -qx 'app:x:1000:1000:app:/var/lib/app:/nonexistent' && ok "passwd from [Users]" || not_ok "passwd"
 [ "$(bsdtar -tvf "$V/initrd.img" | awk '{print $3 $4}' | sort -u | tr '\n' ' ')" = "00 10001000 " ] &&
