@@ -3,6 +3,7 @@
 #include "build.h"
 #include "compose.h"
 #include "kernel.h"
+#include "manifest.h"
 #include "resolve.h"
 
 #include <dirent.h>
@@ -286,7 +287,8 @@ artifact_json(const char *name, uint64_t size, const char *sha256)
 /* manifest.json: canonical (sorted keys, fixed indentation), part of the reproducible output. */
 static char *
 manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, const struct kiln_kernel *k,
-	      const char *version, int64_t sde, json_t *artifacts, size_t n_files, const char *files_sha256)
+	      const char *version, int64_t sde, json_t *artifacts, size_t n_files, const char *files_sha256,
+	      const char *prev_version, const char *prev_sha256)
 {
 	json_t *root, *sources = json_array(), *pkgs = json_array(), *mods = json_array();
 	char when[21];
@@ -317,6 +319,9 @@ manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, co
 			 "modules", mods,
 			 "packages", pkgs, "artifacts", artifacts,
 			 "files", "name", "files.tsv", "count", (json_int_t)n_files, "sha256", files_sha256);
+	json_object_set_new(root, "previous_manifest",
+			    prev_version ? json_pack("{s:s, s:s}", "version", prev_version, "sha256", prev_sha256)
+					 : json_null());
 	out = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	if (!out)
@@ -328,6 +333,8 @@ struct build_state {
 	struct kiln_resolution res;
 	struct kiln_kernel kernel;
 	char *tmp, *target, *version;
+	char *prev_version;
+	char prev_sha256[65];
 	int64_t sde;
 };
 
@@ -412,9 +419,17 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	artifacts = json_array();
 	json_array_append_new(artifacts, artifact_json("initrd.img", rd_size, rd_sha));
 	json_array_append_new(artifacts, artifact_json("vmlinuz", st->kernel.vmlinuz_len, vm_sha));
-	manifest = manifest_json(r, &st->res, &st->kernel, st->version, st->sde, artifacts, n_files, files_sha);
+	manifest = manifest_json(r, &st->res, &st->kernel, st->version, st->sde, artifacts, n_files, files_sha,
+				 st->prev_version, st->prev_sha256);
 	if (write_file(ctx, st->tmp, "manifest.json", manifest, strlen(manifest)) < 0)
 		return -1;
+	if (o->key_path) {
+		_cleanup_free_ char *sig = NULL;
+
+		if (kiln_sign(ctx, o->key_path, manifest, strlen(manifest), &sig) < 0 ||
+		    write_file(ctx, st->tmp, "manifest.json.sig", sig, strlen(sig)) < 0)
+			return -1;
+	}
 	res->n_packages = st->res.set.n;
 	res->n_files = n_files;
 	res->n_modules = st->kernel.n_load;
@@ -458,6 +473,12 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 
 	if (o->version && !kiln_version_valid(o->version))
 		return kiln_error(ctx, KILN_EXIT_USAGE, "bad version '%s': use YYYY.MM.R", o->version);
+	if (o->key_path) {	/* a bad key should fail before the build, not after */
+		_cleanup_free_ char *probe = NULL;
+
+		if (kiln_sign(ctx, o->key_path, "", 0, &probe) < 0)
+			return -1;
+	}
 	if (kiln_resolve(ctx, r, o->arch, o->apt_root, &st.res) < 0)
 		return -1;
 	st.sde = o->source_date_epoch;
@@ -477,6 +498,8 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 		if (mkdir(st.tmp, 0755) < 0)
 			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", st.tmp, strerror(errno));
 	}
+	if (rc == 0 && !kiln_manifest_previous(ctx->store, r->family, st.version, &st.prev_version, st.prev_sha256))
+		st.prev_version = NULL;
 	if (rc == 0)
 		rc = build_in_tmp(ctx, r, o, &st, &res);
 	/* fault injection for tests/t/t3000-build.sh: a failure, and a window to kill -9 */
@@ -498,5 +521,6 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 	free(st.tmp);
 	free(st.target);
 	free(st.version);
+	free(st.prev_version);
 	return rc;
 }

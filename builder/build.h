@@ -11,6 +11,7 @@ struct kiln_build_opts {
 	const char *version;	/* --version, or NULL for YYYY.MM.R */
 	int force;		/* replace an existing version */
 	const char *init_path;	/* the kiln-init binary */
+	const char *key_path;	/* Ed25519 private key: sign manifest.json, or NULL */
 	int64_t source_date_epoch;	/* -1: the newest Release Date */
 };
 

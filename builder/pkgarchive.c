@@ -318,3 +318,65 @@ kiln_cpio_abort(struct kiln_cpio *c)
 	archive_write_free(c->a);
 	free(c);
 }
+
+int
+kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, size_t *ret_count)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	struct kiln_strv lines = { 0 };
+	struct kiln_buf out = { 0 };
+	char buf[65536];
+	int rc;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_cpio(a);
+	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK) {
+		kiln_error(ctx, KILN_EXIT_INTEGRITY, "cannot read '%s': %s", path, archive_error_string(a));
+		archive_read_free(a);
+		return -1;
+	}
+	while ((rc = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(ae);
+		unsigned mode = archive_entry_mode(ae);
+		char hex[65] = "-";
+		int64_t size = 0;
+
+		if (!name)
+			break;
+		if (S_ISREG(mode)) {
+			struct kiln_sha256_stream *h = kiln_sha256_stream_new();
+			la_ssize_t n;
+
+			while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+				kiln_sha256_stream_add(h, buf, n);
+				size += n;
+			}
+			kiln_sha256_stream_end(h, hex);
+			if (n < 0) {
+				rc = ARCHIVE_FATAL;
+				break;
+			}
+		} else if (S_ISLNK(mode) && archive_entry_symlink(ae)) {
+			size = (int64_t)strlen(archive_entry_symlink(ae));
+			kiln_sha256_hex(archive_entry_symlink(ae), (size_t)size, hex);
+		}
+		kiln_strv_push_take(&lines, kiln_asprintf("/%s\t%06o\t%u\t%u\t%lld\t%s\n", name, mode,
+							  (unsigned)archive_entry_uid(ae), (unsigned)archive_entry_gid(ae),
+							  (long long)size, hex));
+	}
+	if (rc != ARCHIVE_EOF) {
+		kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' is not a readable initramfs: %s", path, archive_error_string(a));
+		archive_read_free(a);
+		kiln_strv_release(&lines);
+		return -1;
+	}
+	archive_read_free(a);
+	qsort(lines.v, lines.n, sizeof(*lines.v), kiln_strcmp_p);
+	for (size_t i = 0; i < lines.n; i++)
+		kiln_buf_add(&out, lines.v[i], strlen(lines.v[i]));
+	*ret_count = lines.n;
+	kiln_strv_release(&lines);
+	*ret_tsv = kiln_buf_detach(&out, NULL);
+	return 0;
+}

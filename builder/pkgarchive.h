@@ -51,4 +51,10 @@ int kiln_cpio_close(struct kiln_ctx *ctx, struct kiln_cpio *c);
 /* Frees @c without finishing (after an error). */
 void kiln_cpio_abort(struct kiln_cpio *c);
 
+/*
+ * kiln_initrd_files_tsv() - files.tsv as the initramfs at @path really is:
+ * one sorted line per entry (path, mode with type, uid, gid, size, sha256).
+ */
+int kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, size_t *ret_count);
+
 #endif

@@ -34,6 +34,8 @@ int kiln_cli_setup(const char *cmd, const struct kiln_cli_common *co, struct kil
 int cmd_boot(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_manifest(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

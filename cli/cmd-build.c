@@ -46,6 +46,7 @@ cmd_build(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "version", required_argument, NULL, 'v' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "offline", no_argument, NULL, 'o' },
 		{ "allow-expired", no_argument, NULL, 'e' },
@@ -69,6 +70,7 @@ cmd_build(int argc, char **argv)
 		switch (c) {
 		case 's': co.store = optarg; break;
 		case 'v': o.version = optarg; break;
+		case 'k': o.key_path = optarg; break;
 		case 'f': o.force = 1; break;
 		case 'o': co.offline = 1; break;
 		case 'e': co.allow_expired = 1; break;

@@ -21,7 +21,7 @@ const struct kiln_cmd kiln_commands[] = {
 	  "  --accel A        auto (KVM when usable, else TCG; default, or $KILN_ACCEL), kvm, tcg\n"
 	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n" },
 	{ "build", cmd_build, "bake a recipe into an image version in the store",
-	  "usage: kiln build RECIPE [--store DIR] [--version V] [--force] [--offline]\n"
+	  "usage: kiln build RECIPE [--store DIR] [--key KEY] [--version V] [--force] [--offline]\n"
 	  "                  [--allow-expired] [--arch ARCH] [--now DATE]\n"
 	  "\n"
 	  "Resolves the recipe (see 'kiln help resolve'), fetches every package into the\n"
@@ -34,6 +34,8 @@ const struct kiln_cmd kiln_commands[] = {
 	  "repository state give bit-identical images.\n"
 	  "\n"
 	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
+	  "  --key KEY        sign manifest.json with this Ed25519 key (kiln keygen):\n"
+	  "                   manifest.json.sig\n"
 	  "  --version V      YYYY.MM.R (default: the patch month and the next free R)\n"
 	  "  --force          rebuild a version that exists\n"
 	  "  --offline        use only the cache; exit 5 if something is missing\n"
@@ -45,6 +47,31 @@ const struct kiln_cmd kiln_commands[] = {
 	  "package content, 5 fetch error.\n" },
 	{ "help", cmd_help, "show help for kiln or one command",
 	  "usage: kiln help [COMMAND]\n" },
+	{ "keygen", cmd_keygen, "create an Ed25519 key pair for signing manifests",
+	  "usage: kiln keygen --out KEY\n"
+	  "\n"
+	  "Writes KEY (PEM private key, mode 0600) and KEY.pub (PEM public key).\n"
+	  "Refuses to overwrite either (exit 2).\n"
+	  "\n"
+	  "  --out KEY        where to write the key pair\n" },
+	{ "manifest", cmd_manifest, "show or verify an image version's manifest",
+	  "usage: kiln manifest show FAMILY/VERSION [--json] [--store DIR]\n"
+	  "       kiln manifest verify FAMILY/VERSION --pubkey KEY.pub [--deep]\n"
+	  "                            [--allow-unsigned] [--store DIR]\n"
+	  "\n"
+	  "verify checks, in order: the Ed25519 signature over the exact bytes of\n"
+	  "manifest.json (before parsing it), every artifact's size and SHA-256,\n"
+	  "files.tsv's hash, the previous_manifest link when that version is in the\n"
+	  "store, and with --deep every entry of initrd.img against files.tsv.\n"
+	  "\n"
+	  "  --json           show: the manifest itself\n"
+	  "  --pubkey KEY     verify: the signer's public key (kiln keygen)\n"
+	  "  --deep           verify: every file inside the initramfs too\n"
+	  "  --allow-unsigned verify: accept a manifest without manifest.json.sig\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
+	  "\n"
+	  "Exit: 0 verified, 2 bad usage or unreadable manifest, 4 signature, hash,\n"
+	  "chain or content mismatch (the message names what differs).\n" },
 	{ "resolve", cmd_resolve, "resolve a recipe to the exact package set of its image",
 	  "usage: kiln resolve RECIPE [--json] [--store DIR] [--offline] [--allow-expired]\n"
 	  "                    [--arch ARCH] [--now DATE]\n"

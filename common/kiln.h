@@ -106,8 +106,26 @@ int kiln_mkdir_p(struct kiln_ctx *ctx, const char *path, int mode);
 /* SHA-256 of @len bytes as 64 lowercase hex digits into @hex[65]. */
 void kiln_sha256_hex(const void *data, size_t len, char hex[65]);
 int kiln_is_sha256_hex(const char *s);
+/* Incremental SHA-256 (for streams). */
+struct kiln_sha256_stream *kiln_sha256_stream_new(void);
+void kiln_sha256_stream_add(struct kiln_sha256_stream *h, const void *data, size_t len);
+/* Writes the hex digest and frees @h. */
+void kiln_sha256_stream_end(struct kiln_sha256_stream *h, char hex[65]);
+/* strcmp for qsort over char *. */
+int kiln_strcmp_p(const void *a, const void *b);
 /* Decodes base64 (newlines allowed) into a new buffer; -1 if malformed. */
 int kiln_base64_decode(const char *in, size_t inlen, unsigned char **ret, size_t *ret_len);
+
+/*
+ * Ed25519 (OpenSSL): kiln_keygen() writes PATH (PEM private key, 0600) and
+ * PATH.pub, refusing to overwrite either (exit 2); kiln_sign() returns the
+ * base64 signature of @data plus a newline (caller frees); kiln_verify()
+ * checks one, exit 4 when it does not verify. @what names the signed file.
+ */
+int kiln_keygen(struct kiln_ctx *ctx, const char *path);
+int kiln_sign(struct kiln_ctx *ctx, const char *key_path, const void *data, size_t len, char **ret_b64);
+int kiln_verify(struct kiln_ctx *ctx, const char *pub_path, const void *data, size_t len, const char *sig_b64,
+		size_t sig_len, const char *what);
 
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z]" (UTC); -1 if not one. */
 int kiln_parse_iso8601(const char *s, time_t *ret);
