@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "build.h"
 #include "compose.h"
+#include "changelog.h"
 #include "kernel.h"
+#include "pkgarchive.h"
 #include "manifest.h"
 #include "resolve.h"
 
@@ -288,7 +290,7 @@ artifact_json(const char *name, uint64_t size, const char *sha256)
 static char *
 manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, const struct kiln_kernel *k,
 	      const char *version, int64_t sde, json_t *artifacts, size_t n_files, const char *files_sha256,
-	      const char *prev_version, const char *prev_sha256)
+	      const char *prev_version, const char *prev_sha256, json_t *updates)
 {
 	json_t *root, *sources = json_array(), *pkgs = json_array(), *mods = json_array();
 	char when[21];
@@ -319,6 +321,7 @@ manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, co
 			 "modules", mods,
 			 "packages", pkgs, "artifacts", artifacts,
 			 "files", "name", "files.tsv", "count", (json_int_t)n_files, "sha256", files_sha256);
+	json_object_set_new(root, "security_updates", updates);
 	json_object_set_new(root, "previous_manifest",
 			    prev_version ? json_pack("{s:s, s:s}", "version", prev_version, "sha256", prev_sha256)
 					 : json_null());
@@ -340,13 +343,12 @@ struct build_state {
 
 static int
 compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
-	       struct build_state *st, char **ret_tsv, size_t *ret_count)
+	       struct build_state *st, char **ret_tsv, size_t *ret_count, struct kiln_changelog **ret_logs,
+	       size_t *ret_n_logs)
 {
 	_cleanup_free_ char *initrd = kiln_asprintf("%s/initrd.img", st->tmp);
 	struct kiln_strv reserved = { 0 };
-	struct kiln_changelog *logs = NULL;
 	struct kiln_compose *c;
-	size_t n_logs = 0;
 	int rc = 0;
 
 	static const char *const gen[] = { "/init", "/etc/passwd", "/etc/group", "/etc/hostname",
@@ -380,14 +382,114 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 		kiln_compose_abort(c);
 		return -1;
 	}
-	if (kiln_compose_finish(ctx, c, ret_tsv, ret_count, &logs, &n_logs) < 0)
-		return -1;
-	for (size_t i = 0; i < n_logs; i++) {	/* kept for the manifest's security updates (next issue) */
-		free(logs[i].package);
-		free(logs[i].data);
+	return kiln_compose_finish(ctx, c, ret_tsv, ret_count, ret_logs, ret_n_logs);
+}
+
+/* The changelog text of @pkg: its own doc directory's, the one it links to, or its source's. */
+static char *
+changelog_of(struct kiln_ctx *ctx, const struct kiln_pkg *pkg, const struct kiln_changelog *logs, size_t n,
+	     size_t *ret_len)
+{
+	const char *want[3] = { pkg->name, NULL, pkg->source };
+	char *text = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(logs[i].package, pkg->name) == 0 && logs[i].link_to)
+			want[1] = logs[i].link_to;
+	for (size_t w = 0; w < 3; w++)
+		for (size_t i = 0; want[w] && i < n; i++)
+			if (logs[i].data && strcmp(logs[i].package, want[w]) == 0) {
+				struct kiln_ctx sub;
+
+				kiln_ctx_init(&sub);
+				if (kiln_gunzip(&sub, logs[i].data, logs[i].len, KILN_CHANGELOG_MAX, &text, ret_len) == 0)
+					return text;
+			}
+	return NULL;
+}
+
+/* name → version of the previous manifest's packages, as a JSON object (NULL without one). */
+static json_t *
+previous_packages(const char *store, const char *family, const char *version)
+{
+	_cleanup_free_ char *path = NULL, *data = NULL;
+	json_t *root, *out, *p;
+	struct kiln_ctx sub;
+	size_t len, i;
+
+	if (!version)
+		return NULL;
+	path = kiln_asprintf("%s/%s/%s/manifest.json", store, family, version);
+	kiln_ctx_init(&sub);
+	if (kiln_read_file(&sub, path, KILN_MANIFEST_MAX, &data, &len) < 0 ||
+	    !(root = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL)))
+		return NULL;
+	out = json_object();
+	json_array_foreach(json_object_get(root, "packages"), i, p) {
+		const char *n = json_string_value(json_object_get(p, "name"));
+		const char *v = json_string_value(json_object_get(p, "version"));
+
+		if (n && v)
+			json_object_set_new(out, n, json_string(v));
 	}
-	free(logs);
-	return 0;
+	json_decref(root);
+	return out;
+}
+
+static json_t *
+strv_json(const struct kiln_strv *sv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+/*
+ * security_updates: every package chosen from a security suite
+ * (classification "security") and, against a previous image, every other
+ * package whose version changed ("other"). cves/advisories come from the
+ * changelog entries newer than previous; fixed_cves from those newer than the
+ * point release's version, so a fix stays listed while the package is at or
+ * above it.
+ */
+static json_t *
+security_updates(struct kiln_ctx *ctx, const struct build_state *st, const char *family,
+		 const struct kiln_changelog *logs, size_t n_logs)
+{
+	json_t *prev = previous_packages(ctx->store, family, st->prev_version);
+	json_t *out = json_array();
+
+	for (size_t i = 0; i < st->res.set.n; i++) {
+		const struct kiln_pkg *pkg = &st->res.set.pkgs[i];
+		const char *pv = prev ? json_string_value(json_object_get(prev, pkg->name)) : NULL;
+		const char *previous = pv ? pv : pkg->baseline;
+		_cleanup_(kiln_strv_releasep) struct kiln_strv cves = { 0 };
+		_cleanup_(kiln_strv_releasep) struct kiln_strv advs = { 0 };
+		_cleanup_(kiln_strv_releasep) struct kiln_strv fixed = { 0 };
+		_cleanup_(kiln_strv_releasep) struct kiln_strv fixed_advs = { 0 };
+		_cleanup_free_ char *text = NULL;
+		size_t len = 0;
+
+		if (!pkg->security && !(pv && strcmp(pv, pkg->version) != 0))
+			continue;
+		text = changelog_of(ctx, pkg, logs, n_logs, &len);
+		if (text) {
+			if (!previous || strcmp(previous, pkg->version) != 0)
+				kiln_changelog_fixes(text, len, previous, pkg->version, &cves, &advs);
+			if (pkg->security)
+				kiln_changelog_fixes(text, len, pkg->baseline, pkg->version, &fixed, &fixed_advs);
+		}
+		json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:b}",
+						     "package", pkg->name, "version", pkg->version,
+						     "previous", previous ? json_string(previous) : json_null(),
+						     "suite", pkg->suite, "classification", pkg->security ? "security" : "other",
+						     "cves", strv_json(&cves), "advisories", strv_json(&advs),
+						     "fixed_cves", strv_json(&fixed), "changelog", text != NULL));
+	}
+	json_decref(prev);
+	return out;
 }
 
 static int
@@ -399,28 +501,35 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	_cleanup_free_ char *kdeb = NULL, *tsv = NULL, *manifest = NULL, *initrd = NULL;
 	_cleanup_free_ char *ktar = kiln_cache_data_tar_path(ctx, kp->sha256);
 	char files_sha[65], vm_sha[65], rd_sha[65];
+	struct kiln_changelog *logs = NULL;
 	uint64_t rd_size;
-	size_t n_files;
-	json_t *artifacts;
+	size_t n_files, n_logs = 0;
+	json_t *artifacts, *updates;
 
 	if (kiln_cache_fetch(ctx, kurl, NULL, kp->size, kp->sha256, DEB_MAX, &kdeb) < 0 ||
 	    kiln_kernel_load(ctx, kdeb, ktar, kp->name, st->res.kernel_release, &r->kernel_modules, &st->kernel) < 0)
 		return -1;
-	if (compose_initrd(ctx, r, o, st, &tsv, &n_files) < 0)
+	if (compose_initrd(ctx, r, o, st, &tsv, &n_files, &logs, &n_logs) < 0)
 		return -1;
+	updates = security_updates(ctx, st, r->family, logs, n_logs);
+	kiln_changelogs_free(logs, n_logs);
 	initrd = kiln_asprintf("%s/initrd.img", st->tmp);
-	if (file_sha256(ctx, initrd, rd_sha, &rd_size) < 0)
+	if (file_sha256(ctx, initrd, rd_sha, &rd_size) < 0) {
+		json_decref(updates);
 		return -1;
+	}
 	kiln_sha256_hex(st->kernel.vmlinuz, st->kernel.vmlinuz_len, vm_sha);
 	kiln_sha256_hex(tsv, strlen(tsv), files_sha);
 	if (write_file(ctx, st->tmp, "vmlinuz", st->kernel.vmlinuz, st->kernel.vmlinuz_len) < 0 ||
-	    write_file(ctx, st->tmp, "files.tsv", tsv, strlen(tsv)) < 0)
+	    write_file(ctx, st->tmp, "files.tsv", tsv, strlen(tsv)) < 0) {
+		json_decref(updates);
 		return -1;
+	}
 	artifacts = json_array();
 	json_array_append_new(artifacts, artifact_json("initrd.img", rd_size, rd_sha));
 	json_array_append_new(artifacts, artifact_json("vmlinuz", st->kernel.vmlinuz_len, vm_sha));
 	manifest = manifest_json(r, &st->res, &st->kernel, st->version, st->sde, artifacts, n_files, files_sha,
-				 st->prev_version, st->prev_sha256);
+				 st->prev_version, st->prev_sha256, updates);
 	if (write_file(ctx, st->tmp, "manifest.json", manifest, strlen(manifest)) < 0)
 		return -1;
 	if (o->key_path) {

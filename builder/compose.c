@@ -41,6 +41,17 @@ struct kiln_compose {
 
 static const char *const merged[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
 
+void
+kiln_changelogs_free(struct kiln_changelog *logs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(logs[i].package);
+		free(logs[i].data);
+		free(logs[i].link_to);
+	}
+	free(logs);
+}
+
 char *
 kiln_path_normalize(const char *raw)
 {
@@ -290,10 +301,30 @@ keep_changelog(struct kiln_compose *c, const char *path, const char *data, size_
 		return;
 	c->logs = kiln_realloc(c->logs, (c->n_logs + 1) * sizeof(*c->logs));
 	l = &c->logs[c->n_logs++];
+	memset(l, 0, sizeof(*l));
 	l->package = kiln_strndup(rest, slash - rest);
 	l->data = kiln_malloc(len ? len : 1);
 	memcpy(l->data, data, len);
 	l->len = len;
+}
+
+/* /usr/share/doc/PKG -> OTHER: PKG's changelog is OTHER's. */
+static void
+keep_doclink(struct kiln_compose *c, const char *path, const char *target)
+{
+	const char *pre = "/usr/share/doc/", *name = path + strlen(pre), *t;
+	struct kiln_changelog *l;
+
+	if (!kiln_startswith(path, pre) || strchr(name, '/') || !*name)
+		return;
+	t = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+	if (!*t || strcmp(t, "..") == 0 || strcmp(t, ".") == 0)
+		return;
+	c->logs = kiln_realloc(c->logs, (c->n_logs + 1) * sizeof(*c->logs));
+	l = &c->logs[c->n_logs++];
+	memset(l, 0, sizeof(*l));
+	l->package = kiln_strdup(name);
+	l->link_to = kiln_strdup(t);
 }
 
 static int
@@ -326,8 +357,10 @@ on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, 
 		memcpy(data, pf->data, pf->len);
 		len = pf->len;
 		break;
-	case KILN_ENT_DIR:
 	case KILN_ENT_SYMLINK:
+		keep_doclink(c, path, de->link);
+		break;
+	case KILN_ENT_DIR:
 		break;
 	default:
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': '%s' is a device or special file", pkg, path);
@@ -401,11 +434,7 @@ compose_free(struct kiln_compose *c)
 	free(c->table);
 	kiln_strv_release(&c->pkgs);
 	pkgfiles_release(c);
-	for (size_t i = 0; i < c->n_logs; i++) {
-		free(c->logs[i].package);
-		free(c->logs[i].data);
-	}
-	free(c->logs);
+	kiln_changelogs_free(c->logs, c->n_logs);
 	free(c);
 }
 

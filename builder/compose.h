@@ -9,9 +9,10 @@ struct kiln_compose;
 
 /* A changelog.Debian.gz read on the way (issue: the manifest needs it). */
 struct kiln_changelog {
-	char *package;
-	char *data;
+	char *package;		/* the /usr/share/doc/ directory's name */
+	char *data;		/* changelog.Debian.gz, or NULL when ... */
 	size_t len;
+	char *link_to;		/* ... the directory is a symlink to this one's */
 };
 
 /*
@@ -43,6 +44,7 @@ int kiln_compose_exists(struct kiln_compose *c, const char *path);
 int kiln_compose_finish(struct kiln_ctx *ctx, struct kiln_compose *c, char **ret_tsv, size_t *ret_count,
 			struct kiln_changelog **ret_logs, size_t *ret_n_logs);
 void kiln_compose_abort(struct kiln_compose *c);
+void kiln_changelogs_free(struct kiln_changelog *logs, size_t n);
 
 /*
  * kiln_path_normalize() - an archive member name as an absolute image path

@@ -380,3 +380,36 @@ kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, si
 	*ret_tsv = kiln_buf_detach(&out, NULL);
 	return 0;
 }
+
+int
+kiln_gunzip(struct kiln_ctx *ctx, const void *data, size_t len, size_t max, char **ret, size_t *ret_len)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	struct kiln_buf b = { 0 };
+	char chunk[65536];
+	la_ssize_t n = 0;
+
+	archive_read_support_filter_gzip(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK || archive_read_next_header(a, &ae) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return kiln_error(ctx, KILN_EXIT_USAGE, "not gzip data");
+	}
+	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+		if (b.len + (size_t)n > max) {
+			n = -2;
+			break;
+		}
+		kiln_buf_add(&b, chunk, n);
+	}
+	archive_read_free(a);
+	if (n < 0) {
+		kiln_buf_release(&b);
+		if (n == -2)
+			return kiln_error(ctx, KILN_EXIT_USAGE, "larger than %zu bytes once decompressed", max);
+		return kiln_error(ctx, KILN_EXIT_USAGE, "corrupt gzip data");
+	}
+	*ret = kiln_buf_detach(&b, ret_len);
+	return 0;
+}

@@ -57,4 +57,7 @@ void kiln_cpio_abort(struct kiln_cpio *c);
  */
 int kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, size_t *ret_count);
 
+/* Decompresses gzip @data (at most @max bytes out) into a new buffer. */
+int kiln_gunzip(struct kiln_ctx *ctx, const void *data, size_t len, size_t max, char **ret, size_t *ret_len);
+
 #endif

@@ -45,6 +45,21 @@ kiln_resolve(struct kiln_ctx *ctx, const struct kiln_recipe *r, const char *arch
 		rc = kiln_solver_resolve(ctx, solver, &r->install, &res.set);
 	if (rc == 0)
 		rc = kiln_solver_kernel(ctx, solver, r->kernel_package, &res.kernel, &res.kernel_release);
+	if (rc == 0) {
+		/* a security suite: named -security, or labelled so by its Release (Debian-Security) */
+		struct kiln_strv sec = { 0 };
+
+		for (size_t i = 0; i < res.n_indexes; i++) {
+			const struct kiln_repo_index *ri = &res.indexes[i];
+			size_t n = strlen(ri->suite);
+
+			if ((n > 9 && strcmp(ri->suite + n - 9, "-security") == 0) ||
+			    (ri->label && strcmp(ri->label, "Debian-Security") == 0))
+				kiln_strv_push(&sec, ri->suite);
+		}
+		kiln_solver_mark_security(solver, &res.set, &sec);
+		kiln_strv_release(&sec);
+	}
 	if (rc < 0) {
 		kiln_resolution_release(&res);
 		return -1;

@@ -16,6 +16,7 @@
 #include <solv/repo_deb.h>
 #include <solv/repo_solv.h>
 #include <solv/repo_write.h>
+#include <solv/repodata.h>
 #include <solv/selection.h>
 #include <solv/solv_xfopen.h>
 #include <solv/solver.h>
@@ -505,6 +506,8 @@ pkg_fill(struct kiln_solver *s, Id p, struct kiln_pkg *pkg)
 	loc = solvable_lookup_location(sv, &medianr);
 	pkg->filename = kiln_strdup(loc ? loc : "");
 	pkg->size = solvable_lookup_num(sv, SOLVABLE_DOWNLOADSIZE, 0);
+	loc = solvable_lookup_str(sv, SOLVABLE_SOURCENAME);
+	pkg->source = kiln_strdup(loc ? loc : pkg->name);
 	sum = solvable_lookup_checksum(sv, SOLVABLE_CHECKSUM, &type);
 	if (sum && type == REPOKEY_TYPE_SHA256)
 		snprintf(pkg->sha256, sizeof(pkg->sha256), "%s", sum);
@@ -672,6 +675,45 @@ kiln_solver_kernel(struct kiln_ctx *ctx, struct kiln_solver *s, const char *name
 }
 
 void
+kiln_solver_mark_security(struct kiln_solver *s, struct kiln_pkgset *ps, const struct kiln_strv *security_suites)
+{
+	Pool *pool = s->pool;
+
+	ensure_ready(s);
+	for (size_t i = 0; i < ps->n; i++) {
+		struct kiln_pkg *pkg = &ps->pkgs[i];
+		Id name = pool_str2id(pool, pkg->name, 0), p, pp, best = 0;
+
+		pkg->security = kiln_strv_contains(security_suites, pkg->suite);
+		if (!name)
+			continue;
+		FOR_PROVIDES(p, pp, name) {
+			Solvable *sv = pool->solvables + p;
+			const struct repo_origin *o = &s->origins[(intptr_t)sv->repo->appdata];
+
+			if (sv->name != name || kiln_strv_contains(security_suites, o->suite))
+				continue;
+			if (!best || pool_evrcmp(pool, sv->evr, pool->solvables[best].evr, EVRCMP_COMPARE) > 0)
+				best = p;
+		}
+		if (best)
+			pkg->baseline = kiln_strdup(pool_id2str(pool, pool->solvables[best].evr));
+	}
+}
+
+int
+kiln_deb_version_cmp(const char *a, const char *b)
+{
+	static Pool *pool;
+
+	if (!pool) {
+		pool = pool_create();
+		pool_setdisttype(pool, DISTTYPE_DEB);
+	}
+	return pool_evrcmp_str(pool, a, b, EVRCMP_COMPARE);
+}
+
+void
 kiln_pkg_release(struct kiln_pkg *p)
 {
 	free(p->name);
@@ -680,6 +722,8 @@ kiln_pkg_release(struct kiln_pkg *p)
 	free(p->suite);
 	free(p->uri);
 	free(p->filename);
+	free(p->source);
+	free(p->baseline);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -12,6 +12,9 @@ struct kiln_pkg {
 	char *filename;		/* relative to uri, e.g. pool/main/r/redis/redis-server_….deb */
 	uint64_t size;
 	char sha256[65];
+	char *source;		/* source package name */
+	char *baseline;		/* best version outside the security suites, or NULL */
+	int security;		/* chosen from a security suite */
 };
 
 struct kiln_pkgset {
@@ -57,6 +60,16 @@ int kiln_solver_resolve(struct kiln_ctx *ctx, struct kiln_solver *s, const struc
  */
 int kiln_solver_kernel(struct kiln_ctx *ctx, struct kiln_solver *s, const char *name,
 		       struct kiln_pkg *ret, char **ret_release);
+
+/*
+ * kiln_solver_mark_security() - flag the packages of @ps chosen from one of
+ * @security_suites and record, for each package, the best version of that
+ * name outside them (the point release's), as pkg->baseline.
+ */
+void kiln_solver_mark_security(struct kiln_solver *s, struct kiln_pkgset *ps, const struct kiln_strv *security_suites);
+
+/* Debian version comparison (dpkg's order): <0, 0, >0. */
+int kiln_deb_version_cmp(const char *a, const char *b);
 
 void kiln_pkg_release(struct kiln_pkg *p);
 void kiln_pkgset_release(struct kiln_pkgset *ps);
