@@ -230,3 +230,286 @@ kiln_manifest_verify(struct kiln_ctx *ctx, const char *dir, const struct kiln_ve
 	*ret_report = kiln_buf_detach(&report, NULL);
 	return 0;
 }
+
+static int
+strings_array(json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(a))
+		return 0;
+	json_array_foreach(a, i, v)
+		if (!json_is_string(v))
+			return 0;
+	return 1;
+}
+
+json_t *
+kiln_manifest_parse(struct kiln_ctx *ctx, const char *what, const char *data, size_t len)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr), *a, *v;
+	const char *schema, *family, *version;
+	size_t i;
+
+	if (!root) {
+		kiln_error(ctx, KILN_EXIT_USAGE, "%s:%d: %s", what, jerr.line, jerr.text);
+		return NULL;
+	}
+	schema = json_string_value(json_object_get(root, "schema"));
+	family = json_string_value(json_object_get(root, "family"));
+	version = json_string_value(json_object_get(root, "version"));
+	if (!json_is_object(root) || !schema || strcmp(schema, "kiln.manifest/1") != 0)
+		goto bad;
+	if (!family || !kiln_family_name_valid(family) || !version || !kiln_version_valid(version))
+		goto bad;
+	a = json_object_get(root, "packages");
+	if (!json_is_array(a))
+		goto bad;
+	json_array_foreach(a, i, v)
+		if (!json_is_string(json_object_get(v, "name")) || !json_is_string(json_object_get(v, "version")))
+			goto bad;
+	a = json_object_get(root, "security_updates");
+	if (a && !json_is_array(a))
+		goto bad;
+	json_array_foreach(a, i, v) {
+		json_t *prev = json_object_get(v, "previous");
+
+		if (!json_is_string(json_object_get(v, "package")) || !json_is_string(json_object_get(v, "version")) ||
+		    !json_is_string(json_object_get(v, "classification")) || (prev && !json_is_null(prev) && !json_is_string(prev)) ||
+		    !strings_array(json_object_get(v, "cves")) || !strings_array(json_object_get(v, "advisories")) ||
+		    !strings_array(json_object_get(v, "fixed_cves")))
+			goto bad;
+	}
+	a = json_object_get(root, "artifacts");
+	if (!json_is_array(a))
+		goto bad;
+	json_array_foreach(a, i, v)
+		if (!json_is_string(json_object_get(v, "name")) || !json_is_integer(json_object_get(v, "size")))
+			goto bad;
+	return root;
+bad:
+	json_decref(root);
+	kiln_error(ctx, KILN_EXIT_USAGE, "%s: not a well-formed kiln.manifest/1 document", what);
+	return NULL;
+}
+
+json_t *
+kiln_manifest_load(struct kiln_ctx *ctx, const char *dir, char ret_sha256[65])
+{
+	char *path = kiln_asprintf("%s/manifest.json", dir), *data = NULL;
+	json_t *m = NULL;
+	size_t len;
+
+	if (kiln_read_file(ctx, path, KILN_MANIFEST_MAX, &data, &len) == 0) {
+		m = kiln_manifest_parse(ctx, path, data, len);
+		if (ret_sha256)
+			kiln_sha256_hex(data, len, ret_sha256);
+	}
+	free(path);
+	free(data);
+	return m;
+}
+
+static const char *
+pkg_version(json_t *m, const char *name)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(json_object_get(m, "packages"), i, p)
+		if (strcmp(json_string_value(json_object_get(p, "name")), name) == 0)
+			return json_string_value(json_object_get(p, "version"));
+	return NULL;
+}
+
+json_t *
+kiln_manifest_diff(json_t *old, json_t *new)
+{
+	json_t *added = json_array(), *removed = json_array(), *upgraded = json_array(), *updates = json_array();
+	json_t *arts = json_array(), *p, *u, *a, *oa;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(new, "packages"), i, p) {
+		const char *n = json_string_value(json_object_get(p, "name"));
+		const char *v = json_string_value(json_object_get(p, "version"));
+		const char *ov = pkg_version(old, n);
+
+		if (!ov)
+			json_array_append_new(added, json_pack("{s:s, s:s}", "name", n, "version", v));
+		else if (strcmp(ov, v) != 0)
+			json_array_append_new(upgraded, json_pack("{s:s, s:s, s:s}", "name", n, "from", ov, "to", v));
+	}
+	json_array_foreach(json_object_get(old, "packages"), i, p) {
+		const char *n = json_string_value(json_object_get(p, "name"));
+
+		if (!pkg_version(new, n))
+			json_array_append_new(removed, json_pack("{s:s, s:s}", "name", n, "version",
+								 json_string_value(json_object_get(p, "version"))));
+	}
+	/* a security update is new when OLD did not already have that package at that version */
+	json_array_foreach(json_object_get(new, "security_updates"), i, u) {
+		const char *n = json_string_value(json_object_get(u, "package"));
+		const char *v = json_string_value(json_object_get(u, "version"));
+		const char *ov = pkg_version(old, n);
+
+		if (ov && strcmp(ov, v) == 0)
+			continue;
+		json_array_append_new(updates, json_pack("{s:s, s:s, s:o, s:O, s:O, s:O}", "package", n, "version", v,
+							 "previous", ov ? json_string(ov) : json_null(),
+							 "classification", json_object_get(u, "classification"),
+							 "cves", json_object_get(u, "cves"), "advisories", json_object_get(u, "advisories")));
+	}
+	json_array_foreach(json_object_get(new, "artifacts"), i, a) {
+		const char *n = json_string_value(json_object_get(a, "name"));
+		json_int_t size = json_integer_value(json_object_get(a, "size")), osize = -1;
+
+		json_array_foreach(json_object_get(old, "artifacts"), j, oa)
+			if (strcmp(json_string_value(json_object_get(oa, "name")), n) == 0)
+				osize = json_integer_value(json_object_get(oa, "size"));
+		json_array_append_new(arts, json_pack("{s:s, s:o, s:I}", "name", n,
+						      "old_size", osize >= 0 ? json_integer(osize) : json_null(), "new_size", size));
+	}
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
+			 "old", json_string_value(json_object_get(old, "version")),
+			 "new", json_string_value(json_object_get(new, "version")),
+			 "added", added, "removed", removed, "upgraded", upgraded,
+			 "security_updates", updates, "artifacts", arts);
+}
+
+/* pkg:deb/debian/NAME@VERSION?arch=ARCH, the version's ':' percent-encoded as purl wants. */
+static char *
+purl(const char *name, const char *version, const char *arch)
+{
+	struct kiln_buf b = { 0 };
+
+	kiln_buf_addf(&b, "pkg:deb/debian/%s@", name);
+	for (const char *c = version; *c; c++) {
+		if (*c == ':')
+			kiln_buf_add(&b, "%3A", 3);
+		else if (*c == '+')
+			kiln_buf_add(&b, "%2B", 3);
+		else
+			kiln_buf_add(&b, c, 1);
+	}
+	kiln_buf_addf(&b, "?arch=%s", arch ? arch : "amd64");
+	return kiln_buf_detach(&b, NULL);
+}
+
+json_t *
+kiln_manifest_vex(json_t *m, const char *manifest_sha256)
+{
+	const char *family = json_string_value(json_object_get(m, "family"));
+	const char *version = json_string_value(json_object_get(m, "version"));
+	const char *built = json_string_value(json_object_get(m, "built"));
+	json_t *statements = json_array(), *by_cve = json_object(), *u, *c, *subs;
+	char *image = kiln_asprintf("urn:kiln:image:%s/%s", family, version);
+	const char *cve;
+	size_t i, j;
+
+	/* CVE → the packages of this image that fix it */
+	json_array_foreach(json_object_get(m, "security_updates"), i, u) {
+		const char *n = json_string_value(json_object_get(u, "package"));
+		const char *v = json_string_value(json_object_get(u, "version"));
+		const char *arch = NULL;
+		json_t *p;
+		size_t k;
+
+		json_array_foreach(json_object_get(m, "packages"), k, p)
+			if (strcmp(json_string_value(json_object_get(p, "name")), n) == 0)
+				arch = json_string_value(json_object_get(p, "arch"));
+		json_array_foreach(json_object_get(u, "fixed_cves"), j, c) {
+			char *id = purl(n, v, arch);
+
+			cve = json_string_value(c);
+			if (!json_object_get(by_cve, cve))
+				json_object_set_new(by_cve, cve, json_array());
+			json_array_append_new(json_object_get(by_cve, cve), json_pack("{s:s}", "@id", id));
+			free(id);
+		}
+	}
+	json_object_foreach(by_cve, cve, subs)
+		json_array_append_new(statements, json_pack("{s:{s:s}, s:[{s:s, s:{s:s}, s:O}], s:s}",
+							    "vulnerability", "name", cve,
+							    "products", "@id", image, "hashes", "sha-256", manifest_sha256,
+							    "subcomponents", subs,
+							    "status", "fixed"));
+	json_decref(by_cve);
+	u = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
+		      "@context", "https://openvex.dev/ns/v0.2.0",
+		      "@id", image, "author", "kiln", "timestamp", built ? built : "1970-01-01T00:00:00Z",
+		      "version", 1, "tooling", "kiln " KILN_VERSION, "statements", statements);
+	free(image);
+	return u;
+}
+
+static int
+version_cmp_p(const void *a, const void *b)
+{
+	return kiln_version_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+json_t *
+kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id)
+{
+	json_t *families = json_array();
+	struct kiln_strv fams = { 0 };
+	DIR *d = opendir(store);
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (kiln_family_name_valid(de->d_name))
+			kiln_strv_push(&fams, de->d_name);
+	if (d)
+		closedir(d);
+	qsort(fams.v, fams.n, sizeof(*fams.v), kiln_strcmp_p);
+	for (size_t f = 0; f < fams.n; f++) {
+		_cleanup_free_ char *fdir = kiln_asprintf("%s/%s", store, fams.v[f]);
+		_cleanup_(kiln_strv_releasep) struct kiln_strv vers = { 0 };
+		json_t *versions = json_array();
+
+		d = opendir(fdir);
+		while (d && (de = readdir(d)))
+			if (kiln_version_valid(de->d_name))
+				kiln_strv_push(&vers, de->d_name);
+		if (d)
+			closedir(d);
+		qsort(vers.v, vers.n, sizeof(*vers.v), version_cmp_p);
+		for (size_t v = 0; v < vers.n; v++) {
+			_cleanup_free_ char *vdir = kiln_asprintf("%s/%s", fdir, vers.v[v]);
+			struct kiln_ctx sub;
+			json_t *m, *u, *c;
+			size_t i, j;
+
+			kiln_ctx_init(&sub);
+			m = kiln_manifest_load(&sub, vdir, NULL);
+			if (!m)
+				continue;	/* not a (readable) image version: skipped */
+			json_array_foreach(json_object_get(m, "security_updates"), i, u) {
+				int hit = 0;
+
+				json_array_foreach(json_object_get(u, "fixed_cves"), j, c)
+					hit |= strcmp(json_string_value(c), id) == 0;
+				json_array_foreach(json_object_get(u, "cves"), j, c)
+					hit |= strcmp(json_string_value(c), id) == 0;
+				json_array_foreach(json_object_get(u, "advisories"), j, c)
+					hit |= strcmp(json_string_value(c), id) == 0;
+				if (hit)
+					json_array_append_new(versions, json_pack("{s:s, s:O, s:O}", "version", vers.v[v],
+										  "package", json_object_get(u, "package"),
+										  "package_version", json_object_get(u, "version")));
+			}
+			json_decref(m);
+		}
+		if (json_array_size(versions))
+			json_array_append_new(families, json_pack("{s:s, s:O, s:o}", "family", fams.v[f], "first",
+								  json_object_get(json_array_get(versions, 0), "version"),
+								  "versions", versions));
+		else
+			json_decref(versions);
+	}
+	kiln_strv_release(&fams);
+	(void)ctx;
+	return json_pack("{s:s, s:o}", "id", id, "families", families);
+}

@@ -32,4 +32,30 @@ int kiln_manifest_verify(struct kiln_ctx *ctx, const char *dir, const struct kil
 int kiln_manifest_previous(const char *store, const char *family, const char *version, char **ret_version,
 			   char ret_sha256[65]);
 
+#include <jansson.h>
+
+/*
+ * kiln_manifest_parse() - parse and check the shape of a manifest
+ * Checks schema, family, version, packages[] and security_updates[] (types
+ * of every field kiln reads). Returns the document (json_decref() it) or
+ * NULL with exit 2 naming @what.
+ */
+json_t *kiln_manifest_parse(struct kiln_ctx *ctx, const char *what, const char *data, size_t len);
+
+/* Reads STORE-relative DIR/manifest.json and parses it; *@ret_sha256 gets its hash when not NULL. */
+json_t *kiln_manifest_load(struct kiln_ctx *ctx, const char *dir, char ret_sha256[65]);
+
+/* kiln manifest diff as one JSON object: packages added/removed/upgraded, new security updates, artifacts. */
+json_t *kiln_manifest_diff(json_t *old, json_t *new);
+
+/* An OpenVEX document with a "fixed" statement per CVE the image's packages fix. */
+json_t *kiln_manifest_vex(json_t *m, const char *manifest_sha256);
+
+/*
+ * kiln_fixes_find() - which versions in @store contain the fix for @id (a CVE
+ * or DSA/DLA id): a JSON object {id, families: [{family, first, versions:
+ * [{version, package, package_version}]}]}, versions in order.
+ */
+json_t *kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id);
+
 #endif

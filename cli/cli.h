@@ -33,6 +33,7 @@ int kiln_cli_setup(const char *cmd, const struct kiln_cli_common *co, struct kil
 
 int cmd_boot(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_fixes(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);

@@ -69,6 +69,44 @@ manifest_verify(int argc, char **argv)
 	return 0;
 }
 
+static void
+print_ids(json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		printf("%s%s", i ? " " : "", json_string_value(v));
+	if (!json_array_size(a))
+		printf("-");
+}
+
+static void
+print_updates(json_t *updates)
+{
+	size_t i, n = 0;
+	json_t *u;
+
+	json_array_foreach(updates, i, u)
+		n += strcmp(json_string_value(json_object_get(u, "classification")), "security") == 0;
+	printf("\nsecurity updates: %zu (of %zu updated packages)\n", n, json_array_size(updates));
+	if (!json_array_size(updates))
+		return;
+	printf("%-24s %-26s %-26s %-9s %s\n", "PACKAGE", "VERSION", "PREVIOUS", "CLASS", "FIXES");
+	json_array_foreach(updates, i, u) {
+		printf("%-24s %-26s %-26s %-9s ", json_string_value(json_object_get(u, "package")),
+		       json_string_value(json_object_get(u, "version")),
+		       json_string_value(json_object_get(u, "previous")) ?: "-",
+		       json_string_value(json_object_get(u, "classification")));
+		print_ids(json_object_get(u, "cves"));
+		if (json_array_size(json_object_get(u, "advisories"))) {
+			printf(" ");
+			print_ids(json_object_get(u, "advisories"));
+		}
+		printf("\n");
+	}
+}
+
 static int
 manifest_show(int argc, char **argv)
 {
@@ -81,7 +119,6 @@ manifest_show(int argc, char **argv)
 	struct kiln_cli_common co = { 0 };
 	_cleanup_free_ char *dir = NULL, *path = NULL, *data = NULL;
 	struct kiln_ctx ctx;
-	json_error_t jerr;
 	json_t *root, *p;
 	size_t len, i;
 	int c, rc;
@@ -113,11 +150,9 @@ manifest_show(int argc, char **argv)
 			putchar('\n');
 		return 0;
 	}
-	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		kiln_error(&ctx, KILN_EXIT_USAGE, "%s:%d: %s", path, jerr.line, jerr.text);
+	root = kiln_manifest_parse(&ctx, path, data, len);
+	if (!root)
 		return kiln_cli_fail("manifest show", &ctx);
-	}
 	printf("family     %s\nversion    %s\nbuilt      %s\n",
 	       json_string_value(json_object_get(root, "family")) ?: "?",
 	       json_string_value(json_object_get(root, "version")) ?: "?",
@@ -133,7 +168,119 @@ manifest_show(int argc, char **argv)
 		printf("artifact   %-12s %10lld bytes  sha256 %s\n", json_string_value(json_object_get(p, "name")) ?: "?",
 		       (long long)json_integer_value(json_object_get(p, "size")),
 		       json_string_value(json_object_get(p, "sha256")) ?: "?");
+	print_updates(json_object_get(root, "security_updates"));
 	json_decref(root);
+	return 0;
+}
+
+static int
+manifest_diff(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "store", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct kiln_cli_common co = { 0 };
+	_cleanup_free_ char *od = NULL, *nd = NULL;
+	struct kiln_ctx ctx;
+	json_t *old, *new, *d, *x;
+	size_t i;
+	int c, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': co.json = 1; break;
+		case 's': co.store = optarg; break;
+		case 'h': return cmd_help(2, (char *[]){ "help", "manifest", NULL });
+		default:
+			return kiln_cli_usage_error("manifest diff", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 2)
+		return kiln_cli_usage_error("manifest diff", "expected OLD and NEW, each FAMILY/VERSION");
+	if ((rc = kiln_cli_setup("manifest diff", &co, &ctx)) != 0)
+		return rc;
+	od = version_dir(&ctx, argv[optind]);
+	nd = version_dir(&ctx, argv[optind + 1]);
+	if (!od || !nd)
+		return kiln_cli_usage_error("manifest diff", "bad image name: use FAMILY/VERSION");
+	old = kiln_manifest_load(&ctx, od, NULL);
+	new = old ? kiln_manifest_load(&ctx, nd, NULL) : NULL;
+	if (!new) {
+		json_decref(old);
+		return kiln_cli_fail("manifest diff", &ctx);
+	}
+	d = kiln_manifest_diff(old, new);
+	json_decref(old);
+	json_decref(new);
+	if (co.json) {
+		json_dumpf(d, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		printf("%s → %s\n", argv[optind], argv[optind + 1]);
+		json_array_foreach(json_object_get(d, "added"), i, x)
+			printf("  added     %-28s %s\n", json_string_value(json_object_get(x, "name")),
+			       json_string_value(json_object_get(x, "version")));
+		json_array_foreach(json_object_get(d, "removed"), i, x)
+			printf("  removed   %-28s %s\n", json_string_value(json_object_get(x, "name")),
+			       json_string_value(json_object_get(x, "version")));
+		json_array_foreach(json_object_get(d, "upgraded"), i, x)
+			printf("  upgraded  %-28s %s → %s\n", json_string_value(json_object_get(x, "name")),
+			       json_string_value(json_object_get(x, "from")), json_string_value(json_object_get(x, "to")));
+		print_updates(json_object_get(d, "security_updates"));
+		json_array_foreach(json_object_get(d, "artifacts"), i, x)
+			printf("artifact  %-12s %lld → %lld bytes\n", json_string_value(json_object_get(x, "name")),
+			       (long long)json_integer_value(json_object_get(x, "old_size")),
+			       (long long)json_integer_value(json_object_get(x, "new_size")));
+	}
+	json_decref(d);
+	return 0;
+}
+
+static int
+manifest_vex(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct kiln_cli_common co = { 0 };
+	_cleanup_free_ char *dir = NULL;
+	struct kiln_ctx ctx;
+	char sha[65];
+	json_t *m, *vex;
+	int c, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': co.store = optarg; break;
+		case 'h': return cmd_help(2, (char *[]){ "help", "manifest", NULL });
+		default:
+			return kiln_cli_usage_error("manifest vex", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return kiln_cli_usage_error("manifest vex", "expected one FAMILY/VERSION");
+	if ((rc = kiln_cli_setup("manifest vex", &co, &ctx)) != 0)
+		return rc;
+	dir = version_dir(&ctx, argv[optind]);
+	if (!dir)
+		return kiln_cli_usage_error("manifest vex", "bad image name '%s': use FAMILY/VERSION", argv[optind]);
+	m = kiln_manifest_load(&ctx, dir, sha);
+	if (!m)
+		return kiln_cli_fail("manifest vex", &ctx);
+	vex = kiln_manifest_vex(m, sha);
+	json_dumpf(vex, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(vex);
+	json_decref(m);
 	return 0;
 }
 
@@ -141,10 +288,14 @@ int
 cmd_manifest(int argc, char **argv)
 {
 	if (argc < 2)
-		return kiln_cli_usage_error("manifest", "expected show or verify");
+		return kiln_cli_usage_error("manifest", "expected show, verify, diff or vex");
 	if (strcmp(argv[1], "verify") == 0)
 		return manifest_verify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return manifest_show(argc - 1, argv + 1);
-	return kiln_cli_usage_error("manifest", "unknown subcommand '%s' (show, verify)", argv[1]);
+	if (strcmp(argv[1], "diff") == 0)
+		return manifest_diff(argc - 1, argv + 1);
+	if (strcmp(argv[1], "vex") == 0)
+		return manifest_vex(argc - 1, argv + 1);
+	return kiln_cli_usage_error("manifest", "unknown subcommand '%s' (show, verify, diff, vex)", argv[1]);
 }

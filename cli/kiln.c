@@ -45,6 +45,15 @@ const struct kiln_cmd kiln_commands[] = {
 	  "\n"
 	  "Exit: 0 ok, 2 bad recipe or existing version, 4 signature, hash or unsafe\n"
 	  "package content, 5 fetch error.\n" },
+	{ "fixes", cmd_fixes, "which image versions contain the fix for a CVE or DSA/DLA",
+	  "usage: kiln fixes CVE-ID|DSA-ID|DLA-ID [--json] [--store DIR]\n"
+	  "\n"
+	  "Searches the manifests in the store: every family/version whose packages\n"
+	  "fix the id (from the security updates' changelog entries; fixes are\n"
+	  "cumulative), and the first version of each family that did.\n"
+	  "\n"
+	  "  --json           one JSON document: {id, families: [{family, first, versions}]}\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n" },
 	{ "help", cmd_help, "show help for kiln or one command",
 	  "usage: kiln help [COMMAND]\n" },
 	{ "keygen", cmd_keygen, "create an Ed25519 key pair for signing manifests",
@@ -58,13 +67,21 @@ const struct kiln_cmd kiln_commands[] = {
 	  "usage: kiln manifest show FAMILY/VERSION [--json] [--store DIR]\n"
 	  "       kiln manifest verify FAMILY/VERSION --pubkey KEY.pub [--deep]\n"
 	  "                            [--allow-unsigned] [--store DIR]\n"
+	  "       kiln manifest diff OLD NEW [--json] [--store DIR]\n"
+	  "       kiln manifest vex FAMILY/VERSION [--store DIR]\n"
+	  "\n"
+	  "show prints the summary and the table of security updates (package,\n"
+	  "version, previous version, class, CVE and DSA ids); diff lists packages\n"
+	  "added, removed and upgraded, the security updates new in NEW and the\n"
+	  "artifacts' sizes; vex prints an OpenVEX document with a \"fixed\"\n"
+	  "statement per CVE the image's packages fix.\n"
 	  "\n"
 	  "verify checks, in order: the Ed25519 signature over the exact bytes of\n"
 	  "manifest.json (before parsing it), every artifact's size and SHA-256,\n"
 	  "files.tsv's hash, the previous_manifest link when that version is in the\n"
 	  "store, and with --deep every entry of initrd.img against files.tsv.\n"
 	  "\n"
-	  "  --json           show: the manifest itself\n"
+	  "  --json           show: the manifest itself; diff: one JSON document\n"
 	  "  --pubkey KEY     verify: the signer's public key (kiln keygen)\n"
 	  "  --deep           verify: every file inside the initramfs too\n"
 	  "  --allow-unsigned verify: accept a manifest without manifest.json.sig\n"

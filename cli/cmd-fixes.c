@@ -1,0 +1,69 @@
+/* cmd-fixes.c - kiln fixes: which image versions contain the fix for a CVE or DSA/DLA. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "manifest.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static int
+id_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 5 || n > 32 || !(kiln_startswith(s, "CVE-") || kiln_startswith(s, "DSA-") || kiln_startswith(s, "DLA-")))
+		return 0;
+	for (size_t i = 4; i < n; i++)
+		if (!(s[i] >= '0' && s[i] <= '9') && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+int
+cmd_fixes(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "store", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct kiln_cli_common co = { 0 };
+	struct kiln_ctx ctx;
+	json_t *r, *f, *v;
+	size_t i, j;
+	int c, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': co.json = 1; break;
+		case 's': co.store = optarg; break;
+		case 'h': return cmd_help(2, (char *[]){ "help", "fixes", NULL });
+		default:
+			return kiln_cli_usage_error("fixes", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1 || !id_valid(argv[optind]))
+		return kiln_cli_usage_error("fixes", "expected one CVE-YYYY-NNNN, DSA-NNNN-N or DLA-NNNN-N");
+	if ((rc = kiln_cli_setup("fixes", &co, &ctx)) != 0)
+		return rc;
+	r = kiln_fixes_find(&ctx, ctx.store, argv[optind]);
+	if (co.json) {
+		json_dumpf(r, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else if (!json_array_size(json_object_get(r, "families"))) {
+		printf("no image version in %s contains a fix for %s\n", ctx.store, argv[optind]);
+	} else {
+		printf("%-16s %-12s %-24s %s\n", "FAMILY", "VERSION", "PACKAGE", "PACKAGE VERSION");
+		json_array_foreach(json_object_get(r, "families"), i, f)
+			json_array_foreach(json_object_get(f, "versions"), j, v)
+				printf("%-16s %-12s %-24s %s%s\n", json_string_value(json_object_get(f, "family")),
+				       json_string_value(json_object_get(v, "version")),
+				       json_string_value(json_object_get(v, "package")),
+				       json_string_value(json_object_get(v, "package_version")), j == 0 ? "   (first)" : "");
+	}
+	json_decref(r);
+	return 0;
+}
