@@ -294,7 +294,7 @@ manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, co
 {
 	json_t *root, *sources = json_array(), *pkgs = json_array(), *mods = json_array();
 	char when[21];
-	char *out;
+	char *out, *dump;
 
 	for (size_t i = 0; i < res->n_indexes; i++) {
 		const struct kiln_repo_index *ri = &res->indexes[i];
@@ -325,10 +325,12 @@ manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, co
 	json_object_set_new(root, "previous_manifest",
 			    prev_version ? json_pack("{s:s, s:s}", "version", prev_version, "sha256", prev_sha256)
 					 : json_null());
-	out = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+	dump = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
-	if (!out)
+	if (!dump)
 		abort();
+	out = kiln_asprintf("%s\n", dump);	/* a text file ends with a newline */
+	free(dump);
 	return out;
 }
 

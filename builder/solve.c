@@ -696,6 +696,24 @@ kiln_solver_mark_security(struct kiln_solver *s, struct kiln_pkgset *ps, const s
 			if (!best || pool_evrcmp(pool, sv->evr, pool->solvables[best].evr, EVRCMP_COMPARE) > 0)
 				best = p;
 		}
+		if (!best && pkg->security) {
+			/* a binary new in the update: its source's point-release version */
+			Id src = pool_str2id(pool, pkg->source, 0);
+			Solvable *sv;
+
+			FOR_POOL_SOLVABLES(p) {
+				const char *sn;
+
+				sv = pool->solvables + p;
+				if (!src || !sv->repo || kiln_strv_contains(security_suites, s->origins[(intptr_t)sv->repo->appdata].suite))
+					continue;
+				sn = solvable_lookup_str(sv, SOLVABLE_SOURCENAME);
+				if (!(sn ? strcmp(sn, pkg->source) == 0 : sv->name == src))
+					continue;
+				if (!best || pool_evrcmp(pool, sv->evr, pool->solvables[best].evr, EVRCMP_COMPARE) > 0)
+					best = p;
+			}
+		}
 		if (best)
 			pkg->baseline = kiln_strdup(pool_id2str(pool, pool->solvables[best].evr));
 	}

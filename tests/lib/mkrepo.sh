@@ -1,5 +1,6 @@
 #!/bin/bash
-# mkrepo.sh DIR - generate a small signed Debian repository for the tests:
+# mkrepo.sh DIR [update] - generate a small signed Debian repository for the tests
+# ("update" adds libfoo 1.2 to kilntest-security, as a month later):
 #   DIR/repo/        dists/{kilntest,kilntest-security}/InRelease + main/binary-amd64/Packages.xz, pool/
 #   DIR/keyring.gpg  the throwaway signing key (binary);  DIR/keyring.asc  the same, armored
 #   DIR/other.gpg    a key that signed nothing
@@ -16,14 +17,16 @@ export GNUPGHOME=$dir/gnupg
 mkdir -p -m 700 "$GNUPGHOME"
 
 gpg_batch() { gpg --batch --quiet --no-tty --pinentry-mode loopback --passphrase '' "$@"; }
-gpg_batch --quick-gen-key 'kiln test repository <repo@kiln.invalid>' ed25519 sign never 2>/dev/null
-gpg_batch --export > "$dir/keyring.gpg"
-gpg_batch --armor --export > "$dir/keyring.asc"
-GNUPGHOME=$dir/gnupg-other
-mkdir -p -m 700 "$GNUPGHOME"
-gpg_batch --quick-gen-key 'kiln other key <other@kiln.invalid>' ed25519 sign never 2>/dev/null
-gpg_batch --export > "$dir/other.gpg"
-GNUPGHOME=$dir/gnupg
+if [ "${2:-}" != update ]; then
+	gpg_batch --quick-gen-key 'kiln test repository <repo@kiln.invalid>' ed25519 sign never 2>/dev/null
+	gpg_batch --export > "$dir/keyring.gpg"
+	gpg_batch --armor --export > "$dir/keyring.asc"
+	GNUPGHOME=$dir/gnupg-other
+	mkdir -p -m 700 "$GNUPGHOME"
+	gpg_batch --quick-gen-key 'kiln other key <other@kiln.invalid>' ed25519 sign never 2>/dev/null
+	gpg_batch --export > "$dir/other.gpg"
+	GNUPGHOME=$dir/gnupg
+fi
 
 # deb SUITE NAME VERSION ARCH [Field: value]...
 deb() {
@@ -87,6 +90,17 @@ files_app() {
 	ln "$1/bin/app" "$1/bin/app-hardlink"
 	echo "setting=1" > "$1/etc/app/app.conf"
 }
+# libfoo's changelog names the fixes of each version (1.0 is the point release)
+files_libfoo() {
+	local v=${1##*-} c="$1/usr/share/doc/libfoo/changelog.Debian.gz"
+	{
+		[ "$v" = 1.2 ] && printf 'libfoo (1.2) kilntest-security; urgency=high\n\n  * Fix CVE-2026-3333 (DSA-6001-1).\n\n -- kiln <t@kiln.invalid>  Mon, 01 Jun 2026 00:00:00 +0000\n\n'
+		[ "$v" != 1.0 ] && printf 'libfoo (1.1) kilntest-security; urgency=high\n\n  * Fix CVE-2026-1111 and CVE-2026-2222 (DSA-5999-1).\n  * Not a CVE: XCVE-2026-9999, CVE-26-1.\n\n -- kiln <t@kiln.invalid>  Fri, 01 May 2026 00:00:00 +0000\n\n'
+		printf 'libfoo (1.0) kilntest; urgency=medium\n\n  * Fix CVE-2025-0001 (in the point release already).\n\n -- kiln <t@kiln.invalid>  Thu, 01 Jan 2026 00:00:00 +0000\n'
+	} | gzip -9n > "$c"
+}
+# libfoo-tools shares libfoo's doc directory, as many binary packages do
+files_libfoo_tools() { rm -rf "$1/usr/share/doc/libfoo-tools"; ln -s libfoo "$1/usr/share/doc/libfoo-tools"; }
 files_conflict_a() { mkdir -p "$1/usr/share/conflict"; echo a > "$1/usr/share/conflict/file"; }
 files_conflict_b() { mkdir -p "$1/usr/share/conflict"; echo b > "$1/usr/share/conflict/file"; }
 files_same_a() { mkdir -p "$1/usr/share/same"; echo same > "$1/usr/share/same/file"; }
@@ -110,43 +124,6 @@ with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
     i = tarfile.TarInfo("/etc/evil"); d = b"x"; i.size = len(d); t.addfile(i, io.BytesIO(d))
 PY
 }
-
-S=kilntest
-deb $S app 1.0 amd64 "Depends: libfoo (>= 1.0), alt-a | alt-b, nosuch | alt-c, libbar (>= 2.0) | libbar-compat, virt-real, tools, mail-transport-agent, merged-tool | is-merged, libsys" \
-	"Pre-Depends: preinst-lib" "Recommends: extra"
-deb $S libfoo 1.0 amd64
-deb $S alt-a 1.0 all "Depends: alt-a-helper"
-deb $S alt-a-helper 1.0 all
-deb $S alt-b 1.0 all
-deb $S alt-c 1.0 all
-deb $S libbar 1.0 amd64
-deb $S libbar-compat 1.0 amd64
-deb $S virt-real 2.0 all "Depends: tools"
-deb $S tools 1.0 amd64 "Provides: virt-real (= 1.0)"
-deb $S tinymta 1.0 amd64 "Provides: mail-transport-agent"
-deb $S merged-tool 37 all "Provides: is-merged" "Depends: merged-helper"
-deb $S merged-helper 1.0 all
-deb $S is-merged 37 all
-deb $S libsys 252 amd64
-deb $S libelog 246 amd64 "Provides: libsys (= 246)" "Conflicts: libsys" "Replaces: libsys"
-deb $S preinst-lib 1.0 amd64
-deb $S extra 1.0 all
-deb $S conflict-a 1.0 all
-deb $S conflict-b 1.0 all
-deb $S same-a 1.0 all
-deb $S same-b 1.0 all
-deb $S evil-dotdot 1.0 all
-deb $S evil-symlink 1.0 all
-deb $S evil-absolute 1.0 all
-deb $S svc-like 1.0 all "Depends: virt-real (>= 1.0), tools"
-deb $S needs-missing 1.0 all "Depends: does-not-exist (>= 3)"
-deb $S conflicted 1.0 all "Depends: libfoo (<< 1.0)"
-deb $S linux-image-6.1.0-9-kilntest 6.1.99-1 amd64 "Depends: kmod, initramfs-tools"
-deb $S linux-image-kilntest 6.1.99-1 amd64 "Depends: linux-image-6.1.0-9-kilntest (= 6.1.99-1)"
-deb $S kmod 30-1 amd64
-deb $S initramfs-tools 0.142 all "Depends: kmod"
-S=kilntest-security
-deb $S libfoo 1.1 amd64
 
 # release SUITE [VALID_UNTIL [BY_HASH]]: Packages.xz, Release, InRelease for one suite.
 release() {
@@ -185,6 +162,54 @@ release() {
 sign() {
 	gpg_batch --yes --digest-algo SHA512 --clearsign -o "$1/InRelease" "$1/Release"
 }
+
+S=kilntest-security
+if [ "${2:-}" = update ]; then
+	# a month later: a new security update, re-signed index
+	deb $S libfoo 1.2 amd64
+	deb $S libfoo-tools 1.2 amd64 "Depends: libfoo (= 1.2)" "Source: libfoo"
+	release kilntest-security "Tue, 01 Jun 2027 00:00:00 UTC" yes
+	GNUPGHOME=$dir/gnupg gpgconf --kill gpg-agent 2>/dev/null || true
+	exit 0
+fi
+
+S=kilntest
+deb $S app 1.0 amd64 "Depends: libfoo (>= 1.0), alt-a | alt-b, nosuch | alt-c, libbar (>= 2.0) | libbar-compat, virt-real, tools, mail-transport-agent, merged-tool | is-merged, libsys" \
+	"Pre-Depends: preinst-lib" "Recommends: extra"
+deb $S libfoo 1.0 amd64
+deb $S alt-a 1.0 all "Depends: alt-a-helper"
+deb $S alt-a-helper 1.0 all
+deb $S alt-b 1.0 all
+deb $S alt-c 1.0 all
+deb $S libbar 1.0 amd64
+deb $S libbar-compat 1.0 amd64
+deb $S virt-real 2.0 all "Depends: tools"
+deb $S tools 1.0 amd64 "Provides: virt-real (= 1.0)"
+deb $S tinymta 1.0 amd64 "Provides: mail-transport-agent"
+deb $S merged-tool 37 all "Provides: is-merged" "Depends: merged-helper"
+deb $S merged-helper 1.0 all
+deb $S is-merged 37 all
+deb $S libsys 252 amd64
+deb $S libelog 246 amd64 "Provides: libsys (= 246)" "Conflicts: libsys" "Replaces: libsys"
+deb $S preinst-lib 1.0 amd64
+deb $S extra 1.0 all
+deb $S conflict-a 1.0 all
+deb $S conflict-b 1.0 all
+deb $S same-a 1.0 all
+deb $S same-b 1.0 all
+deb $S evil-dotdot 1.0 all
+deb $S evil-symlink 1.0 all
+deb $S evil-absolute 1.0 all
+deb $S svc-like 1.0 all "Depends: virt-real (>= 1.0), tools"
+deb $S needs-missing 1.0 all "Depends: does-not-exist (>= 3)"
+deb $S conflicted 1.0 all "Depends: libfoo (<< 1.0)"
+deb $S linux-image-6.1.0-9-kilntest 6.1.99-1 amd64 "Depends: kmod, initramfs-tools"
+deb $S linux-image-kilntest 6.1.99-1 amd64 "Depends: linux-image-6.1.0-9-kilntest (= 6.1.99-1)"
+deb $S kmod 30-1 amd64
+deb $S initramfs-tools 0.142 all "Depends: kmod"
+S=kilntest-security
+deb $S libfoo 1.1 amd64
+deb $S libfoo-tools 1.1 amd64 "Depends: libfoo (= 1.1)" "Source: libfoo"
 
 release kilntest
 release kilntest-security "Tue, 01 Jun 2027 00:00:00 UTC" yes
