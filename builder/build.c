@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "build.h"
 #include "compose.h"
+#include "advisories.h"
 #include "changelog.h"
 #include "kernel.h"
 #include "pkgarchive.h"
@@ -341,6 +342,7 @@ struct build_state {
 	char *prev_version;
 	char prev_sha256[65];
 	int64_t sde;
+	struct kiln_advisories adv;
 };
 
 static int
@@ -448,6 +450,66 @@ strv_json(const struct kiln_strv *sv)
 	return a;
 }
 
+static void
+push_unique(struct kiln_strv *sv, const char *s)
+{
+	if (!kiln_strv_contains(sv, s))
+		kiln_strv_push(sv, s);
+}
+
+/* The release an advisory names for @pkg's suite: "bookworm" for bookworm-security. */
+static char *
+release_of(const struct build_state *st, const struct kiln_pkg *pkg)
+{
+	for (size_t i = 0; i < st->res.n_indexes; i++) {
+		const struct kiln_repo_index *ri = &st->res.indexes[i];
+		const char *c = ri->codename ? ri->codename : ri->suite;
+
+		if (strcmp(ri->suite, pkg->suite) == 0)
+			return kiln_strndup(c, strcspn(c, "-/"));
+	}
+	return kiln_strdup(pkg->suite);
+}
+
+/*
+ * The feed's fixes for @pkg: those the chosen version has and the point
+ * release lacked. Ids newer than @previous go to @cves/@advs, all of them to
+ * @fixed. Returns 1 when any applies: the package is then a security update.
+ */
+static int
+advisory_ids(const struct build_state *st, const struct kiln_pkg *pkg, const char *previous,
+	     struct kiln_strv *cves, struct kiln_strv *advs, struct kiln_strv *fixed)
+{
+	_cleanup_free_ char *rel = NULL;
+	int hit = 0;
+
+	for (size_t i = 0; i < st->adv.n; i++) {
+		const struct kiln_advisory *a = &st->adv.v[i];
+
+		if (strcmp(a->package, pkg->source) != 0 && strcmp(a->package, pkg->name) != 0)
+			continue;
+		if (a->release) {
+			if (!rel)
+				rel = release_of(st, pkg);
+			if (strcmp(a->release, rel) != 0)
+				continue;
+		}
+		if (kiln_deb_version_cmp(a->fixed, pkg->version) > 0 ||
+		    (pkg->baseline && kiln_deb_version_cmp(a->fixed, pkg->baseline) <= 0))
+			continue;
+		hit = 1;
+		for (size_t j = 0; j < a->ids.n; j++) {
+			int cve = kiln_startswith(a->ids.v[j], "CVE-");
+
+			if (cve)
+				push_unique(fixed, a->ids.v[j]);
+			if (!previous || kiln_deb_version_cmp(a->fixed, previous) > 0)
+				push_unique(cve ? cves : advs, a->ids.v[j]);
+		}
+	}
+	return hit;
+}
+
 /*
  * security_updates: every package chosen from a security suite
  * (classification "security") and, against a previous image, every other
@@ -474,7 +536,9 @@ security_updates(struct kiln_ctx *ctx, const struct build_state *st, const char 
 		_cleanup_free_ char *text = NULL;
 		size_t len = 0;
 
-		if (!pkg->security && !(pv && strcmp(pv, pkg->version) != 0))
+		int advised = advisory_ids(st, pkg, previous, &cves, &advs, &fixed);
+
+		if (!pkg->security && !advised && !(pv && strcmp(pv, pkg->version) != 0))
 			continue;
 		text = changelog_of(ctx, pkg, logs, n_logs, &len);
 		if (text) {
@@ -483,10 +547,13 @@ security_updates(struct kiln_ctx *ctx, const struct build_state *st, const char 
 			if (pkg->security)
 				kiln_changelog_fixes(text, len, pkg->baseline, pkg->version, &fixed, &fixed_advs);
 		}
+		qsort(cves.v, cves.n, sizeof(*cves.v), kiln_strcmp_p);
+		qsort(advs.v, advs.n, sizeof(*advs.v), kiln_strcmp_p);
+		qsort(fixed.v, fixed.n, sizeof(*fixed.v), kiln_strcmp_p);
 		json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:b}",
 						     "package", pkg->name, "version", pkg->version,
 						     "previous", previous ? json_string(previous) : json_null(),
-						     "suite", pkg->suite, "classification", pkg->security ? "security" : "other",
+						     "suite", pkg->suite, "classification", pkg->security || advised ? "security" : "other",
 						     "cves", strv_json(&cves), "advisories", strv_json(&advs),
 						     "fixed_cves", strv_json(&fixed), "changelog", text != NULL));
 	}
@@ -584,14 +651,20 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 
 	if (o->version && !kiln_version_valid(o->version))
 		return kiln_error(ctx, KILN_EXIT_USAGE, "bad version '%s': use YYYY.MM.R", o->version);
+	if (o->advisories_path && kiln_advisories_load(ctx, o->advisories_path, &st.adv) < 0)
+		return -1;
 	if (o->key_path) {	/* a bad key should fail before the build, not after */
 		_cleanup_free_ char *probe = NULL;
 
-		if (kiln_sign(ctx, o->key_path, "", 0, &probe) < 0)
+		if (kiln_sign(ctx, o->key_path, "", 0, &probe) < 0) {
+			kiln_advisories_release(&st.adv);
 			return -1;
+		}
 	}
-	if (kiln_resolve(ctx, r, o->arch, o->apt_root, &st.res) < 0)
+	if (kiln_resolve(ctx, r, o->arch, o->apt_root, &st.res) < 0) {
+		kiln_advisories_release(&st.adv);
 		return -1;
+	}
 	st.sde = o->source_date_epoch;
 	if (st.sde < 0)
 		for (size_t i = 0; i < st.res.n_indexes; i++)
@@ -633,5 +706,6 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 	free(st.target);
 	free(st.version);
 	free(st.prev_version);
+	kiln_advisories_release(&st.adv);
 	return rc;
 }

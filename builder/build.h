@@ -12,6 +12,7 @@ struct kiln_build_opts {
 	int force;		/* replace an existing version */
 	const char *init_path;	/* the kiln-init binary */
 	const char *key_path;	/* Ed25519 private key: sign manifest.json, or NULL */
+	const char *advisories_path;	/* OSV or security-tracker JSON, or NULL */
 	int64_t source_date_epoch;	/* -1: the newest Release Date */
 };
 

@@ -46,19 +46,25 @@ kiln_resolve(struct kiln_ctx *ctx, const struct kiln_recipe *r, const char *arch
 	if (rc == 0)
 		rc = kiln_solver_kernel(ctx, solver, r->kernel_package, &res.kernel, &res.kernel_release);
 	if (rc == 0) {
-		/* a security suite: named -security, or labelled so by its Release (Debian-Security) */
-		struct kiln_strv sec = { 0 };
+		/*
+		 * a security suite: named -security, or labelled so by its Release
+		 * (Debian-Security); the baseline is the release itself, so neither
+		 * those nor -updates/-backports suites count for it
+		 */
+		struct kiln_strv sec = { 0 }, upd = { 0 };
 
 		for (size_t i = 0; i < res.n_indexes; i++) {
 			const struct kiln_repo_index *ri = &res.indexes[i];
-			size_t n = strlen(ri->suite);
+			const char *dash = strrchr(ri->suite, '-');
 
-			if ((n > 9 && strcmp(ri->suite + n - 9, "-security") == 0) ||
-			    (ri->label && strcmp(ri->label, "Debian-Security") == 0))
+			if ((dash && strcmp(dash, "-security") == 0) || (ri->label && strcmp(ri->label, "Debian-Security") == 0))
 				kiln_strv_push(&sec, ri->suite);
+			else if (dash && (strcmp(dash, "-updates") == 0 || strcmp(dash, "-backports") == 0))
+				kiln_strv_push(&upd, ri->suite);
 		}
-		kiln_solver_mark_security(solver, &res.set, &sec);
+		kiln_solver_mark_security(solver, &res.set, &sec, &upd);
 		kiln_strv_release(&sec);
+		kiln_strv_release(&upd);
 	}
 	if (rc < 0) {
 		kiln_resolution_release(&res);

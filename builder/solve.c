@@ -675,7 +675,8 @@ kiln_solver_kernel(struct kiln_ctx *ctx, struct kiln_solver *s, const char *name
 }
 
 void
-kiln_solver_mark_security(struct kiln_solver *s, struct kiln_pkgset *ps, const struct kiln_strv *security_suites)
+kiln_solver_mark_security(struct kiln_solver *s, struct kiln_pkgset *ps, const struct kiln_strv *security_suites,
+			  const struct kiln_strv *update_suites)
 {
 	Pool *pool = s->pool;
 
@@ -691,7 +692,8 @@ kiln_solver_mark_security(struct kiln_solver *s, struct kiln_pkgset *ps, const s
 			Solvable *sv = pool->solvables + p;
 			const struct repo_origin *o = &s->origins[(intptr_t)sv->repo->appdata];
 
-			if (sv->name != name || kiln_strv_contains(security_suites, o->suite))
+			if (sv->name != name || kiln_strv_contains(security_suites, o->suite) ||
+			    kiln_strv_contains(update_suites, o->suite))
 				continue;
 			if (!best || pool_evrcmp(pool, sv->evr, pool->solvables[best].evr, EVRCMP_COMPARE) > 0)
 				best = p;
@@ -705,7 +707,8 @@ kiln_solver_mark_security(struct kiln_solver *s, struct kiln_pkgset *ps, const s
 				const char *sn;
 
 				sv = pool->solvables + p;
-				if (!src || !sv->repo || kiln_strv_contains(security_suites, s->origins[(intptr_t)sv->repo->appdata].suite))
+				if (!src || !sv->repo || kiln_strv_contains(security_suites, s->origins[(intptr_t)sv->repo->appdata].suite) ||
+				    kiln_strv_contains(update_suites, s->origins[(intptr_t)sv->repo->appdata].suite))
 					continue;
 				sn = solvable_lookup_str(sv, SOLVABLE_SOURCENAME);
 				if (!(sn ? strcmp(sn, pkg->source) == 0 : sv->name == src))

@@ -64,9 +64,11 @@ int kiln_solver_kernel(struct kiln_ctx *ctx, struct kiln_solver *s, const char *
 /*
  * kiln_solver_mark_security() - flag the packages of @ps chosen from one of
  * @security_suites and record, for each package, the best version of that
- * name outside them (the point release's), as pkg->baseline.
+ * name (else of its source) outside them and @update_suites — the release's
+ * own — as pkg->baseline.
  */
-void kiln_solver_mark_security(struct kiln_solver *s, struct kiln_pkgset *ps, const struct kiln_strv *security_suites);
+void kiln_solver_mark_security(struct kiln_solver *s, struct kiln_pkgset *ps, const struct kiln_strv *security_suites,
+			       const struct kiln_strv *update_suites);
 
 /* Debian version comparison (dpkg's order): <0, 0, >0. */
 int kiln_deb_version_cmp(const char *a, const char *b);

@@ -47,6 +47,7 @@ cmd_build(int argc, char **argv)
 		{ "store", required_argument, NULL, 's' },
 		{ "version", required_argument, NULL, 'v' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "advisories", required_argument, NULL, 'A' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "offline", no_argument, NULL, 'o' },
 		{ "allow-expired", no_argument, NULL, 'e' },
@@ -71,6 +72,7 @@ cmd_build(int argc, char **argv)
 		case 's': co.store = optarg; break;
 		case 'v': o.version = optarg; break;
 		case 'k': o.key_path = optarg; break;
+		case 'A': o.advisories_path = optarg; break;
 		case 'f': o.force = 1; break;
 		case 'o': co.offline = 1; break;
 		case 'e': co.allow_expired = 1; break;

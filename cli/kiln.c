@@ -21,7 +21,8 @@ const struct kiln_cmd kiln_commands[] = {
 	  "  --accel A        auto (KVM when usable, else TCG; default, or $KILN_ACCEL), kvm, tcg\n"
 	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n" },
 	{ "build", cmd_build, "bake a recipe into an image version in the store",
-	  "usage: kiln build RECIPE [--store DIR] [--key KEY] [--version V] [--force] [--offline]\n"
+	  "usage: kiln build RECIPE [--store DIR] [--key KEY] [--advisories FILE] [--version V]\n"
+	  "                  [--force] [--offline]\n"
 	  "                  [--allow-expired] [--arch ARCH] [--now DATE]\n"
 	  "\n"
 	  "Resolves the recipe (see 'kiln help resolve'), fetches every package into the\n"
@@ -36,6 +37,9 @@ const struct kiln_cmd kiln_commands[] = {
 	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
 	  "  --key KEY        sign manifest.json with this Ed25519 key (kiln keygen):\n"
 	  "                   manifest.json.sig\n"
+	  "  --advisories F   an advisory feed (OSV records, or the Debian security\n"
+	  "                   tracker's JSON): a package whose chosen version it marks\n"
+	  "                   fixed counts as a security update, with those ids\n"
 	  "  --version V      YYYY.MM.R (default: the patch month and the next free R)\n"
 	  "  --force          rebuild a version that exists\n"
 	  "  --offline        use only the cache; exit 5 if something is missing\n"

@@ -160,6 +160,38 @@ p = x["products"][0]
 assert p["hashes"]["sha-256"] == sys.argv[2]
 assert {"@id": "pkg:deb/debian/libfoo@1.2?arch=amd64"} in p["subcomponents"], p
 PY
+# --- advisory feeds: OSV records and the security tracker's JSON
+cat > osv.json <<'EOJ'
+[{"id": "DSA-7000-1", "aliases": ["CVE-2026-5555"],
+  "affected": [{"package": {"ecosystem": "Debian:13", "name": "libfoo"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.2"}]}]}]},
+ {"id": "DSA-7001-1", "aliases": ["CVE-2026-6666"],
+  "affected": [{"package": {"ecosystem": "Debian:13", "name": "libfoo"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "9.0"}]}]}]}]
+EOJ
+cat > tracker.json <<'EOJ'
+{"libfoo": {"CVE-2026-7777": {"releases": {"kilntest": {"status": "resolved", "fixed_version": "1.1"},
+                                            "other": {"status": "resolved", "fixed_version": "1.1"}}},
+            "CVE-2026-8888": {"releases": {"kilntest": {"status": "open"}}}}}
+EOJ
+expect 0 "build --advisories (OSV)" -- "$KILN" build img.recipe --advisories osv.json --version 2026.01.5
+expect 0 "build --advisories (tracker)" -- "$KILN" build img.recipe --advisories tracker.json --version 2026.01.6
+check "the feeds' fixes are listed, only those the chosen version has" -- python3 - "$S/app/2026.01.5/manifest.json" "$S/app/2026.01.6/manifest.json" <<'PY'
+import json, sys
+osv = {x["package"]: x for x in json.load(open(sys.argv[1]))["security_updates"]}
+assert "CVE-2026-5555" in osv["libfoo"]["fixed_cves"], osv["libfoo"]
+# the previous image (2026.01.1) had libfoo 1.2 already: nothing is new since it
+assert osv["libfoo"]["previous"] == "1.2" and osv["libfoo"]["cves"] == [] and osv["libfoo"]["advisories"] == [], osv["libfoo"]
+assert "CVE-2026-6666" not in osv["libfoo"]["fixed_cves"], "fixed only in 9.0: not in 1.2"
+trk = {x["package"]: x for x in json.load(open(sys.argv[2]))["security_updates"]}
+assert "CVE-2026-7777" in trk["libfoo"]["fixed_cves"], trk["libfoo"]
+assert "CVE-2026-8888" not in trk["libfoo"]["fixed_cves"]
+PY
+echo '{"nothing": ' > broken.json
+expect 2 "a broken advisory feed" -- "$KILN" build img.recipe --advisories broken.json --version 2026.01.7
+err_has "broken.json:"
+check "it left no version" -- test ! -e "$S/app/2026.01.7"
+
 expect 2 "manifest with an unknown subcommand" -- "$KILN" manifest frob
 expect 2 "manifest verify without an image" -- "$KILN" manifest verify
 test_done
