@@ -547,9 +547,9 @@ security_updates(struct kiln_ctx *ctx, const struct build_state *st, const char 
 			if (pkg->security)
 				kiln_changelog_fixes(text, len, pkg->baseline, pkg->version, &fixed, &fixed_advs);
 		}
-		qsort(cves.v, cves.n, sizeof(*cves.v), kiln_strcmp_p);
-		qsort(advs.v, advs.n, sizeof(*advs.v), kiln_strcmp_p);
-		qsort(fixed.v, fixed.n, sizeof(*fixed.v), kiln_strcmp_p);
+		kiln_strv_sort(&cves);
+		kiln_strv_sort(&advs);
+		kiln_strv_sort(&fixed);
 		json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:b}",
 						     "package", pkg->name, "version", pkg->version,
 						     "previous", previous ? json_string(previous) : json_null(),

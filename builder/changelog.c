@@ -87,7 +87,7 @@ kiln_changelog_fixes(const char *text, size_t len, const char *after, const char
 		}
 		p = nl ? nl + 1 : end;
 	}
-	qsort(cves->v, cves->n, sizeof(*cves->v), kiln_strcmp_p);
-	qsort(advisories->v, advisories->n, sizeof(*advisories->v), kiln_strcmp_p);
+	kiln_strv_sort(cves);
+	kiln_strv_sort(advisories);
 	return entries;
 }

@@ -88,7 +88,7 @@ sorted_lines(const char *text, struct kiln_strv *out)
 		kiln_strv_push_take(out, kiln_strndup(p, nl - p));
 		p = *nl ? nl + 1 : nl;
 	}
-	qsort(out->v, out->n, sizeof(*out->v), kiln_strcmp_p);
+	kiln_strv_sort(out);
 }
 
 static int
@@ -463,7 +463,7 @@ kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id)
 			kiln_strv_push(&fams, de->d_name);
 	if (d)
 		closedir(d);
-	qsort(fams.v, fams.n, sizeof(*fams.v), kiln_strcmp_p);
+	kiln_strv_sort(&fams);
 	for (size_t f = 0; f < fams.n; f++) {
 		_cleanup_free_ char *fdir = kiln_asprintf("%s/%s", store, fams.v[f]);
 		_cleanup_(kiln_strv_releasep) struct kiln_strv vers = { 0 };
@@ -475,7 +475,8 @@ kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id)
 				kiln_strv_push(&vers, de->d_name);
 		if (d)
 			closedir(d);
-		qsort(vers.v, vers.n, sizeof(*vers.v), version_cmp_p);
+		if (vers.n > 1)
+			qsort(vers.v, vers.n, sizeof(*vers.v), version_cmp_p);
 		for (size_t v = 0; v < vers.n; v++) {
 			_cleanup_free_ char *vdir = kiln_asprintf("%s/%s", fdir, vers.v[v]);
 			struct kiln_ctx sub;

@@ -372,7 +372,7 @@ kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, si
 		return -1;
 	}
 	archive_read_free(a);
-	qsort(lines.v, lines.n, sizeof(*lines.v), kiln_strcmp_p);
+	kiln_strv_sort(&lines);
 	for (size_t i = 0; i < lines.n; i++)
 		kiln_buf_add(&out, lines.v[i], strlen(lines.v[i]));
 	*ret_count = lines.n;

@@ -111,6 +111,8 @@ struct kiln_sha256_stream *kiln_sha256_stream_new(void);
 void kiln_sha256_stream_add(struct kiln_sha256_stream *h, const void *data, size_t len);
 /* Writes the hex digest and frees @h. */
 void kiln_sha256_stream_end(struct kiln_sha256_stream *h, char hex[65]);
+/* Sorts @sv (byte order); empty vectors are fine. */
+void kiln_strv_sort(struct kiln_strv *sv);
 /* strcmp for qsort over char *. */
 int kiln_strcmp_p(const void *a, const void *b);
 /* Decodes base64 (newlines allowed) into a new buffer; -1 if malformed. */

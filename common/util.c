@@ -453,3 +453,10 @@ kiln_strcmp_p(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
+
+void
+kiln_strv_sort(struct kiln_strv *sv)
+{
+	if (sv->n > 1)
+		qsort(sv->v, sv->n, sizeof(*sv->v), kiln_strcmp_p);
+}
