@@ -31,6 +31,7 @@ boot() {
 		not_ok "$name: kiln build failed: $(tail -1 "$STORE/$name.build")"; return
 	fi
 	ok "$name: built $(tail -1 <<< "$dir") ($(du -b "$dir/vmlinuz" "$dir/initrd.img" | awk '{s += $1} END {printf "%.1f MB", s / 1e6}'))"
+	[ "$name" = redis ] && check_security "$dir"
 	port=$(free_port)
 	t0=$(date +%s.%N)
 	"$KILN" boot "$(basename "$(dirname "$dir")")/$(basename "$dir")" --store "$STORE" --timeout "$TIMEOUT" \
@@ -54,6 +55,33 @@ boot() {
 		not_ok "$name: the application never answered"; tail -20 "$log"
 	fi
 	kill $vm 2>/dev/null; wait $vm 2>/dev/null
+}
+
+# The redis manifest must list redis-server and libssl3 (both from
+# bookworm-security) with the CVE ids their own changelogs give since the
+# bookworm versions: checked here against the changelog text read with dpkg-deb.
+check_security() {	# VERSION-DIR
+	local m=$1/manifest.json pkg
+	for pkg in redis-server libssl3; do
+		local line ver prev sha deb log want got
+		line=$(python3 -c 'import json,sys; u={x["package"]: x for x in json.load(open(sys.argv[1]))["security_updates"]}; x=u.get(sys.argv[2]); print(x["version"], x["previous"], x["suite"], " ".join(x["cves"])) if x else print("")' "$m" "$pkg")
+		if [ -z "$line" ]; then not_ok "redis manifest: no security update for $pkg"; continue; fi
+		read -r ver prev suite got <<< "$line"
+		sha=$(python3 -c 'import json,sys; print(next(p["sha256"] for p in json.load(open(sys.argv[1]))["packages"] if p["name"] == sys.argv[2]))' "$m" "$pkg")
+		deb=$STORE/cache/sha256/$sha
+		log=$(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - --wildcards "./usr/share/doc/*/changelog.Debian.gz" 2>/dev/null | zcat 2>/dev/null)
+		if [ -z "$log" ]; then	# the doc directory is another package's (a symlink)
+			log=$(for d in "$STORE"/cache/sha256/*; do dpkg-deb --fsys-tarfile "$d" 2>/dev/null | tar -xOf - --wildcards "./usr/share/doc/$(dpkg-deb -f "$deb" Source | cut -d' ' -f1)*/changelog.Debian.gz" 2>/dev/null; done | zcat 2>/dev/null | head -c 10000000)
+		fi
+		# ids of the entries above the previous (bookworm) version's
+		want=$(awk -v prev="$prev" '/^[a-z0-9][a-z0-9+.-]* \(/ { v = $2; gsub(/[()]/, "", v); if (v == prev) exit } { print }' <<< "$log" |
+			grep -oE '(^|[^A-Za-z0-9-])CVE-[0-9]{4}-[0-9]{4,7}' | grep -oE 'CVE-[0-9-]+' | sort -u | tr '\n' ' ' | sed 's/ $//')
+		if [ "$suite" = bookworm-security ] && [ -n "$got" ] && [ "$got" = "$want" ]; then
+			ok "redis manifest: $pkg $ver from $suite fixes $(wc -w <<< "$got") CVEs since $prev, as its changelog says"
+		else
+			not_ok "redis manifest: $pkg $ver ($suite) lists '$got', the changelog since $prev gives '$want'"
+		fi
+	done
 }
 
 redis_ping() { exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1; printf 'PING\r\n' >&3; timeout 5 head -c 7 <&3 | grep -q '^+PONG'; local rc=$?; exec 3>&-; [ $rc -eq 0 ] && echo "+PONG"; return $rc; }
