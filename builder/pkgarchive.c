@@ -83,6 +83,15 @@ foreach_data(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *what,
 	return 0;
 }
 
+static void
+reader_free(struct kiln_deb_reader *r)
+{
+	if (r->inner)
+		archive_read_free(r->inner);
+	archive_read_free(r->outer);
+	free(r);
+}
+
 /* Decompresses the current member of @outer (data.tar.*) into @fd: one raw stream. */
 static int
 decompress_member(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *what, int fd)
@@ -114,13 +123,15 @@ static int
 unpack_data_tar(struct kiln_ctx *ctx, const char *path, const char *what, const char *tar)
 {
 	struct kiln_deb_reader *r = kiln_calloc(1, sizeof(*r));
-	_cleanup_free_ char *tmp = kiln_asprintf("%s.tmp.XXXXXX", tar);
+	char *tmp = kiln_asprintf("%s.tmp.XXXXXX", tar);
 	struct archive_entry *ae;
 	int rc = -1, found = 0, arc, fd = mkostemp(tmp, O_CLOEXEC);
 
 	if (fd < 0) {
+		kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", tmp, strerror(errno));
+		free(tmp);
 		free(r);
-		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", tmp, strerror(errno));
+		return -1;
 	}
 	r->outer = archive_read_new();
 	archive_read_support_format_ar(r->outer);
@@ -147,10 +158,8 @@ out:
 	close(fd);
 	if (rc < 0)
 		unlink(tmp);
-	if (r->inner)
-		archive_read_free(r->inner);
-	archive_read_free(r->outer);
-	free(r);
+	free(tmp);
+	reader_free(r);
 	return rc;
 }
 
@@ -174,10 +183,7 @@ kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what, const
 	} else {
 		rc = foreach_data(ctx, r, what, cb, user);
 	}
-	if (r->inner)
-		archive_read_free(r->inner);
-	archive_read_free(r->outer);
-	free(r);
+	reader_free(r);
 	return rc;
 }
 
