@@ -1,0 +1,72 @@
+/* lifecycle.c - disabled_at, expires_at and state: pure functions, no I/O (DESIGN.md "Lifecycle"). */
+#include "lifecycle.h"
+
+void
+kiln_policy_default(struct kiln_policy *p)
+{
+	p->keep = 2;
+	p->disable_after_days = 60;
+	p->expire_after_days = 30;
+	p->notice_days = 30;
+}
+
+void
+kiln_lifecycle_dates(const struct kiln_policy *p, const struct kiln_lc_version *vs, size_t n, size_t i,
+		     struct kiln_lc_dates *ret)
+{
+	const struct kiln_lc_version *v = &vs[i];
+	size_t newer = n - i - 1;
+	struct kiln_lc_dates d = { 0 };
+
+	if (p->keep <= 0 || newer >= (size_t)p->keep) {
+		time_t by_age = v->released + (time_t)p->disable_after_days * KILN_DAY;
+		time_t by_keep = p->keep > 0 ? vs[i + p->keep].released : 0;
+
+		d.disable_known = 1;
+		d.disabled_at = by_age > by_keep ? by_age : by_keep;
+	} else {
+		d.newer_needed = (int)(p->keep - newer);
+	}
+	if (d.disable_known && v->extend_until && v->extend_until > d.disabled_at)
+		d.disabled_at = v->extend_until;
+	if (v->disable_at && (!d.disable_known || v->disable_at < d.disabled_at)) {
+		d.disable_known = 1;
+		d.disabled_at = v->disable_at;
+		d.newer_needed = 0;
+	}
+	if (v->expire_at) {
+		d.expire_known = 1;
+		d.expires_at = v->expire_at;
+		if (d.disable_known && d.expires_at < d.disabled_at)
+			d.disabled_at = d.expires_at;	/* expiry implies disabled */
+		else if (!d.disable_known) {
+			d.disable_known = 1;
+			d.disabled_at = d.expires_at;
+			d.newer_needed = 0;
+		}
+	} else if (d.disable_known) {
+		d.expire_known = 1;
+		d.expires_at = d.disabled_at + (time_t)p->expire_after_days * KILN_DAY;
+	}
+	*ret = d;
+}
+
+enum kiln_state
+kiln_lifecycle_state(const struct kiln_lc_dates *d, time_t now)
+{
+	if (d->expire_known && now >= d->expires_at)
+		return KILN_EXPIRED;
+	if (d->disable_known && now >= d->disabled_at)
+		return KILN_DISABLED;
+	return KILN_ACTIVE;
+}
+
+const char *
+kiln_state_name(enum kiln_state s)
+{
+	switch (s) {
+	case KILN_ACTIVE: return "active";
+	case KILN_DISABLED: return "disabled";
+	default: return "expired";
+	}
+}

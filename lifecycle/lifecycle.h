@@ -1,0 +1,52 @@
+/* lifecycle.h - a version's life as a pure function of dates, policy and overrides (DESIGN.md). */
+#ifndef KILN_LIFECYCLE_H
+#define KILN_LIFECYCLE_H
+
+#include "kiln.h"
+
+#define KILN_DAY 86400
+
+struct kiln_policy {
+	int keep;		/* versions that always stay deployable (2) */
+	int disable_after_days;	/* 60 */
+	int expire_after_days;	/* 30 */
+	int notice_days;	/* 30 */
+};
+
+void kiln_policy_default(struct kiln_policy *p);
+
+/* One released version of a family and the operator's overrides of it. */
+struct kiln_lc_version {
+	const char *version;	/* YYYY.MM.R; the array is sorted by it */
+	time_t released;
+	time_t disable_at;	/* kiln version disable: disabled from then on (0: none) */
+	time_t extend_until;	/* kiln version extend: active at least until then (0: none) */
+	time_t expire_at;	/* an operator's expiry date (0: none) */
+};
+
+enum kiln_state { KILN_ACTIVE, KILN_DISABLED, KILN_EXPIRED };
+
+struct kiln_lc_dates {
+	int disable_known;	/* disabled_at is a date ... */
+	time_t disabled_at;
+	int newer_needed;	/* ... else it needs this many newer releases first */
+	int expire_known;
+	time_t expires_at;
+};
+
+/*
+ * kiln_lifecycle_dates() - when version @i of @vs (sorted by version, n
+ * entries) is disabled and expires under @p:
+ *   disabled_at = the later of released + disable_after_days and the release
+ *   of the keep-th newer version (unknown until that version exists), moved
+ *   earlier by a manual disable and later by an extension;
+ *   expires_at = disabled_at + expire_after_days, or the operator's date.
+ */
+void kiln_lifecycle_dates(const struct kiln_policy *p, const struct kiln_lc_version *vs, size_t n, size_t i,
+			  struct kiln_lc_dates *ret);
+
+/* The state at @now for those dates. */
+enum kiln_state kiln_lifecycle_state(const struct kiln_lc_dates *d, time_t now);
+const char *kiln_state_name(enum kiln_state s);
+
+#endif

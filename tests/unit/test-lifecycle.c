@@ -1,0 +1,269 @@
+/* test-lifecycle.c - the lifecycle function: every rule of DESIGN.md, edge days, and properties over random histories. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lifecycle.h"
+
+static time_t
+day(const char *s)
+{
+	time_t t;
+
+	assert_int_equal(kiln_parse_iso8601(s, &t), 0);
+	return t;
+}
+
+static void
+assert_day(time_t t, const char *want)
+{
+	char got[21];
+
+	kiln_format_iso8601(t, got);
+	got[10] = '\0';
+	if (strcmp(got, want))
+		print_error("got %s, want %s\n", got, want);
+	assert_string_equal(got, want);
+}
+
+static struct kiln_policy
+policy(void)
+{
+	struct kiln_policy p;
+
+	kiln_policy_default(&p);
+	return p;
+}
+
+static void
+dates(const struct kiln_lc_version *vs, size_t n, size_t i, struct kiln_lc_dates *d)
+{
+	struct kiln_policy p = policy();
+
+	kiln_lifecycle_dates(&p, vs, n, i, d);
+}
+
+static void
+test_single_version(void **state)
+{
+	struct kiln_lc_version vs[] = { { .version = "2026.01.0", .released = day("2026-01-01") } };
+	struct kiln_lc_dates d;
+
+	(void)state;
+	dates(vs, 1, 0, &d);
+	assert_false(d.disable_known);
+	assert_false(d.expire_known);
+	assert_int_equal(d.newer_needed, 2);
+	assert_int_equal(kiln_lifecycle_state(&d, day("2030-01-01")), KILN_ACTIVE);
+}
+
+static void
+test_monthly(void **state)
+{
+	struct kiln_lc_version vs[] = {
+		{ .version = "2026.01.0", .released = day("2026-01-01") }, { .version = "2026.02.0", .released = day("2026-02-01") }, { .version = "2026.03.0", .released = day("2026-03-01") },
+	};
+	struct kiln_lc_dates d;
+
+	(void)state;
+	dates(vs, 3, 0, &d);
+	assert_true(d.disable_known);
+	assert_day(d.disabled_at, "2026-03-02");	/* 60 days after release: later than March's release */
+	assert_day(d.expires_at, "2026-04-01");
+	assert_int_equal(kiln_lifecycle_state(&d, day("2026-03-01T23:59:59Z")), KILN_ACTIVE);
+	assert_int_equal(kiln_lifecycle_state(&d, day("2026-03-02")), KILN_DISABLED);
+	assert_int_equal(kiln_lifecycle_state(&d, day("2026-03-31T23:59:59Z")), KILN_DISABLED);
+	assert_int_equal(kiln_lifecycle_state(&d, day("2026-04-01")), KILN_EXPIRED);
+	dates(vs, 3, 1, &d);
+	assert_false(d.disable_known);
+	assert_int_equal(d.newer_needed, 1);
+	dates(vs, 3, 2, &d);
+	assert_int_equal(d.newer_needed, 2);
+}
+
+static void
+test_out_of_band(void **state)
+{
+	/* two releases in January: the out-of-band one counts as a newer version */
+	struct kiln_lc_version vs[] = {
+		{ .version = "2026.01.0", .released = day("2026-01-01") }, { .version = "2026.01.1", .released = day("2026-01-15") }, { .version = "2026.02.0", .released = day("2026-02-01") },
+	};
+	struct kiln_lc_dates d;
+
+	(void)state;
+	dates(vs, 3, 0, &d);
+	assert_day(d.disabled_at, "2026-03-02");
+	dates(vs, 3, 1, &d);
+	assert_false(d.disable_known);
+	assert_int_equal(d.newer_needed, 1);
+}
+
+static void
+test_gap(void **state)
+{
+	/* no release for three months: January's version lives until the second newer one */
+	struct kiln_lc_version vs[] = {
+		{ .version = "2026.01.0", .released = day("2026-01-01") }, { .version = "2026.02.0", .released = day("2026-02-01") }, { .version = "2026.06.0", .released = day("2026-06-01") },
+	};
+	struct kiln_lc_dates d;
+
+	(void)state;
+	dates(vs, 3, 0, &d);
+	assert_day(d.disabled_at, "2026-06-01");
+	assert_day(d.expires_at, "2026-07-01");
+	/* and before June's release it could not be known */
+	dates(vs, 2, 0, &d);
+	assert_false(d.disable_known);
+	assert_int_equal(kiln_lifecycle_state(&d, day("2026-05-31")), KILN_ACTIVE);
+}
+
+static void
+test_rerelease(void **state)
+{
+	struct kiln_lc_version vs[] = {
+		{ .version = "2026.02.0", .released = day("2026-02-01") }, { .version = "2026.02.1", .released = day("2026-02-03") }, { .version = "2026.03.0", .released = day("2026-03-01") },
+		{ .version = "2026.04.0", .released = day("2026-04-01") },
+	};
+	struct kiln_lc_dates d;
+
+	(void)state;
+	dates(vs, 4, 0, &d);	/* .1 and March are its two newer versions */
+	assert_day(d.disabled_at, "2026-04-02");
+	dates(vs, 4, 1, &d);
+	assert_day(d.disabled_at, "2026-04-04");	/* 60 days after Feb 3, later than April 1 */
+}
+
+static void
+test_overrides(void **state)
+{
+	struct kiln_lc_version vs[] = {
+		{ .version = "2026.01.0", .released = day("2026-01-01") }, { .version = "2026.02.0", .released = day("2026-02-01") }, { .version = "2026.03.0", .released = day("2026-03-01") },
+	};
+	struct kiln_lc_dates d;
+
+	(void)state;
+	vs[0].extend_until = day("2026-06-01");
+	dates(vs, 3, 0, &d);
+	assert_day(d.disabled_at, "2026-06-01");
+	assert_day(d.expires_at, "2026-07-01");
+	vs[0].extend_until = day("2026-02-01");	/* an "extension" to before the date changes nothing */
+	dates(vs, 3, 0, &d);
+	assert_day(d.disabled_at, "2026-03-02");
+	vs[0].extend_until = 0;
+
+	vs[0].disable_at = day("2026-02-10");	/* a manual disable, early */
+	dates(vs, 3, 0, &d);
+	assert_day(d.disabled_at, "2026-02-10");
+	assert_day(d.expires_at, "2026-03-12");
+	vs[0].disable_at = 0;
+
+	vs[2].disable_at = day("2026-03-05");	/* manual disable of the newest: known although keep is not met */
+	dates(vs, 3, 2, &d);
+	assert_true(d.disable_known);
+	assert_int_equal(d.newer_needed, 0);
+	assert_int_equal(kiln_lifecycle_state(&d, day("2026-03-05")), KILN_DISABLED);
+	vs[2].disable_at = 0;
+
+	vs[0].expire_at = day("2026-03-20");	/* the operator's batch date */
+	dates(vs, 3, 0, &d);
+	assert_day(d.disabled_at, "2026-03-02");
+	assert_day(d.expires_at, "2026-03-20");
+	vs[0].expire_at = day("2026-02-15");	/* expiring before the computed disable disables then too */
+	dates(vs, 3, 0, &d);
+	assert_day(d.disabled_at, "2026-02-15");
+	assert_int_equal(kiln_lifecycle_state(&d, day("2026-02-15")), KILN_EXPIRED);
+	vs[0].expire_at = 0;
+	vs[1].expire_at = day("2026-05-01");	/* an operator date with keep unmet */
+	dates(vs, 3, 1, &d);
+	assert_true(d.disable_known && d.expire_known);
+	assert_day(d.expires_at, "2026-05-01");
+}
+
+static void
+test_policies(void **state)
+{
+	struct kiln_lc_version vs[] = {
+		{ .version = "2026.01.0", .released = day("2026-01-01") }, { .version = "2026.02.0", .released = day("2026-02-01") }, { .version = "2026.03.0", .released = day("2026-03-01") },
+	};
+	struct kiln_policy p = { .keep = 1, .disable_after_days = 10, .expire_after_days = 5, .notice_days = 3 };
+	struct kiln_lc_dates d;
+
+	(void)state;
+	kiln_lifecycle_dates(&p, vs, 3, 0, &d);
+	assert_day(d.disabled_at, "2026-02-01");	/* keep=1: when February came, later than Jan 11 */
+	assert_day(d.expires_at, "2026-02-06");
+	kiln_lifecycle_dates(&p, vs, 3, 1, &d);
+	assert_day(d.disabled_at, "2026-03-01");
+	kiln_lifecycle_dates(&p, vs, 3, 2, &d);
+	assert_false(d.disable_known);
+	p.keep = 0;	/* age alone */
+	kiln_lifecycle_dates(&p, vs, 3, 2, &d);
+	assert_day(d.disabled_at, "2026-03-11");
+	p.keep = 5;
+	kiln_lifecycle_dates(&p, vs, 3, 0, &d);
+	assert_int_equal(d.newer_needed, 3);
+}
+
+/* Properties over random histories: the newest `keep` versions released by t are active at t. */
+static void
+test_properties(void **state)
+{
+	unsigned seed = 12345;
+
+	(void)state;
+	for (int run = 0; run < 2000; run++) {
+		struct kiln_lc_version vs[24];
+		struct kiln_policy p = policy();
+		size_t n = 1 + (size_t)(seed = seed * 1103515245 + 12345) % 24;
+		time_t t = day("2026-01-01");
+
+		p.keep = 1 + (int)((seed >> 8) % 3);
+		p.disable_after_days = 1 + (int)((seed >> 12) % 90);
+		p.expire_after_days = (int)((seed >> 16) % 40);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245 + 12345;
+			t += (time_t)((seed >> 4) % (120 * KILN_DAY));	/* gaps from none to four months */
+			memset(&vs[i], 0, sizeof(vs[i]));
+			vs[i].version = "v";
+			vs[i].released = t;
+		}
+		for (time_t now = vs[0].released; now < t + 200 * KILN_DAY; now += KILN_DAY / 2) {
+			size_t released = 0, active_newest = 0;
+
+			for (size_t i = 0; i < n; i++)
+				released += vs[i].released <= now;
+			for (size_t i = 0; i < released; i++) {
+				struct kiln_lc_dates d;
+
+				/* the catalog only knows what was released by now */
+				kiln_lifecycle_dates(&p, vs, released, i, &d);
+				if (d.disable_known) {
+					assert_true(d.disabled_at >= vs[i].released + (time_t)p.disable_after_days * KILN_DAY);
+					assert_int_equal(d.expires_at, d.disabled_at + (time_t)p.expire_after_days * KILN_DAY);
+				}
+				if (i + (size_t)p.keep >= released && kiln_lifecycle_state(&d, now) == KILN_ACTIVE)
+					active_newest++;
+			}
+			assert_int_equal(active_newest, released < (size_t)p.keep ? released : (size_t)p.keep);
+		}
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_single_version),
+		cmocka_unit_test(test_monthly),
+		cmocka_unit_test(test_out_of_band),
+		cmocka_unit_test(test_gap),
+		cmocka_unit_test(test_rerelease),
+		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_properties),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
