@@ -206,7 +206,10 @@ test_policies(void **state)
 	assert_int_equal(d.newer_needed, 3);
 }
 
-/* Properties over random histories: the newest `keep` versions released by t are active at t. */
+/*
+ * Properties over random histories: the newest `keep` versions released by t
+ * are active at t, and what is known at t stays true when later releases come.
+ */
 static void
 test_properties(void **state)
 {
@@ -245,6 +248,15 @@ test_properties(void **state)
 				}
 				if (i + (size_t)p.keep >= released && kiln_lifecycle_state(&d, now) == KILN_ACTIVE)
 					active_newest++;
+				/* causality: releases still to come never change a state already in force */
+				{
+					struct kiln_lc_dates full;
+
+					kiln_lifecycle_dates(&p, vs, n, i, &full);
+					assert_int_equal(kiln_lifecycle_state(&full, now), kiln_lifecycle_state(&d, now));
+					if (full.disable_known && i + (size_t)p.keep < n)
+						assert_true(full.disabled_at >= vs[i + p.keep].released);
+				}
 			}
 			assert_int_equal(active_newest, released < (size_t)p.keep ? released : (size_t)p.keep);
 		}
