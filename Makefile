@@ -9,7 +9,7 @@ BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive
+PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive sqlite3
 TEST_PKGS := cmocka
 
 # Missing libraries fail loudly, naming the pkg-config module.

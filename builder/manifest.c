@@ -209,6 +209,10 @@ kiln_manifest_verify(struct kiln_ctx *ctx, const char *dir, const struct kiln_ve
 		if (!o->allow_unsigned)
 			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: unsigned (no manifest.json.sig; --allow-unsigned accepts it)", dir);
 		kiln_buf_addf(&report, "-- unsigned: accepted by --allow-unsigned\n");
+	} else if (o->pubkey_pem) {
+		if (kiln_verify_pem(ctx, o->pubkey_pem, data, len, sig, slen, mpath) < 0)
+			return -1;
+		kiln_buf_addf(&report, "ok signature of manifest.json by a trusted key\n");
 	} else if (!o->pubkey) {
 		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: signed manifest: --pubkey KEY.pub is needed to verify it", dir);
 	} else {

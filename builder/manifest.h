@@ -7,7 +7,8 @@
 #define KILN_MANIFEST_MAX (64 * 1024 * 1024)
 
 struct kiln_verify_opts {
-	const char *pubkey;	/* PEM Ed25519 public key, or NULL */
+	const char *pubkey;	/* PEM Ed25519 public key file, or NULL */
+	const char *pubkey_pem;	/* ... or its PEM text */
 	int allow_unsigned;	/* no manifest.json.sig is not an error */
 	int deep;		/* every file of files.tsv inside initrd.img too */
 	const char *store;	/* to check the chain against the previous version */

@@ -4,6 +4,8 @@
 
 #include "kiln.h"
 
+#include <jansson.h>
+
 struct kiln_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -31,7 +33,23 @@ struct kiln_cli_common {
  */
 int kiln_cli_setup(const char *cmd, const struct kiln_cli_common *co, struct kiln_ctx *ctx);
 
+struct kiln_catalog;
+/* Opens STORE/catalog.db; on failure prints and returns the exit code (else 0). */
+int kiln_cli_catalog(const char *cmd, struct kiln_ctx *ctx, struct kiln_catalog **ret);
+/* STORE/FAMILY/VERSION for "FAMILY/VERSION" (caller frees), NULL if malformed; @ret_family/@ret_version split it. */
+char *kiln_cli_image_dir(const struct kiln_ctx *ctx, const char *name, char **ret_family, char **ret_version);
+/* Prints @j as one JSON document on stdout. */
+void kiln_cli_print_json(json_t *j);
+
 int cmd_boot(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+int cmd_tenant(int argc, char **argv);
+int cmd_tick(int argc, char **argv);
+int cmd_version_lc(int argc, char **argv);
+int cmd_versions(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_fixes(int argc, char **argv);
 int cmd_help(int argc, char **argv);

@@ -38,3 +38,48 @@ kiln_cli_setup(const char *cmd, const struct kiln_cli_common *co, struct kiln_ct
 	ctx->allow_expired = co->allow_expired;
 	return 0;
 }
+
+#include "build.h"
+#include "catalog.h"
+#include "recipe.h"
+
+int
+kiln_cli_catalog(const char *cmd, struct kiln_ctx *ctx, struct kiln_catalog **ret)
+{
+	if (kiln_catalog_open(ctx, ctx->store, ret) < 0)
+		return kiln_cli_fail(cmd, ctx);
+	return 0;
+}
+
+char *
+kiln_cli_image_dir(const struct kiln_ctx *ctx, const char *name, char **ret_family, char **ret_version)
+{
+	const char *slash = strchr(name, '/');
+	char *family, *version;
+
+	if (!slash)
+		return NULL;
+	family = kiln_strndup(name, slash - name);
+	version = kiln_strdup(slash + 1);
+	if (!kiln_family_name_valid(family) || !kiln_version_valid(version)) {
+		free(family);
+		free(version);
+		return NULL;
+	}
+	if (ret_family)
+		*ret_family = family;
+	else
+		free(family);
+	if (ret_version)
+		*ret_version = version;
+	else
+		free(version);
+	return kiln_asprintf("%s/%s", ctx->store, name);
+}
+
+void
+kiln_cli_print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+}

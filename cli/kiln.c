@@ -49,6 +49,32 @@ const struct kiln_cmd kiln_commands[] = {
 	  "\n"
 	  "Exit: 0 ok, 2 bad recipe or existing version, 4 signature, hash or unsafe\n"
 	  "package content, 5 fetch error.\n" },
+	{ "deploy", cmd_deploy, "create, update or list deployments",
+	  "usage: kiln deploy create NAME --tenant T --family F [--version V | --auto]\n"
+	  "       kiln deploy update NAME [--tenant T] [--config KEY=VALUE] [--version V] [--auto | --pin]\n"
+	  "       kiln deploy list [--tenant T] [--json]\n"
+	  "\n"
+	  "Follows DESIGN.md's table: a deployment is created on, and moves to, active\n"
+	  "versions only; a deployment on a disabled version keeps running but may not\n"
+	  "change unless it also moves to an active version. Refusals are exit 3 and\n"
+	  "name the supported versions. Without --version, the newest active version.\n"
+	  "\n"
+	  "  --tenant T       the tenant (default: default)\n"
+	  "  --family F       create: the image family\n"
+	  "  --version V      the version to run\n"
+	  "  --auto           follow the newest active version at each tick\n"
+	  "  --pin            stay on the version (default for create)\n"
+	  "  --config K=V     update: set one configuration key\n"
+	  "  --json           one JSON document\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
+	  "  --now DATE       the clock (default: $KILN_NOW or the real time)\n" },
+	{ "events", cmd_events, "what the lifecycle did: releases, transitions, upgrades, notices",
+	  "usage: kiln events [--tenant T] [--since DATE] [--json] [--store DIR]\n"
+	  "\n"
+	  "  --tenant T       only this tenant's deployments' events\n"
+	  "  --since DATE     only events at or after DATE\n"
+	  "  --json           [{id, at, kind, tenant, deployment, family, version, from, to, reason}]\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n" },
 	{ "fixes", cmd_fixes, "which image versions contain the fix for a CVE or DSA/DLA",
 	  "usage: kiln fixes CVE-ID|DSA-ID|DLA-ID [--json] [--store DIR]\n"
 	  "\n"
@@ -93,6 +119,28 @@ const struct kiln_cmd kiln_commands[] = {
 	  "\n"
 	  "Exit: 0 verified, 2 bad usage or unreadable manifest, 4 signature, hash,\n"
 	  "chain or content mismatch (the message names what differs).\n" },
+	{ "policy", cmd_policy, "show or set lifecycle policy; trust signing keys",
+	  "usage: kiln policy show [--json]\n"
+	  "       kiln policy set [--family F] KEY=VALUE...\n"
+	  "       kiln policy trust KEY.pub\n"
+	  "\n"
+	  "Keys: keep (2), disable_after_days (60), expire_after_days (30), notice_days (30);\n"
+	  "without --family the default for every family is set.\n"
+	  "\n"
+	  "  --family F       set: this family's policy\n"
+	  "  --json           show: one JSON document\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n" },
+	{ "release", cmd_release, "record a built version in the catalog, after verifying it",
+	  "usage: kiln release FAMILY/VERSION [--pubkey KEY.pub] [--released DATE] [--store DIR] [--now DATE]\n"
+	  "\n"
+	  "Verifies manifest.json's signature (against --pubkey, else against the keys\n"
+	  "'kiln policy trust' added) and the artifacts before recording anything.\n"
+	  "Releasing the same version again is a no-op; with another manifest, exit 4.\n"
+	  "\n"
+	  "  --pubkey KEY     the signer's public key\n"
+	  "  --released DATE  the release date (default: today, by --now)\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
+	  "  --now DATE       the clock (default: $KILN_NOW or the real time)\n" },
 	{ "resolve", cmd_resolve, "resolve a recipe to the exact package set of its image",
 	  "usage: kiln resolve RECIPE [--json] [--store DIR] [--offline] [--allow-expired]\n"
 	  "                    [--arch ARCH] [--now DATE]\n"
@@ -111,7 +159,45 @@ const struct kiln_cmd kiln_commands[] = {
 	  "\n"
 	  "Exit: 0 ok, 2 bad recipe or unresolvable, 4 signature or hash mismatch,\n"
 	  "5 fetch error or (--offline) not cached.\n" },
-	{ "version", cmd_version, "print kiln's version", "usage: kiln version\n" },
+	{ "tenant", cmd_tenant, "create a bearer token for a tenant (HTTP API)",
+	  "usage: kiln tenant token TENANT [--store DIR]\n"
+	  "\n"
+	  "Prints a new token; only its SHA-256 is stored.\n"
+	  "\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n" },
+	{ "tick", cmd_tick, "move the lifecycle clock: transitions, forced upgrades, notices",
+	  "usage: kiln tick [--json] [--store DIR] [--now DATE]\n"
+	  "\n"
+	  "Records state transitions as events, moves deployments on expired versions\n"
+	  "to the newest active version (auto_update on), moves auto_update deployments\n"
+	  "to the newest active version, emits each notice (notice_days before disable\n"
+	  "and expiry) once per deployment. One transaction; idempotent.\n"
+	  "\n"
+	  "  --json           the counts as one JSON document\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
+	  "  --now DATE       the clock (default: $KILN_NOW or the real time)\n" },
+	{ "version", cmd_version_lc, "disable or extend one version by hand, with a reason",
+	  "usage: kiln version disable FAMILY/VERSION --reason TEXT [--at DATE] [--until DATE]\n"
+	  "       kiln version extend FAMILY/VERSION --until DATE --reason TEXT\n"
+	  "\n"
+	  "disable: disabled from --at (default: now) and, with --until, expired then (the\n"
+	  "operator's batch date); extend: active at least until --until.\n"
+	  "kiln's own version is 'kiln --version'.\n"
+	  "\n"
+	  "  --at DATE        disable: from when\n"
+	  "  --until DATE     disable: the expiry date; extend: supported until\n"
+	  "  --reason TEXT    recorded in the event log\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
+	  "  --now DATE       the clock (default: $KILN_NOW or the real time)\n" },
+	{ "versions", cmd_versions, "supported versions, their state and lifecycle dates",
+	  "usage: kiln versions [--family F] [--all] [--json] [--store DIR] [--now DATE]\n"
+	  "\n"
+	  "  --family F       one family\n"
+	  "  --all            disabled and expired versions too\n"
+	  "  --json           [{family, version, state, released, disables_on, expires_on,\n"
+	  "                   disable_forecast, security_updates}]\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
+	  "  --now DATE       the clock (default: $KILN_NOW or the real time)\n" },
 	{ NULL, NULL, NULL, NULL },
 };
 

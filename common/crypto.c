@@ -141,25 +141,32 @@ out:
 }
 
 static EVP_PKEY *
+key_from_pem(struct kiln_ctx *ctx, const char *pem, size_t len, int private, const char *what)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *pkey = b ? (private ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) : NULL;
+
+	BIO_free(b);
+	if (!pkey || EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(pkey);
+		kiln_error(ctx, KILN_EXIT_USAGE, "'%s' is not an Ed25519 %s key in PEM", what, private ? "private" : "public");
+		return NULL;
+	}
+	return pkey;
+}
+
+static EVP_PKEY *
 load_key(struct kiln_ctx *ctx, const char *path, int private)
 {
 	char *pem = NULL;
 	size_t len = 0;
 	EVP_PKEY *pkey;
-	BIO *b;
 
 	if (kiln_read_file(ctx, path, KEY_FILE_MAX, &pem, &len) < 0)
 		return NULL;
-	b = BIO_new_mem_buf(pem, (int)len);
-	pkey = b ? (private ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) : NULL;
-	BIO_free(b);
+	pkey = key_from_pem(ctx, pem, len, private, path);
 	OPENSSL_cleanse(pem, len);
 	free(pem);
-	if (!pkey || EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
-		EVP_PKEY_free(pkey);
-		kiln_error(ctx, KILN_EXIT_USAGE, "'%s' is not an Ed25519 %s key in PEM", path, private ? "private" : "public");
-		return NULL;
-	}
 	return pkey;
 }
 
@@ -187,11 +194,10 @@ kiln_sign(struct kiln_ctx *ctx, const char *key_path, const void *data, size_t l
 	return 0;
 }
 
-int
-kiln_verify(struct kiln_ctx *ctx, const char *pub_path, const void *data, size_t len, const char *sig_b64,
-	    size_t sig_len, const char *what)
+static int
+verify_with(struct kiln_ctx *ctx, EVP_PKEY *pkey, const void *data, size_t len, const char *sig_b64, size_t sig_len,
+	    const char *what, const char *keyname)
 {
-	EVP_PKEY *pkey;
 	EVP_MD_CTX *md;
 	unsigned char *sig = NULL;
 	size_t n = 0;
@@ -199,22 +205,39 @@ kiln_verify(struct kiln_ctx *ctx, const char *pub_path, const void *data, size_t
 
 	if (kiln_base64_decode(sig_b64, sig_len, &sig, &n) < 0 || n != 64) {
 		free(sig);
+		EVP_PKEY_free(pkey);
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: the signature is not 64 bytes of base64", what);
 	}
-	pkey = load_key(ctx, pub_path, 0);
-	if (!pkey) {
-		free(sig);
-		return -1;
-	}
 	md = EVP_MD_CTX_new();
-	ok = md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey) > 0 &&
-	     EVP_DigestVerify(md, sig, n, data, len) == 1;
+	ok = md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey) > 0 && EVP_DigestVerify(md, sig, n, data, len) == 1;
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(pkey);
 	free(sig);
 	if (!ok)
-		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: the signature does not verify with '%s'", what, pub_path);
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: the signature does not verify with '%s'", what, keyname);
 	return 0;
+}
+
+int
+kiln_verify(struct kiln_ctx *ctx, const char *pub_path, const void *data, size_t len, const char *sig_b64,
+	    size_t sig_len, const char *what)
+{
+	EVP_PKEY *pkey = load_key(ctx, pub_path, 0);
+
+	if (!pkey)
+		return -1;
+	return verify_with(ctx, pkey, data, len, sig_b64, sig_len, what, pub_path);
+}
+
+int
+kiln_verify_pem(struct kiln_ctx *ctx, const char *pem, const void *data, size_t len, const char *sig_b64,
+		size_t sig_len, const char *what)
+{
+	EVP_PKEY *pkey = key_from_pem(ctx, pem, strlen(pem), 0, "trusted key");
+
+	if (!pkey)
+		return -1;
+	return verify_with(ctx, pkey, data, len, sig_b64, sig_len, what, "a trusted key");
 }
 
 struct kiln_sha256_stream {
@@ -249,4 +272,19 @@ kiln_sha256_stream_end(struct kiln_sha256_stream *h, char hex[65])
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	EVP_MD_CTX_free(h->md);
 	free(h);
+}
+
+#include <openssl/rand.h>
+
+int
+kiln_random_hex(char *hex, size_t bytes)
+{
+	unsigned char buf[64];
+
+	if (bytes > sizeof(buf) || RAND_bytes(buf, (int)bytes) != 1)
+		return -1;
+	for (size_t i = 0; i < bytes; i++)
+		snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
 }

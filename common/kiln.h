@@ -111,6 +111,8 @@ struct kiln_sha256_stream *kiln_sha256_stream_new(void);
 void kiln_sha256_stream_add(struct kiln_sha256_stream *h, const void *data, size_t len);
 /* Writes the hex digest and frees @h. */
 void kiln_sha256_stream_end(struct kiln_sha256_stream *h, char hex[65]);
+/* @bytes (at most 64) random bytes as hex into @hex[2 * bytes + 1]; -1 without randomness. */
+int kiln_random_hex(char *hex, size_t bytes);
 /* Sorts @sv (byte order); empty vectors are fine. */
 void kiln_strv_sort(struct kiln_strv *sv);
 /* strcmp for qsort over char *. */
@@ -128,6 +130,9 @@ int kiln_keygen(struct kiln_ctx *ctx, const char *path);
 int kiln_sign(struct kiln_ctx *ctx, const char *key_path, const void *data, size_t len, char **ret_b64);
 int kiln_verify(struct kiln_ctx *ctx, const char *pub_path, const void *data, size_t len, const char *sig_b64,
 		size_t sig_len, const char *what);
+/* Same, with the public key's PEM text. */
+int kiln_verify_pem(struct kiln_ctx *ctx, const char *pem, const void *data, size_t len, const char *sig_b64,
+		    size_t sig_len, const char *what);
 
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z]" (UTC); -1 if not one. */
 int kiln_parse_iso8601(const char *s, time_t *ret);

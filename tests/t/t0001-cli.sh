@@ -7,7 +7,7 @@ expect 2 "an unknown command is a usage error" -- "$KILN" frobnicate
 grep -q "unknown command 'frobnicate'" "$T/err" && ok "it names the command" || not_ok "it names the command"
 expect 0 "kiln help lists the commands" -- "$KILN" help
 grep -q '^  resolve ' "$T/out" && ok "help lists resolve" || not_ok "help lists resolve"
-expect 0 "kiln version" -- "$KILN" version
+expect 0 "kiln --version" -- "$KILN" --version
 expect 2 "kiln help on an unknown command" -- "$KILN" help frobnicate
 expect 2 "resolve without a recipe" -- "$KILN" resolve
 err_has "expected one RECIPE"

@@ -1,0 +1,122 @@
+/* cmd-deploy.c - kiln deploy create|update|list: deployments, under the lifecycle's rules. */
+#define _GNU_SOURCE
+#include "catalog.h"
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static void
+print_deployments(json_t *list)
+{
+	size_t i;
+	json_t *d;
+
+	printf("%-12s %-16s %-12s %-12s %-5s %s\n", "TENANT", "NAME", "FAMILY", "VERSION", "AUTO", "CONFIG");
+	json_array_foreach(list, i, d) {
+		char *cfg = json_dumps(json_object_get(d, "config"), JSON_COMPACT | JSON_SORT_KEYS);
+
+		printf("%-12s %-16s %-12s %-12s %-5s %s\n", json_string_value(json_object_get(d, "tenant")),
+		       json_string_value(json_object_get(d, "name")), json_string_value(json_object_get(d, "family")),
+		       json_string_value(json_object_get(d, "version")),
+		       json_is_true(json_object_get(d, "auto_update")) ? "yes" : "no", cfg ? cfg : "{}");
+		free(cfg);
+	}
+}
+
+int
+cmd_deploy(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tenant", required_argument, NULL, 't' },
+		{ "family", required_argument, NULL, 'f' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "auto", no_argument, NULL, 'a' },
+		{ "pin", no_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "store", required_argument, NULL, 's' },
+		{ "now", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct kiln_cli_common co = { 0 };
+	struct kiln_deploy_req r = { .tenant = "default", .auto_update = -1 };
+	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
+	_cleanup_free_ char *key = NULL;
+	const char *sub, *tenant = NULL;
+	struct kiln_ctx ctx;
+	json_t *out = NULL;
+	int c, rc;
+
+	if (argc < 2 || (strcmp(argv[1], "create") && strcmp(argv[1], "update") && strcmp(argv[1], "list")))
+		return kiln_cli_usage_error("deploy", "expected create, update or list");
+	sub = argv[1];
+	argc--;
+	argv++;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': tenant = optarg; break;
+		case 'f': r.family = optarg; break;
+		case 'v': r.version = optarg; break;
+		case 'a': r.auto_update = 1; break;
+		case 'p': r.auto_update = 0; break;
+		case 'c':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return kiln_cli_usage_error("deploy", "bad --config '%s': use KEY=VALUE", optarg);
+			free(key);
+			key = kiln_strndup(optarg, strchr(optarg, '=') - optarg);
+			r.config_key = key;
+			r.config_value = strchr(optarg, '=') + 1;
+			break;
+		case 'j': co.json = 1; break;
+		case 's': co.store = optarg; break;
+		case 'n': co.now = optarg; break;
+		case 'h': return cmd_help(2, (char *[]){ "help", "deploy", NULL });
+		default: return kiln_cli_usage_error("deploy", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (tenant)
+		r.tenant = tenant;
+	if (strcmp(sub, "list") && optind != argc - 1)
+		return kiln_cli_usage_error("deploy", "expected one deployment NAME");
+	if (!strcmp(sub, "create") && !r.family)
+		return kiln_cli_usage_error("deploy create", "expected --family F");
+	if (!strcmp(sub, "create") && r.version && r.auto_update > 0)
+		return kiln_cli_usage_error("deploy create", "--version and --auto exclude each other");
+	if (!strcmp(sub, "update") && !r.version && !r.config_key && r.auto_update < 0)
+		return kiln_cli_usage_error("deploy update", "expected --config KEY=VALUE, --version V, --auto or --pin");
+	if ((rc = kiln_cli_setup("deploy", &co, &ctx)) != 0 || (rc = kiln_cli_catalog("deploy", &ctx, &cat)) != 0)
+		return rc;
+	if (!strcmp(sub, "list")) {
+		out = kiln_catalog_deployments(&ctx, cat, tenant);
+		if (co.json)
+			kiln_cli_print_json(out);
+		else
+			print_deployments(out);
+		json_decref(out);
+		return 0;
+	}
+	r.name = argv[optind];
+	if (kiln_catalog_begin(&ctx, cat) < 0)
+		return kiln_cli_fail("deploy", &ctx);
+	rc = !strcmp(sub, "create") ? kiln_catalog_deploy_create(&ctx, cat, &r, ctx.now, &out)
+				    : kiln_catalog_deploy_update(&ctx, cat, &r, ctx.now, &out);
+	if (rc < 0 || kiln_catalog_commit(&ctx, cat) < 0) {
+		kiln_catalog_rollback(cat);
+		return kiln_cli_fail(!strcmp(sub, "create") ? "deploy create" : "deploy update", &ctx);
+	}
+	if (co.json) {
+		kiln_cli_print_json(out);
+	} else {
+		json_t *one = json_array();
+
+		json_array_append(one, out);
+		print_deployments(one);
+		json_decref(one);
+	}
+	json_decref(out);
+	return 0;
+}

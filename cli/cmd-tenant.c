@@ -1,0 +1,47 @@
+/* cmd-tenant.c - kiln tenant token: a bearer token for the HTTP API (only its hash is kept). */
+#define _GNU_SOURCE
+#include "catalog.h"
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+int
+cmd_tenant(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct kiln_cli_common co = { 0 };
+	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
+	_cleanup_free_ char *token = NULL;
+	struct kiln_ctx ctx;
+	int c, rc;
+
+	if (argc < 2 || strcmp(argv[1], "token"))
+		return kiln_cli_usage_error("tenant", "expected token TENANT");
+	argc--;
+	argv++;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': co.store = optarg; break;
+		case 'h': return cmd_help(2, (char *[]){ "help", "tenant", NULL });
+		default: return kiln_cli_usage_error("tenant", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return kiln_cli_usage_error("tenant token", "expected one TENANT");
+	if ((rc = kiln_cli_setup("tenant", &co, &ctx)) != 0 || (rc = kiln_cli_catalog("tenant", &ctx, &cat)) != 0)
+		return rc;
+	if (kiln_catalog_begin(&ctx, cat) < 0 || kiln_catalog_token_new(&ctx, cat, argv[optind], &token) < 0 ||
+	    kiln_catalog_commit(&ctx, cat) < 0) {
+		kiln_catalog_rollback(cat);
+		return kiln_cli_fail("tenant token", &ctx);
+	}
+	printf("%s\n", token);
+	return 0;
+}

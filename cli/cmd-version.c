@@ -1,0 +1,70 @@
+/* cmd-version.c - kiln version disable|extend: an operator's override of one version's dates, with a reason. */
+#define _GNU_SOURCE
+#include "catalog.h"
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+int
+cmd_version_lc(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "until", required_argument, NULL, 'u' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "store", required_argument, NULL, 's' },
+		{ "now", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct kiln_cli_common co = { 0 };
+	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
+	_cleanup_free_ char *dir = NULL, *family = NULL, *version = NULL;
+	const char *until = NULL, *at = NULL, *reason = NULL, *sub;
+	time_t tu = 0, ta;
+	struct kiln_ctx ctx;
+	int c, rc;
+
+	if (argc < 2 || (strcmp(argv[1], "disable") && strcmp(argv[1], "extend")))
+		return kiln_cli_usage_error("version", "expected disable or extend");
+	sub = argv[1];
+	argc--;
+	argv++;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': until = optarg; break;
+		case 'a': at = optarg; break;
+		case 'r': reason = optarg; break;
+		case 's': co.store = optarg; break;
+		case 'n': co.now = optarg; break;
+		case 'h': return cmd_help(2, (char *[]){ "help", "version", NULL });
+		default: return kiln_cli_usage_error("version", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1 || !reason || !*reason)
+		return kiln_cli_usage_error("version", "expected FAMILY/VERSION and --reason TEXT");
+	if (!strcmp(sub, "extend") && !until)
+		return kiln_cli_usage_error("version extend", "expected --until DATE");
+	if ((rc = kiln_cli_setup("version", &co, &ctx)) != 0)
+		return rc;
+	dir = kiln_cli_image_dir(&ctx, argv[optind], &family, &version);
+	if (!dir)
+		return kiln_cli_usage_error("version", "bad image name '%s': use FAMILY/VERSION", argv[optind]);
+	if ((until && kiln_parse_iso8601(until, &tu) < 0) || (at && kiln_parse_iso8601(at, &ta) < 0))
+		return kiln_cli_usage_error("version", "bad date: use YYYY-MM-DD");
+	if (!at)
+		ta = ctx.now;
+	if ((rc = kiln_cli_catalog("version", &ctx, &cat)) != 0)
+		return rc;
+	if (kiln_catalog_begin(&ctx, cat) < 0 ||
+	    kiln_catalog_override(&ctx, cat, family, version, sub, ta, tu, reason, ctx.now) < 0 ||
+	    kiln_catalog_commit(&ctx, cat) < 0) {
+		kiln_catalog_rollback(cat);
+		return kiln_cli_fail("version", &ctx);
+	}
+	printf("%s/%s: %s recorded\n", family, version, sub);
+	return 0;
+}

@@ -1,0 +1,810 @@
+/* catalog.c - every SQLite call of kiln: the lifecycle catalog, its migrations and its rules applied. */
+#define _GNU_SOURCE
+#include "catalog.h"
+
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct kiln_catalog {
+	sqlite3 *db;
+};
+
+/* Numbered migrations: migrations[i] takes the schema from version i to i + 1. */
+static const char *const migrations[] = {
+	"CREATE TABLE policies (family TEXT PRIMARY KEY, keep INTEGER NOT NULL, disable_after_days INTEGER NOT NULL,"
+	"  expire_after_days INTEGER NOT NULL, notice_days INTEGER NOT NULL);"
+	"CREATE TABLE trusted_keys (fingerprint TEXT PRIMARY KEY, pem TEXT NOT NULL);"
+	"CREATE TABLE versions (family TEXT NOT NULL, version TEXT NOT NULL, y INTEGER NOT NULL, m INTEGER NOT NULL,"
+	"  r INTEGER NOT NULL, released INTEGER NOT NULL, manifest_sha256 TEXT NOT NULL, signer TEXT NOT NULL,"
+	"  security_updates INTEGER NOT NULL, disable_at INTEGER NOT NULL DEFAULT 0, extend_until INTEGER NOT NULL DEFAULT 0,"
+	"  expire_at INTEGER NOT NULL DEFAULT 0, override_reason TEXT, state TEXT NOT NULL DEFAULT 'active',"
+	"  PRIMARY KEY (family, version));"
+	"CREATE TABLE deployments (tenant TEXT NOT NULL, name TEXT NOT NULL, family TEXT NOT NULL, version TEXT NOT NULL,"
+	"  auto_update INTEGER NOT NULL, config TEXT NOT NULL DEFAULT '{}', created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant, name));"
+	"CREATE INDEX deployments_by_version ON deployments (family, version);"
+	"CREATE TABLE notices (tenant TEXT NOT NULL, name TEXT NOT NULL, family TEXT NOT NULL, version TEXT NOT NULL,"
+	"  kind TEXT NOT NULL, PRIMARY KEY (tenant, name, family, version, kind));"
+	"CREATE TABLE events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, tenant TEXT,"
+	"  deployment TEXT, family TEXT, version TEXT, from_version TEXT, to_version TEXT, reason TEXT);"
+	"CREATE INDEX events_by_tenant ON events (tenant, at);"
+	"CREATE TABLE tokens (sha256 TEXT PRIMARY KEY, tenant TEXT NOT NULL, created INTEGER NOT NULL);",
+};
+
+static int
+db_error(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *what)
+{
+	return kiln_error(ctx, KILN_EXIT_FAILED, "catalog: %s: %s", what, sqlite3_errmsg(c->db));
+}
+
+static int
+exec(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(c->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		kiln_error(ctx, KILN_EXIT_FAILED, "catalog: %s", err ? err : "error");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Prepares @sql and binds the arguments described by @types: s=string (NULL ok), i=int64. */
+static sqlite3_stmt *
+prep(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_error(ctx, c, "prepare");
+		return NULL;
+	}
+	va_start(ap, types);
+	for (int i = 0; types[i]; i++) {
+		if (types[i] == 's') {
+			const char *s = va_arg(ap, const char *);
+
+			if (s)
+				sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i + 1);
+		} else {
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		}
+	}
+	va_end(ap);
+	return st;
+}
+
+/* Runs a statement that returns no rows. */
+static int
+run(struct kiln_ctx *ctx, struct kiln_catalog *c, sqlite3_stmt *st)
+{
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(ctx, c, "step");
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : NULL;
+}
+
+int
+kiln_catalog_open(struct kiln_ctx *ctx, const char *store, struct kiln_catalog **ret)
+{
+	_cleanup_free_ char *path = kiln_asprintf("%s/catalog.db", store);
+	struct kiln_catalog *c = kiln_calloc(1, sizeof(*c));
+	sqlite3_stmt *st;
+	int version;
+
+	if (kiln_mkdir_p(ctx, store, 0755) < 0) {
+		free(c);
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		kiln_error(ctx, KILN_EXIT_FAILED, "cannot open '%s': %s", path, sqlite3_errmsg(c->db));
+		kiln_catalog_close(c);
+		return -1;
+	}
+	sqlite3_busy_timeout(c->db, 10000);
+	if (exec(ctx, c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;") < 0 ||
+	    exec(ctx, c, "BEGIN IMMEDIATE") < 0) {
+		kiln_catalog_close(c);
+		return -1;
+	}
+	st = prep(ctx, c, "PRAGMA user_version", "");
+	version = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (version < 0 || version > (int)ARRAY_SIZE(migrations)) {
+		if (version > 0)
+			kiln_error(ctx, KILN_EXIT_USAGE, "'%s' has schema %d, newer than this kiln knows (%d): upgrade kiln",
+				   path, version, (int)ARRAY_SIZE(migrations));
+		kiln_catalog_rollback(c);
+		kiln_catalog_close(c);
+		return -1;
+	}
+	for (int v = version; v < (int)ARRAY_SIZE(migrations); v++) {
+		_cleanup_free_ char *set = kiln_asprintf("PRAGMA user_version = %d", v + 1);
+
+		if (exec(ctx, c, migrations[v]) < 0 || exec(ctx, c, set) < 0) {
+			kiln_catalog_rollback(c);
+			kiln_catalog_close(c);
+			return -1;
+		}
+	}
+	if (exec(ctx, c, "COMMIT") < 0) {
+		kiln_catalog_close(c);
+		return -1;
+	}
+	*ret = c;
+	return 0;
+}
+
+void
+kiln_catalog_close(struct kiln_catalog *c)
+{
+	if (!c)
+		return;
+	sqlite3_close(c->db);
+	free(c);
+}
+
+int
+kiln_catalog_begin(struct kiln_ctx *ctx, struct kiln_catalog *c)
+{
+	return exec(ctx, c, "BEGIN IMMEDIATE");
+}
+
+int
+kiln_catalog_commit(struct kiln_ctx *ctx, struct kiln_catalog *c)
+{
+	return exec(ctx, c, "COMMIT");
+}
+
+void
+kiln_catalog_rollback(struct kiln_catalog *c)
+{
+	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+kiln_catalog_policy(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, struct kiln_policy *ret)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT keep, disable_after_days, expire_after_days, notice_days FROM policies"
+				" WHERE family = ? OR family = '*' ORDER BY family = '*' LIMIT 1", "s", family);
+	int rc;
+
+	if (!st)
+		return -1;
+	kiln_policy_default(ret);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ret->keep = sqlite3_column_int(st, 0);
+		ret->disable_after_days = sqlite3_column_int(st, 1);
+		ret->expire_after_days = sqlite3_column_int(st, 2);
+		ret->notice_days = sqlite3_column_int(st, 3);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(ctx, c, "policy");
+}
+
+int
+kiln_catalog_policy_set(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, const struct kiln_policy *p)
+{
+	return run(ctx, c, prep(ctx, c, "INSERT OR REPLACE INTO policies VALUES (?, ?, ?, ?, ?)", "siiii", family,
+				(int64_t)p->keep, (int64_t)p->disable_after_days, (int64_t)p->expire_after_days,
+				(int64_t)p->notice_days));
+}
+
+json_t *
+kiln_catalog_policies(struct kiln_ctx *ctx, struct kiln_catalog *c)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT family, keep, disable_after_days, expire_after_days, notice_days"
+				" FROM policies ORDER BY family", "");
+	json_t *out = json_array();
+	struct kiln_policy d;
+
+	kiln_policy_default(&d);
+	json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:i, s:i, s:b}", "family", "(built-in)", "keep", d.keep,
+					     "disable_after_days", d.disable_after_days, "expire_after_days",
+					     d.expire_after_days, "notice_days", d.notice_days, "default", 1));
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:i, s:i, s:b}", "family", col_text(st, 0),
+						     "keep", sqlite3_column_int(st, 1), "disable_after_days",
+						     sqlite3_column_int(st, 2), "expire_after_days", sqlite3_column_int(st, 3),
+						     "notice_days", sqlite3_column_int(st, 4), "default", 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+int
+kiln_catalog_trust(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *pem, char ret_fpr[65])
+{
+	kiln_sha256_hex(pem, strlen(pem), ret_fpr);
+	return run(ctx, c, prep(ctx, c, "INSERT OR IGNORE INTO trusted_keys VALUES (?, ?)", "ss", ret_fpr, pem));
+}
+
+int
+kiln_catalog_trusted(struct kiln_ctx *ctx, struct kiln_catalog *c, struct kiln_strv *ret_pems)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT pem FROM trusted_keys ORDER BY fingerprint", "");
+
+	if (!st)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		kiln_strv_push(ret_pems, col_text(st, 0));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+add_event(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t at, const char *kind, const char *tenant,
+	  const char *deployment, const char *family, const char *version, const char *from, const char *to,
+	  const char *reason)
+{
+	return run(ctx, c, prep(ctx, c, "INSERT INTO events (at, kind, tenant, deployment, family, version, from_version,"
+				" to_version, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "issssssss", (int64_t)at, kind,
+				tenant, deployment, family, version, from, to, reason));
+}
+
+int
+kiln_catalog_release(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_release_info *r, int *ret_new)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT manifest_sha256 FROM versions WHERE family = ? AND version = ?", "ss",
+				r->family, r->version);
+	unsigned y = 0, m = 0, rr = 0;
+	char day[21];
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int same = strcmp(col_text(st, 0), r->manifest_sha256) == 0;
+
+		sqlite3_finalize(st);
+		if (!same)
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY,
+					  "%s/%s is released with another manifest (sha256 differs): a released version never changes",
+					  r->family, r->version);
+		*ret_new = 0;
+		return 0;
+	}
+	sqlite3_finalize(st);
+	sscanf(r->version, "%u.%u.%u", &y, &m, &rr);
+	if (run(ctx, c, prep(ctx, c, "INSERT INTO versions (family, version, y, m, r, released, manifest_sha256, signer,"
+			     " security_updates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "ssiiiissi", r->family, r->version,
+			     (int64_t)y, (int64_t)m, (int64_t)rr, (int64_t)r->released, r->manifest_sha256, r->signer,
+			     (int64_t)r->security_updates)) < 0)
+		return -1;
+	kiln_format_iso8601(r->released, day);
+	day[10] = '\0';
+	*ret_new = 1;
+	return add_event(ctx, c, r->released, "released", NULL, NULL, r->family, r->version, NULL, NULL, day);
+}
+
+/* The versions of one family, oldest first, with everything the lifecycle function needs. */
+struct family_versions {
+	struct kiln_lc_version *v;
+	char **names;
+	int *security, n;
+	char **state;		/* as the last tick recorded it */
+	struct kiln_policy policy;
+};
+
+static void
+family_release(struct family_versions *f)
+{
+	for (int i = 0; i < f->n; i++) {
+		free(f->names[i]);
+		free(f->state[i]);
+	}
+	free(f->names);
+	free(f->state);
+	free(f->v);
+	free(f->security);
+	memset(f, 0, sizeof(*f));
+}
+
+static int
+family_load(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, struct family_versions *f)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT version, released, disable_at, extend_until, expire_at, security_updates,"
+				" state FROM versions WHERE family = ? ORDER BY y, m, r", "s", family);
+
+	memset(f, 0, sizeof(*f));
+	if (!st || kiln_catalog_policy(ctx, c, family, &f->policy) < 0) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int i = f->n++;
+
+		f->v = kiln_realloc(f->v, f->n * sizeof(*f->v));
+		f->names = kiln_realloc(f->names, f->n * sizeof(*f->names));
+		f->state = kiln_realloc(f->state, f->n * sizeof(*f->state));
+		f->security = kiln_realloc(f->security, f->n * sizeof(*f->security));
+		f->names[i] = kiln_strdup(col_text(st, 0));
+		f->state[i] = kiln_strdup(col_text(st, 6));
+		memset(&f->v[i], 0, sizeof(f->v[i]));
+		f->v[i].released = sqlite3_column_int64(st, 1);
+		f->v[i].disable_at = sqlite3_column_int64(st, 2);
+		f->v[i].extend_until = sqlite3_column_int64(st, 3);
+		f->v[i].expire_at = sqlite3_column_int64(st, 4);
+		f->security[i] = sqlite3_column_int(st, 5);
+	}
+	sqlite3_finalize(st);
+	for (int i = 0; i < f->n; i++)
+		f->v[i].version = f->names[i];
+	return 0;
+}
+
+static json_t *
+date_json(int known, time_t t)
+{
+	char s[21];
+
+	if (!known)
+		return json_null();
+	kiln_format_iso8601(t, s);
+	s[10] = '\0';
+	return json_string(s);
+}
+
+/* Families in the catalog, sorted. */
+static void
+families(struct kiln_catalog *c, struct kiln_strv *out)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT DISTINCT family FROM versions ORDER BY family", -1, &st, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		kiln_strv_push(out, col_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+json_t *
+kiln_catalog_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, int all, time_t now)
+{
+	_cleanup_(kiln_strv_releasep) struct kiln_strv fams = { 0 };
+	json_t *out = json_array();
+
+	if (family)
+		kiln_strv_push(&fams, family);
+	else
+		families(c, &fams);
+	for (size_t k = 0; k < fams.n; k++) {
+		struct family_versions f;
+
+		if (family_load(ctx, c, fams.v[k], &f) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+		for (int i = f.n - 1; i >= 0; i--) {	/* newest first */
+			struct kiln_lc_dates d;
+			enum kiln_state s;
+			json_t *o;
+
+			kiln_lifecycle_dates(&f.policy, f.v, f.n, i, &d);
+			s = kiln_lifecycle_state(&d, now);
+			if (!all && s != KILN_ACTIVE)
+				continue;
+			o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i}", "family", fams.v[k], "version", f.names[i],
+				      "state", kiln_state_name(s), "released", date_json(1, f.v[i].released),
+				      "disables_on", date_json(d.disable_known, d.disabled_at),
+				      "expires_on", date_json(d.expire_known, d.expires_at),
+				      "disable_forecast", d.disable_known ? json_null()
+					      : json_sprintf("after %d newer release%s", d.newer_needed, d.newer_needed == 1 ? "" : "s"),
+				      "security_updates", f.security[i]);
+			json_array_append_new(out, o);
+		}
+		family_release(&f);
+	}
+	return out;
+}
+
+static int
+family_find(const struct family_versions *f, const char *version)
+{
+	for (int i = 0; i < f->n; i++)
+		if (strcmp(f->names[i], version) == 0)
+			return i;
+	return -1;
+}
+
+int
+kiln_catalog_override(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, const char *version,
+		      const char *what, time_t when, time_t until, const char *reason, time_t now)
+{
+	struct family_versions f;
+	char d1[21], d2[21];
+	_cleanup_free_ char *why = NULL;
+	int i, rc;
+
+	if (family_load(ctx, c, family, &f) < 0)
+		return -1;
+	i = family_find(&f, version);
+	family_release(&f);
+	if (i < 0)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "%s/%s is not released", family, version);
+	kiln_format_iso8601(when, d1);
+	kiln_format_iso8601(until, d2);
+	d1[10] = d2[10] = '\0';
+	if (strcmp(what, "disable") == 0) {
+		rc = run(ctx, c, prep(ctx, c, "UPDATE versions SET disable_at = ?, expire_at = ?, override_reason = ?"
+				      " WHERE family = ? AND version = ?", "iisss", (int64_t)when, (int64_t)until, reason,
+				      family, version));
+		why = until ? kiln_asprintf("disabled from %s, expires %s: %s", d1, d2, reason)
+			    : kiln_asprintf("disabled from %s: %s", d1, reason);
+	} else {
+		rc = run(ctx, c, prep(ctx, c, "UPDATE versions SET extend_until = ?, disable_at = 0, override_reason = ?"
+				      " WHERE family = ? AND version = ?", "isss", (int64_t)until, reason, family, version));
+		why = kiln_asprintf("supported until at least %s: %s", d2, reason);
+	}
+	if (rc < 0)
+		return -1;
+	return add_event(ctx, c, now, what, NULL, NULL, family, version, NULL, NULL, why);
+}
+
+/* "2026.10.0, 2026.11.0": the active versions, oldest first. */
+static char *
+supported(const struct family_versions *f, time_t now)
+{
+	struct kiln_buf b = { 0 };
+
+	for (int i = 0; i < f->n; i++) {
+		struct kiln_lc_dates d;
+
+		kiln_lifecycle_dates(&f->policy, f->v, f->n, i, &d);
+		if (kiln_lifecycle_state(&d, now) == KILN_ACTIVE)
+			kiln_buf_addf(&b, "%s%s", b.len ? ", " : "", f->names[i]);
+	}
+	if (!b.len)
+		kiln_buf_addf(&b, "none");
+	return kiln_buf_detach(&b, NULL);
+}
+
+static int
+newest_active(const struct family_versions *f, time_t now)
+{
+	for (int i = f->n - 1; i >= 0; i--) {
+		struct kiln_lc_dates d;
+
+		kiln_lifecycle_dates(&f->policy, f->v, f->n, i, &d);
+		if (kiln_lifecycle_state(&d, now) == KILN_ACTIVE)
+			return i;
+	}
+	return -1;
+}
+
+/* Exit 3 unless version @i is active at @now, with the reason and the supported versions. */
+static int
+require_active(struct kiln_ctx *ctx, const struct family_versions *f, const char *family, int i, time_t now,
+	       const char *cmd_what)
+{
+	struct kiln_lc_dates d;
+	enum kiln_state s;
+	_cleanup_free_ char *sup = NULL;
+	char when[21];
+
+	kiln_lifecycle_dates(&f->policy, f->v, f->n, i, &d);
+	s = kiln_lifecycle_state(&d, now);
+	if (s == KILN_ACTIVE)
+		return 0;
+	kiln_format_iso8601(s == KILN_EXPIRED ? d.expires_at : d.disabled_at, when);
+	when[10] = '\0';
+	sup = supported(f, now);
+	return kiln_error(ctx, KILN_EXIT_REFUSED, "%s%s/%s is %s since %s; supported: %s", cmd_what ? cmd_what : "",
+			  family, f->names[i], kiln_state_name(s), when, sup);
+}
+
+static json_t *
+deployment_json(struct kiln_catalog *c, const char *tenant, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *o = NULL;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT tenant, name, family, version, auto_update, config, created, updated"
+			       " FROM deployments WHERE tenant = ? AND name = ?", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "tenant", col_text(st, 0), "name", col_text(st, 1),
+			      "family", col_text(st, 2), "version", col_text(st, 3), "auto_update", sqlite3_column_int(st, 4),
+			      "config", json_loads(col_text(st, 5), 0, NULL) ?: json_object(),
+			      "created", date_json(1, sqlite3_column_int64(st, 6)),
+			      "updated", date_json(1, sqlite3_column_int64(st, 7)));
+	sqlite3_finalize(st);
+	return o;
+}
+
+static int
+name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 63)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' ||
+		      (s[i] >= 'A' && s[i] <= 'Z')))
+			return 0;
+	return 1;
+}
+
+int
+kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_deploy_req *r,
+			   time_t now, json_t **ret)
+{
+	struct family_versions f;
+	json_t *existing;
+	int i, rc;
+
+	if (!name_valid(r->tenant) || !name_valid(r->name))
+		return kiln_error(ctx, KILN_EXIT_USAGE, "bad tenant or deployment name: use letters, digits, '-' and '_'");
+	existing = deployment_json(c, r->tenant, r->name);
+	if (existing) {
+		json_decref(existing);
+		return kiln_error(ctx, KILN_EXIT_USAGE, "deployment '%s' of tenant '%s' exists", r->name, r->tenant);
+	}
+	if (family_load(ctx, c, r->family, &f) < 0)
+		return -1;
+	if (f.n == 0) {
+		family_release(&f);
+		return kiln_error(ctx, KILN_EXIT_USAGE, "family '%s' has no released version", r->family);
+	}
+	if (r->version) {
+		i = family_find(&f, r->version);
+		if (i < 0) {
+			family_release(&f);
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s/%s is not released", r->family, r->version);
+		}
+		rc = require_active(ctx, &f, r->family, i, now, NULL);
+	} else {
+		i = newest_active(&f, now);
+		rc = i < 0 ? kiln_error(ctx, KILN_EXIT_REFUSED, "family '%s' has no active version", r->family) : 0;
+	}
+	if (rc == 0)
+		rc = run(ctx, c, prep(ctx, c, "INSERT INTO deployments (tenant, name, family, version, auto_update, created,"
+				      " updated) VALUES (?, ?, ?, ?, ?, ?, ?)", "ssssiii", r->tenant, r->name, r->family,
+				      f.names[i], (int64_t)(r->auto_update > 0), (int64_t)now, (int64_t)now));
+	if (rc == 0)
+		rc = add_event(ctx, c, now, "created", r->tenant, r->name, r->family, f.names[i], NULL, f.names[i],
+			       r->auto_update > 0 ? "automatic updates" : "pinned");
+	family_release(&f);
+	if (rc < 0)
+		return -1;
+	*ret = deployment_json(c, r->tenant, r->name);
+	return 0;
+}
+
+int
+kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_deploy_req *r,
+			   time_t now, json_t **ret)
+{
+	json_t *dep = deployment_json(c, r->tenant, r->name), *config;
+	const char *family, *cur;
+	struct family_versions f;
+	int ci, ti, rc = 0;
+	char *cfg;
+
+	if (!dep)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "no deployment '%s' of tenant '%s'", r->name, r->tenant);
+	family = json_string_value(json_object_get(dep, "family"));
+	cur = json_string_value(json_object_get(dep, "version"));
+	if (family_load(ctx, c, family, &f) < 0) {
+		json_decref(dep);
+		return -1;
+	}
+	ci = family_find(&f, cur);
+	ti = r->version ? family_find(&f, r->version) : ci;
+	if (ti < 0)
+		rc = kiln_error(ctx, KILN_EXIT_USAGE, "%s/%s is not released", family, r->version ? r->version : cur);
+	/* a change on a disabled or expired version is refused unless it also moves to an active one */
+	if (rc == 0)
+		rc = require_active(ctx, &f, family, ti, now, r->version && ti != ci ? "cannot move to " : "cannot change a deployment on ");
+	config = json_object_get(dep, "config");
+	if (rc == 0 && r->config_key)
+		json_object_set_new(config, r->config_key, json_string(r->config_value ? r->config_value : ""));
+	cfg = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+	if (rc == 0)
+		rc = run(ctx, c, prep(ctx, c, "UPDATE deployments SET version = ?, config = ?, updated = ?,"
+				      " auto_update = CASE WHEN ? < 0 THEN auto_update ELSE ? END WHERE tenant = ? AND name = ?",
+				      "ssiiiss", f.names[ti], cfg, (int64_t)now, (int64_t)r->auto_update,
+				      (int64_t)(r->auto_update > 0), r->tenant, r->name));
+	if (rc == 0)
+		rc = add_event(ctx, c, now, "updated", r->tenant, r->name, family, f.names[ti], cur, f.names[ti],
+			       r->config_key ? r->config_key : "version");
+	free(cfg);
+	family_release(&f);
+	json_decref(dep);
+	if (rc < 0)
+		return -1;
+	*ret = deployment_json(c, r->tenant, r->name);
+	return 0;
+}
+
+json_t *
+kiln_catalog_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT tenant, name FROM deployments WHERE ?1 IS NULL OR tenant = ?1"
+				" ORDER BY tenant, name", "s", tenant);
+	json_t *out = json_array();
+
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(out, deployment_json(c, col_text(st, 0), col_text(st, 1)));
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* Events for every deployment on @version of @family, then the move; all in SQL, for a million deployments. */
+static int
+move_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now, const char *kind, const char *family,
+		 const char *from, const char *to, const char *reason, int only_auto, int *ret_count)
+{
+	if (run(ctx, c, prep(ctx, c, "INSERT INTO events (at, kind, tenant, deployment, family, version, from_version,"
+			     " to_version, reason) SELECT ?, ?, tenant, name, family, ?, version, ?, ? FROM deployments"
+			     " WHERE family = ? AND version = ? AND (? = 0 OR auto_update = 1)", "isssssii", (int64_t)now,
+			     kind, to, to, reason, family, from, (int64_t)only_auto)) < 0)
+		return -1;
+	*ret_count += sqlite3_changes(c->db);
+	return run(ctx, c, prep(ctx, c, "UPDATE deployments SET version = ?, auto_update = 1, updated = ?"
+				" WHERE family = ? AND version = ? AND (? = 0 OR auto_update = 1)", "sissi", to,
+				(int64_t)now, family, from, (int64_t)only_auto));
+}
+
+static int
+notices(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now, const char *family, const char *version,
+	const char *kind, time_t on, int *ret_count)
+{
+	char day[21];
+	_cleanup_free_ char *reason = NULL;
+
+	kiln_format_iso8601(on, day);
+	day[10] = '\0';
+	reason = kiln_asprintf("%s/%s will be %s on %s", family, version, strcmp(kind, "disable") ? "expired" : "disabled", day);
+	if (run(ctx, c, prep(ctx, c, "INSERT INTO events (at, kind, tenant, deployment, family, version, reason)"
+			     " SELECT ?, ?, tenant, name, family, version, ? FROM deployments d WHERE family = ? AND version = ?"
+			     " AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.tenant = d.tenant AND n.name = d.name"
+			     " AND n.family = d.family AND n.version = d.version AND n.kind = ?)", "isssss", (int64_t)now,
+			     strcmp(kind, "disable") ? "notice-expire" : "notice-disable", reason, family, version, kind)) < 0)
+		return -1;
+	*ret_count += sqlite3_changes(c->db);
+	return run(ctx, c, prep(ctx, c, "INSERT OR IGNORE INTO notices SELECT tenant, name, family, version, ?"
+				" FROM deployments WHERE family = ? AND version = ?", "sss", kind, family, version));
+}
+
+static int
+tick_family(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, time_t now, int counts[4])
+{
+	struct family_versions f;
+	int newest, rc = 0;
+
+	if (family_load(ctx, c, family, &f) < 0)
+		return -1;
+	newest = newest_active(&f, now);
+	for (int i = 0; i < f.n && rc == 0; i++) {
+		struct kiln_lc_dates d;
+		enum kiln_state s;
+		const char *name;
+		char when[21];
+
+		kiln_lifecycle_dates(&f.policy, f.v, f.n, i, &d);
+		s = kiln_lifecycle_state(&d, now);
+		name = kiln_state_name(s);
+		if (strcmp(name, f.state[i]) != 0) {
+			kiln_format_iso8601(s == KILN_EXPIRED ? d.expires_at : s == KILN_DISABLED ? d.disabled_at : now, when);
+			when[10] = '\0';
+			rc = add_event(ctx, c, now, name, NULL, NULL, family, f.names[i], f.state[i], name, when);
+			if (rc == 0)
+				rc = run(ctx, c, prep(ctx, c, "UPDATE versions SET state = ? WHERE family = ? AND version = ?",
+						      "sss", name, family, f.names[i]));
+			counts[0]++;
+		}
+		if (rc == 0 && s == KILN_EXPIRED && newest >= 0) {
+			_cleanup_free_ char *why = NULL;
+
+			kiln_format_iso8601(d.expires_at, when);
+			when[10] = '\0';
+			why = kiln_asprintf("%s/%s expired on %s", family, f.names[i], when);
+			rc = move_deployments(ctx, c, now, "forced-upgrade", family, f.names[i], f.names[newest], why, 0, &counts[1]);
+		} else if (rc == 0 && newest >= 0 && i != newest) {
+			rc = move_deployments(ctx, c, now, "auto-update", family, f.names[i], f.names[newest],
+					      "automatic updates", 1, &counts[2]);
+		}
+		if (rc == 0 && s == KILN_ACTIVE && d.disable_known &&
+		    now >= d.disabled_at - (time_t)f.policy.notice_days * KILN_DAY)
+			rc = notices(ctx, c, now, family, f.names[i], "disable", d.disabled_at, &counts[3]);
+		if (rc == 0 && s != KILN_EXPIRED && d.expire_known &&
+		    now >= d.expires_at - (time_t)f.policy.notice_days * KILN_DAY)
+			rc = notices(ctx, c, now, family, f.names[i], "expire", d.expires_at, &counts[3]);
+	}
+	family_release(&f);
+	return rc;
+}
+
+int
+kiln_catalog_tick(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now, json_t **ret_summary)
+{
+	_cleanup_(kiln_strv_releasep) struct kiln_strv fams = { 0 };
+	int counts[4] = { 0 };
+
+	families(c, &fams);
+	for (size_t i = 0; i < fams.n; i++)
+		if (tick_family(ctx, c, fams.v[i], now, counts) < 0)
+			return -1;
+	*ret_summary = json_pack("{s:o, s:i, s:i, s:i, s:i}", "now", date_json(1, now), "transitions", counts[0],
+				 "forced_upgrades", counts[1], "auto_updates", counts[2], "notices", counts[3]);
+	return 0;
+}
+
+json_t *
+kiln_catalog_events(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, time_t since)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT id, at, kind, tenant, deployment, family, version, from_version, to_version,"
+				" reason FROM events WHERE (?1 IS NULL OR tenant = ?1) AND at >= ?2 ORDER BY id", "si",
+				tenant, (int64_t)since);
+	json_t *out = json_array();
+
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		char at[21];
+		json_t *o;
+
+		kiln_format_iso8601(sqlite3_column_int64(st, 1), at);
+		o = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0), "at", at, "kind", col_text(st, 2));
+		static const char *const f[] = { "tenant", "deployment", "family", "version", "from", "to", "reason" };
+		for (int k = 0; k < 7; k++)
+			json_object_set_new(o, f[k], col_text(st, 3 + k) ? json_string(col_text(st, 3 + k)) : json_null());
+		json_array_append_new(out, o);
+	}
+	sqlite3_finalize(st);
+	return out;
+}
+
+int
+kiln_catalog_token_new(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, char **ret_token)
+{
+	char hex[65], *tok;
+
+	if (!name_valid(tenant))
+		return kiln_error(ctx, KILN_EXIT_USAGE, "bad tenant name '%s'", tenant);
+	if (kiln_random_hex(hex, 32) < 0)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "no randomness for a token");
+	tok = kiln_asprintf("kiln_%s", hex);
+	kiln_sha256_hex(tok, strlen(tok), hex);
+	if (run(ctx, c, prep(ctx, c, "INSERT INTO tokens VALUES (?, ?, ?)", "ssi", hex, tenant, (int64_t)time(NULL))) < 0) {
+		free(tok);
+		return -1;
+	}
+	*ret_token = tok;
+	return 0;
+}
+
+char *
+kiln_catalog_token_tenant(struct kiln_catalog *c, const char *token)
+{
+	sqlite3_stmt *st = NULL;
+	char hex[65], *tenant = NULL;
+
+	kiln_sha256_hex(token, strlen(token), hex);
+	if (sqlite3_prepare_v2(c->db, "SELECT tenant FROM tokens WHERE sha256 = ?", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		tenant = kiln_strdup(col_text(st, 0));
+	sqlite3_finalize(st);
+	return tenant;
+}

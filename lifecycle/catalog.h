@@ -1,0 +1,98 @@
+/* catalog.h - the lifecycle catalog (SQLite, STORE/catalog.db): releases, policy, deployments, events. */
+#ifndef KILN_CATALOG_H
+#define KILN_CATALOG_H
+
+#include "kiln.h"
+#include "lifecycle.h"
+
+#include <jansson.h>
+
+#define KILN_CATALOG_SCHEMA 1
+
+struct kiln_catalog;
+
+/*
+ * kiln_catalog_open() - open (creating it) STORE/catalog.db
+ * WAL mode; migrations run in order inside one transaction; a catalog with a
+ * newer schema than this kiln knows is refused (exit 2).
+ */
+int kiln_catalog_open(struct kiln_ctx *ctx, const char *store, struct kiln_catalog **ret);
+void kiln_catalog_close(struct kiln_catalog *c);
+static inline void kiln_catalog_closep(struct kiln_catalog **c) { kiln_catalog_close(*c); }
+
+/* Every command is one transaction: begin, then commit or rollback. */
+int kiln_catalog_begin(struct kiln_ctx *ctx, struct kiln_catalog *c);
+int kiln_catalog_commit(struct kiln_ctx *ctx, struct kiln_catalog *c);
+void kiln_catalog_rollback(struct kiln_catalog *c);
+
+/* Policy of @family (its own, else the default '*', else DESIGN.md's). */
+int kiln_catalog_policy(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, struct kiln_policy *ret);
+int kiln_catalog_policy_set(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, const struct kiln_policy *p);
+/* All policies as JSON: [{family, keep, disable_after_days, expire_after_days, notice_days}]. */
+json_t *kiln_catalog_policies(struct kiln_ctx *ctx, struct kiln_catalog *c);
+
+/* Trusted signing keys (PEM public keys); returns the stored key's fingerprint (sha256 of its PEM). */
+int kiln_catalog_trust(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *pem, char ret_fpr[65]);
+/* The trusted keys' PEM texts (caller releases). */
+int kiln_catalog_trusted(struct kiln_ctx *ctx, struct kiln_catalog *c, struct kiln_strv *ret_pems);
+
+struct kiln_release_info {
+	const char *family, *version;
+	time_t released;
+	const char *manifest_sha256;
+	const char *signer;		/* fingerprint of the key that verified it */
+	int security_updates;
+};
+
+/*
+ * kiln_catalog_release() - record a released version. The same version with
+ * the same manifest again: no-op (*@ret_new = 0); with another manifest:
+ * exit 4. Records a "released" event.
+ */
+int kiln_catalog_release(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_release_info *r,
+			 int *ret_new);
+
+/*
+ * kiln_catalog_versions() - the versions of @family (all families when NULL)
+ * with their lifecycle at @now: [{family, version, state, released,
+ * disables_on, expires_on, disable_forecast, security_updates, ...}]. Only
+ * active ones unless @all.
+ */
+json_t *kiln_catalog_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, int all, time_t now);
+
+/* kiln version disable|extend: an override with its reason, recorded as an event. */
+int kiln_catalog_override(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, const char *version,
+			  const char *what, time_t when, time_t until, const char *reason, time_t now);
+
+struct kiln_deploy_req {
+	const char *tenant, *name, *family, *version;	/* version NULL: the newest active one */
+	int auto_update;		/* -1: keep */
+	const char *config_key, *config_value;	/* an update of the configuration */
+};
+
+/*
+ * Deployments, by DESIGN.md's table: refusals are exit 3 with the reason and
+ * the supported versions. *@ret (caller json_decref()s) is the deployment.
+ */
+int kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_deploy_req *r,
+			       time_t now, json_t **ret);
+int kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_deploy_req *r,
+			       time_t now, json_t **ret);
+json_t *kiln_catalog_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant);
+
+/*
+ * kiln_catalog_tick() - apply the clock at @now: state transitions as
+ * events, forced upgrades of deployments on expired versions (auto_update
+ * on), auto-updates, notices once each. Idempotent. *@ret_summary counts.
+ */
+int kiln_catalog_tick(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now, json_t **ret_summary);
+
+/* Events, oldest first, of @tenant (all when NULL) since @since. */
+json_t *kiln_catalog_events(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, time_t since);
+
+/* A new bearer token for @tenant (only its hash is stored); caller frees. */
+int kiln_catalog_token_new(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, char **ret_token);
+/* The tenant a token belongs to (caller frees), or NULL. */
+char *kiln_catalog_token_tenant(struct kiln_catalog *c, const char *token);
+
+#endif
