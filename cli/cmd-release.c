@@ -113,6 +113,13 @@ cmd_release(int argc, char **argv)
 	/* verify before recording anything */
 	if (verify_release(&ctx, cat, dir, pubkey, fpr) < 0 || !(m = kiln_manifest_load(&ctx, dir, sha)))
 		return kiln_cli_fail("release", &ctx);
+	if (strcmp(json_string_value(json_object_get(m, "family")), family) != 0 ||
+	    strcmp(json_string_value(json_object_get(m, "version")), version) != 0) {
+		kiln_error(&ctx, KILN_EXIT_INTEGRITY, "%s: the manifest is for %s/%s", dir,
+			   json_string_value(json_object_get(m, "family")), json_string_value(json_object_get(m, "version")));
+		json_decref(m);
+		return kiln_cli_fail("release", &ctx);
+	}
 	ri.family = family;
 	ri.version = version;
 	ri.manifest_sha256 = sha;

@@ -489,10 +489,13 @@ newest_active(const struct family_versions *f, time_t now)
 	return -1;
 }
 
-/* Exit 3 unless version @i is active at @now, with the reason and the supported versions. */
+/*
+ * Exit 3 unless version @i is active at @now: "@prefix FAMILY/VERSION is
+ * disabled since DATE@suffix; supported: ...".
+ */
 static int
 require_active(struct kiln_ctx *ctx, const struct family_versions *f, const char *family, int i, time_t now,
-	       const char *cmd_what)
+	       const char *prefix, const char *suffix)
 {
 	struct kiln_lc_dates d;
 	enum kiln_state s;
@@ -506,8 +509,11 @@ require_active(struct kiln_ctx *ctx, const struct family_versions *f, const char
 	kiln_format_iso8601(s == KILN_EXPIRED ? d.expires_at : d.disabled_at, when);
 	when[10] = '\0';
 	sup = supported(f, now);
-	return kiln_error(ctx, KILN_EXIT_REFUSED, "%s%s/%s is %s since %s; supported: %s", cmd_what ? cmd_what : "",
-			  family, f->names[i], kiln_state_name(s), when, sup);
+	if (prefix)
+		return kiln_error(ctx, KILN_EXIT_REFUSED, "%s%s/%s, %s since %s%s; supported: %s", prefix, family,
+				  f->names[i], kiln_state_name(s), when, suffix ? suffix : "", sup);
+	return kiln_error(ctx, KILN_EXIT_REFUSED, "%s/%s is %s since %s; supported: %s", family, f->names[i],
+			  kiln_state_name(s), when, sup);
 }
 
 static json_t *
@@ -572,7 +578,7 @@ kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 			family_release(&f);
 			return kiln_error(ctx, KILN_EXIT_USAGE, "%s/%s is not released", r->family, r->version);
 		}
-		rc = require_active(ctx, &f, r->family, i, now, NULL);
+		rc = require_active(ctx, &f, r->family, i, now, NULL, NULL);
 	} else {
 		i = newest_active(&f, now);
 		rc = i < 0 ? kiln_error(ctx, KILN_EXIT_REFUSED, "family '%s' has no active version", r->family) : 0;
@@ -614,8 +620,14 @@ kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 	if (ti < 0)
 		rc = kiln_error(ctx, KILN_EXIT_USAGE, "%s/%s is not released", family, r->version ? r->version : cur);
 	/* a change on a disabled or expired version is refused unless it also moves to an active one */
-	if (rc == 0)
-		rc = require_active(ctx, &f, family, ti, now, r->version && ti != ci ? "cannot move to " : "cannot change a deployment on ");
+	if (rc == 0 && ti != ci)
+		rc = require_active(ctx, &f, family, ti, now, "cannot move to ", NULL);
+	else if (rc == 0) {
+		_cleanup_free_ char *pre = kiln_asprintf("'%s' runs ", r->name);
+
+		rc = require_active(ctx, &f, family, ti, now, pre,
+				    ": no code or configuration change unless it also moves to an active version (--version)");
+	}
 	config = json_object_get(dep, "config");
 	if (rc == 0 && r->config_key)
 		json_object_set_new(config, r->config_key, json_string(r->config_value ? r->config_value : ""));
@@ -627,7 +639,7 @@ kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 				      (int64_t)(r->auto_update > 0), r->tenant, r->name));
 	if (rc == 0)
 		rc = add_event(ctx, c, now, "updated", r->tenant, r->name, family, f.names[ti], cur, f.names[ti],
-			       r->config_key ? r->config_key : "version");
+			       r->config_key ? "configuration" : "version");
 	free(cfg);
 	family_release(&f);
 	json_decref(dep);
@@ -657,7 +669,7 @@ move_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now, const
 {
 	if (run(ctx, c, prep(ctx, c, "INSERT INTO events (at, kind, tenant, deployment, family, version, from_version,"
 			     " to_version, reason) SELECT ?, ?, tenant, name, family, ?, version, ?, ? FROM deployments"
-			     " WHERE family = ? AND version = ? AND (? = 0 OR auto_update = 1)", "isssssii", (int64_t)now,
+			     " WHERE family = ? AND version = ? AND (? = 0 OR auto_update = 1)", "issssssi", (int64_t)now,
 			     kind, to, to, reason, family, from, (int64_t)only_auto)) < 0)
 		return -1;
 	*ret_count += sqlite3_changes(c->db);
