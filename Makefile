@@ -9,7 +9,7 @@ BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive sqlite3
+PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive sqlite3 libmicrohttpd
 TEST_PKGS := cmocka
 
 # Missing libraries fail loudly, naming the pkg-config module.
@@ -26,7 +26,7 @@ endif
 KILN_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP -Icommon -Ibuilder -Ilifecycle -Icli \
 	-DKILN_VERSION='"$(KILN_VERSION)"' $(PKG_CFLAGS)
-ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN) -pthread
 
 ifeq ($(V),1)
 Q :=

@@ -46,6 +46,7 @@ int cmd_deploy(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_release(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_tenant(int argc, char **argv);
 int cmd_tick(int argc, char **argv);
 int cmd_version_lc(int argc, char **argv);

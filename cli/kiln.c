@@ -159,6 +159,19 @@ const struct kiln_cmd kiln_commands[] = {
 	  "\n"
 	  "Exit: 0 ok, 2 bad recipe or unresolvable, 4 signature or hash mismatch,\n"
 	  "5 fetch error or (--offline) not cached.\n" },
+	{ "serve", cmd_serve, "the HTTP JSON API",
+	  "usage: kiln serve [--listen ADDR:PORT] [--threads N] [--store DIR] [--now DATE]\n"
+	  "\n"
+	  "GET /v1/families, /v1/families/F/versions[?all=1], /v1/versions/F/V,\n"
+	  "/v1/versions/F/V/manifest and /manifest.sig, /v1/fixes/ID; with a tenant's\n"
+	  "bearer token (kiln tenant token): GET /v1/deployments and /v1/events (its\n"
+	  "own), POST /v1/deployments {name, family, version?, auto?}. Errors are JSON\n"
+	  "{\"error\": ...}: 400, 401, 404, 405, 409 (lifecycle refusal), 413.\n"
+	  "\n"
+	  "  --listen A:P     address and port (default 127.0.0.1:8080)\n"
+	  "  --threads N      worker threads (default 2)\n"
+	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
+	  "  --now DATE       a fixed clock for every request (tests)\n" },
 	{ "tenant", cmd_tenant, "create a bearer token for a tenant (HTTP API)",
 	  "usage: kiln tenant token TENANT [--store DIR]\n"
 	  "\n"

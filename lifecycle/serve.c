@@ -1,0 +1,381 @@
+/* serve.c - every libmicrohttpd call of kiln: routing, tenant tokens, JSON errors, limits. */
+#define _GNU_SOURCE
+#include "serve.h"
+#include "catalog.h"
+#include "manifest.h"
+#include "build.h"
+#include "recipe.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <string.h>
+#include <pthread.h>
+#include <unistd.h>
+
+struct server {
+	const struct kiln_serve_opts *o;
+};
+
+/* One catalog connection per worker thread: SQLite handles are not shared. */
+static __thread struct kiln_catalog *thread_catalog;
+
+struct request {
+	struct kiln_buf body;
+	int too_big;
+};
+
+static enum MHD_Result
+send_text(struct MHD_Connection *conn, unsigned status, const char *type, char *text, size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+send_json(struct MHD_Connection *conn, unsigned status, json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	json_decref(j);
+	if (!text)
+		abort();
+	return send_text(conn, status, "application/json", text, strlen(text));
+}
+
+static enum MHD_Result
+send_error(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+	return send_json(conn, status, json_pack("{s:s}", "error", msg));
+}
+
+static unsigned
+status_of(int code)
+{
+	switch (code) {
+	case KILN_EXIT_USAGE: return MHD_HTTP_BAD_REQUEST;
+	case KILN_EXIT_REFUSED: return MHD_HTTP_CONFLICT;
+	case KILN_EXIT_INTEGRITY: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+/* The tenant of the request's bearer token, or NULL (caller frees). */
+static char *
+tenant_of(struct MHD_Connection *conn, struct kiln_catalog *cat)
+{
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth) > 200)
+		return NULL;
+	return kiln_catalog_token_tenant(cat, auth + 7);
+}
+
+/* Splits /v1/a/b/c into at most 4 segments; -1 if malformed. */
+static int
+split_path(const char *url, char seg[4][128])
+{
+	int n = 0;
+	const char *p = url;
+
+	if (strncmp(url, "/v1/", 4) != 0)
+		return -1;
+	p += 4;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		if (n == 4 || len == 0 || len >= 128)
+			return -1;
+		memcpy(seg[n], p, len);
+		seg[n][len] = '\0';
+		for (size_t i = 0; i < len; i++)
+			if (!(seg[n][i] == '-' || seg[n][i] == '.' || seg[n][i] == '_' || (seg[n][i] >= '0' && seg[n][i] <= '9') ||
+			      (seg[n][i] >= 'a' && seg[n][i] <= 'z') || (seg[n][i] >= 'A' && seg[n][i] <= 'Z')))
+				return -1;
+		n++;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	return n;
+}
+
+static json_t *
+families_json(struct kiln_ctx *ctx, struct kiln_catalog *cat, time_t now)
+{
+	json_t *all = kiln_catalog_versions(ctx, cat, NULL, 1, now), *out = json_array(), *v, *cur = NULL;
+	size_t i;
+
+	if (!all)
+		return NULL;
+	json_array_foreach(all, i, v) {
+		const char *f = json_string_value(json_object_get(v, "family"));
+
+		if (!cur || strcmp(json_string_value(json_object_get(cur, "family")), f) != 0) {
+			cur = json_pack("{s:s, s:i, s:i, s:n}", "family", f, "versions", 0, "active", 0, "newest_active");
+			json_array_append_new(out, cur);
+		}
+		json_object_set_new(cur, "versions", json_integer(json_integer_value(json_object_get(cur, "versions")) + 1));
+		if (strcmp(json_string_value(json_object_get(v, "state")), "active") == 0) {
+			json_object_set_new(cur, "active", json_integer(json_integer_value(json_object_get(cur, "active")) + 1));
+			if (json_is_null(json_object_get(cur, "newest_active")))
+				json_object_set(cur, "newest_active", json_object_get(v, "version"));
+		}
+	}
+	json_decref(all);
+	return out;
+}
+
+static enum MHD_Result
+version_detail(struct MHD_Connection *conn, struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *store,
+	       const char *f, const char *v, time_t now)
+{
+	json_t *all = kiln_catalog_versions(ctx, cat, f, 1, now), *x, *found = NULL, *m;
+	_cleanup_free_ char *dir = kiln_asprintf("%s/%s/%s", store, f, v);
+	char sha[65];
+	size_t i;
+
+	json_array_foreach(all, i, x)
+		if (strcmp(json_string_value(json_object_get(x, "version")), v) == 0)
+			found = json_incref(x);
+	json_decref(all);
+	if (!found)
+		return send_error(conn, MHD_HTTP_NOT_FOUND, "no such released version");
+	m = kiln_manifest_load(ctx, dir, sha);
+	if (m) {
+		json_object_set_new(found, "manifest", json_pack("{s:s, s:O, s:O, s:i, s:O, s:O}", "sha256", sha,
+								 "built", json_object_get(m, "built"),
+								 "kernel", json_object_get(m, "kernel"),
+								 "packages", (int)json_array_size(json_object_get(m, "packages")),
+								 "security_updates", json_object_get(m, "security_updates"),
+								 "artifacts", json_object_get(m, "artifacts")));
+		json_decref(m);
+	}
+	return send_json(conn, MHD_HTTP_OK, found);
+}
+
+static enum MHD_Result
+manifest_file(struct MHD_Connection *conn, const char *store, const char *f, const char *v, int sig)
+{
+	_cleanup_free_ char *path = kiln_asprintf("%s/%s/%s/manifest.json%s", store, f, v, sig ? ".sig" : "");
+	char *data = NULL;
+	size_t len;
+	struct kiln_ctx sub;
+
+	kiln_ctx_init(&sub);
+	if (kiln_read_file(&sub, path, KILN_MANIFEST_MAX, &data, &len) < 0)
+		return send_error(conn, MHD_HTTP_NOT_FOUND, sig ? "no signature for this version" : "no manifest for this version");
+	return send_text(conn, MHD_HTTP_OK, sig ? "text/plain" : "application/json", data, len);
+}
+
+static enum MHD_Result
+post_deployment(struct MHD_Connection *conn, struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *tenant,
+		const struct request *rq, time_t now)
+{
+	json_error_t jerr;
+	json_t *body = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, JSON_REJECT_DUPLICATES, &jerr), *out = NULL;
+	struct kiln_deploy_req r = { .tenant = tenant, .auto_update = 0 };
+
+	if (!json_is_object(body)) {
+		json_decref(body);
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object {name, family, version?, auto?}");
+	}
+	r.name = json_string_value(json_object_get(body, "name"));
+	r.family = json_string_value(json_object_get(body, "family"));
+	r.version = json_string_value(json_object_get(body, "version"));
+	r.auto_update = json_is_true(json_object_get(body, "auto"));
+	if (!r.name || !r.family || (r.version && r.auto_update)) {
+		json_decref(body);
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, "expected name and family, and version or auto");
+	}
+	if (kiln_catalog_begin(ctx, cat) < 0 || kiln_catalog_deploy_create(ctx, cat, &r, now, &out) < 0 ||
+	    kiln_catalog_commit(ctx, cat) < 0) {
+		kiln_catalog_rollback(cat);
+		json_decref(body);
+		return send_error(conn, status_of(ctx->code), ctx->msg);
+	}
+	json_decref(body);
+	return send_json(conn, MHD_HTTP_CREATED, out);
+}
+
+static enum MHD_Result
+route(struct server *s, struct MHD_Connection *conn, const char *url, const char *method, struct request *rq)
+{
+	const struct kiln_serve_opts *o = s->o;
+	time_t now = o->fixed_now ? o->fixed_now : time(NULL);
+	struct kiln_ctx ctx;
+	char seg[4][128];
+	int n = split_path(url, seg), get = strcmp(method, "GET") == 0;
+
+	kiln_ctx_init(&ctx);
+	ctx.store = o->store;
+	if (n < 1)
+		return send_error(conn, MHD_HTTP_NOT_FOUND, "no such resource");
+	if (!thread_catalog && kiln_catalog_open(&ctx, o->store, &thread_catalog) < 0)
+		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "catalog unavailable");
+	if (!strcmp(seg[0], "families") && get && n == 1) {
+		json_t *j = families_json(&ctx, thread_catalog, now);
+
+		return j ? send_json(conn, MHD_HTTP_OK, j) : send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, ctx.msg);
+	}
+	if (!strcmp(seg[0], "families") && get && n == 3 && !strcmp(seg[2], "versions")) {
+		const char *all = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "all");
+		json_t *j;
+
+		if (!kiln_family_name_valid(seg[1]))
+			return send_error(conn, MHD_HTTP_BAD_REQUEST, "bad family name");
+		j = kiln_catalog_versions(&ctx, thread_catalog, seg[1], all && !strcmp(all, "1"), now);
+		if (!j)
+			return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, ctx.msg);
+		if (!json_array_size(j) && !all) {
+			json_t *any = kiln_catalog_versions(&ctx, thread_catalog, seg[1], 1, now);
+			int known = any && json_array_size(any);
+
+			json_decref(any);
+			if (!known) {
+				json_decref(j);
+				return send_error(conn, MHD_HTTP_NOT_FOUND, "no such family");
+			}
+		}
+		return send_json(conn, MHD_HTTP_OK, j);
+	}
+	if (!strcmp(seg[0], "versions") && get && (n == 3 || n == 4)) {
+		if (!kiln_family_name_valid(seg[1]) || !kiln_version_valid(seg[2]))
+			return send_error(conn, MHD_HTTP_BAD_REQUEST, "bad family or version");
+		if (n == 3)
+			return version_detail(conn, &ctx, thread_catalog, o->store, seg[1], seg[2], now);
+		if (!strcmp(seg[3], "manifest") || !strcmp(seg[3], "manifest.sig")) {
+			json_t *all = kiln_catalog_versions(&ctx, thread_catalog, seg[1], 1, now), *x;
+			int released = 0;
+			size_t i;
+
+			json_array_foreach(all, i, x)
+				released |= !strcmp(json_string_value(json_object_get(x, "version")), seg[2]);
+			json_decref(all);
+			if (!released)
+				return send_error(conn, MHD_HTTP_NOT_FOUND, "no such released version");
+			return manifest_file(conn, o->store, seg[1], seg[2], seg[3][8] == '.');
+		}
+		return send_error(conn, MHD_HTTP_NOT_FOUND, "no such resource");
+	}
+	if (!strcmp(seg[0], "fixes") && get && n == 2) {
+		if (strncmp(seg[1], "CVE-", 4) && strncmp(seg[1], "DSA-", 4) && strncmp(seg[1], "DLA-", 4))
+			return send_error(conn, MHD_HTTP_BAD_REQUEST, "expected a CVE, DSA or DLA id");
+		return send_json(conn, MHD_HTTP_OK, kiln_fixes_find(&ctx, o->store, seg[1]));
+	}
+	if ((!strcmp(seg[0], "deployments") || !strcmp(seg[0], "events")) && n == 1) {
+		_cleanup_free_ char *tenant = tenant_of(conn, thread_catalog);
+
+		if (!tenant)
+			return send_error(conn, MHD_HTTP_UNAUTHORIZED, "a tenant's bearer token is needed (kiln tenant token)");
+		if (get)
+			return send_json(conn, MHD_HTTP_OK, !strcmp(seg[0], "events")
+						? kiln_catalog_events(&ctx, thread_catalog, tenant, 0)
+						: kiln_catalog_deployments(&ctx, thread_catalog, tenant));
+		if (!strcmp(seg[0], "deployments") && !strcmp(method, "POST"))
+			return post_deployment(conn, &ctx, thread_catalog, tenant, rq, now);
+		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+	}
+	if (!get)
+		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+	return send_error(conn, MHD_HTTP_NOT_FOUND, "no such resource");
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
+	   const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct request *rq = *con_cls;
+
+	(void)version;
+	if (!rq) {
+		*con_cls = kiln_calloc(1, sizeof(*rq));
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (rq->body.len + *upload_size > KILN_HTTP_BODY_MAX)
+			rq->too_big = 1;
+		else
+			kiln_buf_add(&rq->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (rq->too_big)
+		return send_error(conn, 413, "request body too large");
+	return route(cls, conn, url, method, rq);
+}
+
+static void
+on_done(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode code)
+{
+	struct request *rq = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)code;
+	if (rq) {
+		kiln_buf_release(&rq->body);
+		free(rq);
+	}
+	*con_cls = NULL;
+}
+
+static void *
+thread_end(void *cls, struct MHD_Connection *conn, void **socket_ctx)
+{
+	(void)cls;
+	(void)conn;
+	(void)socket_ctx;
+	return NULL;
+}
+
+int
+kiln_serve(struct kiln_ctx *ctx, const struct kiln_serve_opts *o)
+{
+	struct server s = { .o = o };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	const char *listen = o->listen ? o->listen : "127.0.0.1:8080";
+	_cleanup_free_ char *host = NULL;
+	const char *colon = strrchr(listen, ':');
+	struct MHD_Daemon *d;
+	unsigned long port;
+	char *end;
+	sigset_t set;
+	int sig;
+
+	(void)thread_end;
+	if (!colon)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "bad --listen '%s': use ADDRESS:PORT", listen);
+	host = kiln_strndup(listen, colon - listen);
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || !colon[1] || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "bad --listen '%s': use an IPv4 ADDRESS:PORT", listen);
+	sa.sin_port = htons((uint16_t)port);
+	/* the handler thread blocks these; the main thread waits for them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port,
+			     NULL, NULL, on_request, &s,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 2),
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+			     MHD_OPTION_END);
+	if (!d)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot listen on %s", listen);
+	fprintf(stderr, "kiln serve: listening on http://%s/v1/\n", listen);
+	sigwait(&set, &sig);
+	MHD_stop_daemon(d);
+	return 0;
+}
