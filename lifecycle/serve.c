@@ -84,7 +84,7 @@ split_path(const char *url, char seg[4][128])
 	int n = 0;
 	const char *p = url;
 
-	if (strncmp(url, "/v1/", 4) != 0)
+	if (strncmp(url, "/v1/", 4) != 0 || url[strlen(url) - 1] == '/')
 		return -1;
 	p += 4;
 	while (*p) {
