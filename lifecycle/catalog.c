@@ -820,3 +820,15 @@ kiln_catalog_token_tenant(struct kiln_catalog *c, const char *token)
 	sqlite3_finalize(st);
 	return tenant;
 }
+
+long long
+kiln_catalog_data_version(struct kiln_catalog *c)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(c->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}

@@ -95,4 +95,7 @@ int kiln_catalog_token_new(struct kiln_ctx *ctx, struct kiln_catalog *c, const c
 /* The tenant a token belongs to (caller frees), or NULL. */
 char *kiln_catalog_token_tenant(struct kiln_catalog *c, const char *token);
 
+/* Changes whenever another connection commits: what cached answers are checked against. */
+long long kiln_catalog_data_version(struct kiln_catalog *c);
+
 #endif

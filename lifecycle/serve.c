@@ -20,6 +20,30 @@ struct server {
 /* One catalog connection per worker thread: SQLite handles are not shared. */
 static __thread struct kiln_catalog *thread_catalog;
 
+/*
+ * Per-thread cache of the public, read-only answers (families, versions):
+ * valid while the catalog's data_version and the clock's second are the same.
+ */
+#define CACHE_SLOTS 64
+struct cached {
+	char *url;
+	long long data_version;
+	time_t now;
+	char *body;
+	size_t len;
+};
+static __thread struct cached cache[CACHE_SLOTS];
+
+static struct cached *
+cache_slot(const char *url)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (const char *c = url; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	return &cache[h % CACHE_SLOTS];
+}
+
 struct request {
 	struct kiln_buf body;
 	int too_big;
@@ -38,6 +62,8 @@ send_text(struct MHD_Connection *conn, unsigned status, const char *type, char *
 	return ret;
 }
 
+static __thread struct cached *cache_fill;	/* the slot the current answer should fill, or NULL */
+
 static enum MHD_Result
 send_json(struct MHD_Connection *conn, unsigned status, json_t *j)
 {
@@ -46,6 +72,11 @@ send_json(struct MHD_Connection *conn, unsigned status, json_t *j)
 	json_decref(j);
 	if (!text)
 		abort();
+	if (cache_fill && status == MHD_HTTP_OK) {
+		free(cache_fill->body);
+		cache_fill->body = kiln_strdup(text);
+		cache_fill->len = strlen(text);
+	}
 	return send_text(conn, status, "application/json", text, strlen(text));
 }
 
@@ -220,6 +251,24 @@ route(struct server *s, struct MHD_Connection *conn, const char *url, const char
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "no such resource");
 	if (!thread_catalog && kiln_catalog_open(&ctx, o->store, &thread_catalog) < 0)
 		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "catalog unavailable");
+	cache_fill = NULL;
+	if (get && (!strcmp(seg[0], "families") || !strcmp(seg[0], "versions"))) {
+		const char *all = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "all");
+		_cleanup_free_ char *key = kiln_asprintf("%s?%s", url, all ? all : "");
+		struct cached *slot = cache_slot(key);
+		long long dv = kiln_catalog_data_version(thread_catalog);
+
+		if (slot->url && slot->body && !strcmp(slot->url, key) && slot->data_version == dv && slot->now == now)
+			return send_text(conn, MHD_HTTP_OK, "application/json", kiln_strdup(slot->body), slot->len);
+		free(slot->url);
+		free(slot->body);
+		slot->url = TAKE_PTR(key);
+		slot->body = NULL;
+		slot->data_version = dv;
+		slot->now = now;
+		if (n < 4)	/* not the manifest files */
+			cache_fill = slot;
+	}
 	if (!strcmp(seg[0], "families") && get && n == 1) {
 		json_t *j = families_json(&ctx, thread_catalog, now);
 
