@@ -15,6 +15,7 @@
 
 struct server {
 	const struct kiln_serve_opts *o;
+	int cache;	/* KILN_SERVE_CACHE=0 turns the answer cache off (benchmarks) */
 };
 
 /* One catalog connection per worker thread: SQLite handles are not shared. */
@@ -108,9 +109,8 @@ tenant_of(struct MHD_Connection *conn, struct kiln_catalog *cat)
 	return kiln_catalog_token_tenant(cat, auth + 7);
 }
 
-/* Splits /v1/a/b/c into at most 4 segments; -1 if malformed. */
-static int
-split_path(const char *url, char seg[4][128])
+int
+kiln_api_split_path(const char *url, char seg[4][128])
 {
 	int n = 0;
 	const char *p = url;
@@ -206,26 +206,37 @@ manifest_file(struct MHD_Connection *conn, const char *store, const char *f, con
 	return send_text(conn, MHD_HTTP_OK, sig ? "text/plain" : "application/json", data, len);
 }
 
+json_t *
+kiln_api_deploy_body(struct kiln_ctx *ctx, const char *data, size_t len, struct kiln_deploy_req *r)
+{
+	json_t *body = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, NULL);
+
+	if (!json_is_object(body)) {
+		json_decref(body);
+		kiln_error(ctx, KILN_EXIT_USAGE, "expected a JSON object {name, family, version?, auto?}");
+		return NULL;
+	}
+	r->name = json_string_value(json_object_get(body, "name"));
+	r->family = json_string_value(json_object_get(body, "family"));
+	r->version = json_string_value(json_object_get(body, "version"));
+	r->auto_update = json_is_true(json_object_get(body, "auto"));
+	if (!r->name || !r->family || (r->version && r->auto_update)) {
+		json_decref(body);
+		kiln_error(ctx, KILN_EXIT_USAGE, "expected name and family, and version or auto");
+		return NULL;
+	}
+	return body;
+}
+
 static enum MHD_Result
 post_deployment(struct MHD_Connection *conn, struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *tenant,
 		const struct request *rq, time_t now)
 {
-	json_error_t jerr;
-	json_t *body = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, JSON_REJECT_DUPLICATES, &jerr), *out = NULL;
-	struct kiln_deploy_req r = { .tenant = tenant, .auto_update = 0 };
+	struct kiln_deploy_req r = { .tenant = tenant };
+	json_t *body = kiln_api_deploy_body(ctx, rq->body.data, rq->body.len, &r), *out = NULL;
 
-	if (!json_is_object(body)) {
-		json_decref(body);
-		return send_error(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object {name, family, version?, auto?}");
-	}
-	r.name = json_string_value(json_object_get(body, "name"));
-	r.family = json_string_value(json_object_get(body, "family"));
-	r.version = json_string_value(json_object_get(body, "version"));
-	r.auto_update = json_is_true(json_object_get(body, "auto"));
-	if (!r.name || !r.family || (r.version && r.auto_update)) {
-		json_decref(body);
-		return send_error(conn, MHD_HTTP_BAD_REQUEST, "expected name and family, and version or auto");
-	}
+	if (!body)
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, ctx->msg);
 	if (kiln_catalog_begin(ctx, cat) < 0 || kiln_catalog_deploy_create(ctx, cat, &r, now, &out) < 0 ||
 	    kiln_catalog_commit(ctx, cat) < 0) {
 		kiln_catalog_rollback(cat);
@@ -243,7 +254,7 @@ route(struct server *s, struct MHD_Connection *conn, const char *url, const char
 	time_t now = o->fixed_now ? o->fixed_now : time(NULL);
 	struct kiln_ctx ctx;
 	char seg[4][128];
-	int n = split_path(url, seg), get = strcmp(method, "GET") == 0;
+	int n = kiln_api_split_path(url, seg), get = strcmp(method, "GET") == 0;
 
 	kiln_ctx_init(&ctx);
 	ctx.store = o->store;
@@ -252,7 +263,7 @@ route(struct server *s, struct MHD_Connection *conn, const char *url, const char
 	if (!thread_catalog && kiln_catalog_open(&ctx, o->store, &thread_catalog) < 0)
 		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "catalog unavailable");
 	cache_fill = NULL;
-	if (get && (!strcmp(seg[0], "families") || !strcmp(seg[0], "versions"))) {
+	if (get && s->cache && (!strcmp(seg[0], "families") || !strcmp(seg[0], "versions"))) {
 		const char *all = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "all");
 		_cleanup_free_ char *key = kiln_asprintf("%s?%s", url, all ? all : "");
 		struct cached *slot = cache_slot(key);
@@ -388,7 +399,7 @@ thread_end(void *cls, struct MHD_Connection *conn, void **socket_ctx)
 int
 kiln_serve(struct kiln_ctx *ctx, const struct kiln_serve_opts *o)
 {
-	struct server s = { .o = o };
+	struct server s = { .o = o, .cache = !getenv("KILN_SERVE_CACHE") || strcmp(getenv("KILN_SERVE_CACHE"), "0") };
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	const char *listen = o->listen ? o->listen : "127.0.0.1:8080";
 	_cleanup_free_ char *host = NULL;

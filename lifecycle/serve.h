@@ -4,6 +4,8 @@
 
 #include "kiln.h"
 
+#include <jansson.h>
+
 #define KILN_HTTP_BODY_MAX (16 * 1024)
 
 struct kiln_serve_opts {
@@ -15,5 +17,12 @@ struct kiln_serve_opts {
 
 /* Runs the API until SIGINT/SIGTERM. Exit 2 for a bad address, 1 if it cannot listen. */
 int kiln_serve(struct kiln_ctx *ctx, const struct kiln_serve_opts *o);
+
+/* Splits "/v1/a/b" into at most 4 segments of [A-Za-z0-9._-]; -1 if malformed (no trailing '/'). */
+int kiln_api_split_path(const char *url, char seg[4][128]);
+
+struct kiln_deploy_req;
+/* Parses a POST /v1/deployments body into @r (strings borrowed from the returned JSON; json_decref() it). */
+json_t *kiln_api_deploy_body(struct kiln_ctx *ctx, const char *data, size_t len, struct kiln_deploy_req *r);
 
 #endif
