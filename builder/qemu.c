@@ -214,8 +214,8 @@ kiln_boot(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int *ret_status)
 		 * virtualization): remember it in the store, so later boots go
 		 * straight to TCG; removing the file tries KVM again.
 		 */
-		fprintf(stderr, "kiln boot: KVM failed to run the guest; booting again under TCG%s%s\n",
-			marker ? " (remembered in " : "", marker ? marker : "");
+		fprintf(stderr, "kiln boot: KVM failed to run the guest; booting again under TCG%s%s%s\n",
+			marker ? " (remembered in " : "", marker ? marker : "", marker ? ")" : "");
 		if (marker) {
 			struct kiln_ctx sub;
 			_cleanup_free_ char *dir = kiln_asprintf("%s/cache", o->store);
