@@ -166,7 +166,7 @@ const struct kiln_cmd kiln_commands[] = {
 	  "/v1/versions/F/V/manifest and /manifest.sig, /v1/fixes/ID; with a tenant's\n"
 	  "bearer token (kiln tenant token): GET /v1/deployments and /v1/events (its\n"
 	  "own), POST /v1/deployments {name, family, version?, auto?}. Errors are JSON\n"
-	  "{\"error\": ...}: 400, 401, 404, 405, 409 (lifecycle refusal), 413.\n"
+	  "{\"error\": ...}: 400, 401, 403 (lifecycle refusal), 404, 405, 409 (exists), 413.\n"
 	  "\n"
 	  "  --listen A:P     address and port (default 127.0.0.1:8080)\n"
 	  "  --threads N      worker threads (default 2)\n"

@@ -30,6 +30,7 @@ struct kiln_ctx {
 	int offline;		/* never touch the network */
 	int allow_expired;	/* accept a Valid-Until in the past */
 	const char *store;	/* borrowed: image store directory */
+	int conflict;		/* the error is a clash with what exists (HTTP 409) */
 };
 
 void kiln_ctx_init(struct kiln_ctx *ctx);

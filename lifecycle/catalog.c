@@ -516,6 +516,8 @@ require_active(struct kiln_ctx *ctx, const struct family_versions *f, const char
 			  kiln_state_name(s), when, sup);
 }
 
+static json_t *deployment_row(sqlite3_stmt *st);
+
 static json_t *
 deployment_json(struct kiln_catalog *c, const char *tenant, const char *name)
 {
@@ -528,11 +530,7 @@ deployment_json(struct kiln_catalog *c, const char *tenant, const char *name)
 	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "tenant", col_text(st, 0), "name", col_text(st, 1),
-			      "family", col_text(st, 2), "version", col_text(st, 3), "auto_update", sqlite3_column_int(st, 4),
-			      "config", json_loads(col_text(st, 5), 0, NULL) ?: json_object(),
-			      "created", date_json(1, sqlite3_column_int64(st, 6)),
-			      "updated", date_json(1, sqlite3_column_int64(st, 7)));
+		o = deployment_row(st);
 	sqlite3_finalize(st);
 	return o;
 }
@@ -564,6 +562,7 @@ kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 	existing = deployment_json(c, r->tenant, r->name);
 	if (existing) {
 		json_decref(existing);
+		ctx->conflict = 1;
 		return kiln_error(ctx, KILN_EXIT_USAGE, "deployment '%s' of tenant '%s' exists", r->name, r->tenant);
 	}
 	if (family_load(ctx, c, r->family, &f) < 0)
@@ -649,15 +648,25 @@ kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 	return 0;
 }
 
+static json_t *
+deployment_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "tenant", col_text(st, 0), "name", col_text(st, 1),
+			 "family", col_text(st, 2), "version", col_text(st, 3), "auto_update", sqlite3_column_int(st, 4),
+			 "config", json_loads(col_text(st, 5), 0, NULL) ?: json_object(),
+			 "created", date_json(1, sqlite3_column_int64(st, 6)),
+			 "updated", date_json(1, sqlite3_column_int64(st, 7)));
+}
+
 json_t *
 kiln_catalog_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant)
 {
-	sqlite3_stmt *st = prep(ctx, c, "SELECT tenant, name FROM deployments WHERE ?1 IS NULL OR tenant = ?1"
-				" ORDER BY tenant, name", "s", tenant);
+	sqlite3_stmt *st = prep(ctx, c, "SELECT tenant, name, family, version, auto_update, config, created, updated"
+				" FROM deployments WHERE ?1 IS NULL OR tenant = ?1 ORDER BY tenant, name", "s", tenant);
 	json_t *out = json_array();
 
 	while (st && sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(out, deployment_json(c, col_text(st, 0), col_text(st, 1)));
+		json_array_append_new(out, deployment_row(st));
 	sqlite3_finalize(st);
 	return out;
 }

@@ -92,7 +92,7 @@ status_of(int code)
 {
 	switch (code) {
 	case KILN_EXIT_USAGE: return MHD_HTTP_BAD_REQUEST;
-	case KILN_EXIT_REFUSED: return MHD_HTTP_CONFLICT;
+	case KILN_EXIT_REFUSED: return MHD_HTTP_FORBIDDEN;	/* refused by lifecycle policy */
 	case KILN_EXIT_INTEGRITY: return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
@@ -241,7 +241,7 @@ post_deployment(struct MHD_Connection *conn, struct kiln_ctx *ctx, struct kiln_c
 	    kiln_catalog_commit(ctx, cat) < 0) {
 		kiln_catalog_rollback(cat);
 		json_decref(body);
-		return send_error(conn, status_of(ctx->code), ctx->msg);
+		return send_error(conn, ctx->conflict ? MHD_HTTP_CONFLICT : status_of(ctx->code), ctx->msg);
 	}
 	json_decref(body);
 	return send_json(conn, MHD_HTTP_CREATED, out);

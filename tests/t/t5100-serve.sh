@@ -51,11 +51,11 @@ get "deployments without a token" 401 /v1/deployments
 get "deployments with a bad token" 401 /v1/deployments -H "Authorization: Bearer kiln_nope"
 get "acme's deployments" 200 /v1/deployments -H "Authorization: Bearer $ACME"
 json "acme has none yet" "j == []"
-get "POST on a disabled version" 409 /v1/deployments -H "Authorization: Bearer $ACME" -d '{"name": "w1", "family": "app", "version": "2026.01.0"}'
+get "POST on a disabled version" 403 /v1/deployments -H "Authorization: Bearer $ACME" -d '{"name": "w1", "family": "app", "version": "2026.01.0"}'
 json "with the CLI's message" "j['error'] == 'app/2026.01.0 is disabled since 2026-03-06; supported: 2026.02.0, 2026.03.0'"
 get "POST a deployment" 201 /v1/deployments -H "Authorization: Bearer $ACME" -d '{"name": "w1", "family": "app", "auto": true}'
 json "on the newest active version, automatic" "j['version'] == '2026.03.0' and j['auto_update'] is True and j['tenant'] == 'acme'"
-get "POST the same name again" 400 /v1/deployments -H "Authorization: Bearer $ACME" -d '{"name": "w1", "family": "app"}'
+get "POST the same name again" 409 /v1/deployments -H "Authorization: Bearer $ACME" -d '{"name": "w1", "family": "app"}'
 get "POST malformed JSON" 400 /v1/deployments -H "Authorization: Bearer $ACME" -d '{"name": '
 get "POST without a family" 400 /v1/deployments -H "Authorization: Bearer $ACME" -d '{"name": "x"}'
 get "POST an oversized body" 413 /v1/deployments -H "Authorization: Bearer $ACME" --data-binary "@$TOP/fuzz/corpus/manifest/redis.json" -H 'Content-Type: application/json' -d "$(head -c 20000 /dev/zero | tr '\0' x)"
