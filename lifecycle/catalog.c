@@ -661,8 +661,11 @@ deployment_row(sqlite3_stmt *st)
 json_t *
 kiln_catalog_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant)
 {
-	sqlite3_stmt *st = prep(ctx, c, "SELECT tenant, name, family, version, auto_update, config, created, updated"
-				" FROM deployments WHERE ?1 IS NULL OR tenant = ?1 ORDER BY tenant, name", "s", tenant);
+	/* two statements, so that a tenant's query uses the primary key */
+	sqlite3_stmt *st = tenant ? prep(ctx, c, "SELECT tenant, name, family, version, auto_update, config, created,"
+					" updated FROM deployments WHERE tenant = ? ORDER BY name", "s", tenant)
+				  : prep(ctx, c, "SELECT tenant, name, family, version, auto_update, config, created,"
+					" updated FROM deployments ORDER BY tenant, name", "");
 	json_t *out = json_array();
 
 	while (st && sqlite3_step(st) == SQLITE_ROW)
@@ -775,9 +778,11 @@ kiln_catalog_tick(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now, json
 json_t *
 kiln_catalog_events(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, time_t since)
 {
-	sqlite3_stmt *st = prep(ctx, c, "SELECT id, at, kind, tenant, deployment, family, version, from_version, to_version,"
-				" reason FROM events WHERE (?1 IS NULL OR tenant = ?1) AND at >= ?2 ORDER BY id", "si",
-				tenant, (int64_t)since);
+	sqlite3_stmt *st = tenant ? prep(ctx, c, "SELECT id, at, kind, tenant, deployment, family, version, from_version,"
+					" to_version, reason FROM events WHERE tenant = ? AND at >= ? ORDER BY id", "si",
+					tenant, (int64_t)since)
+				  : prep(ctx, c, "SELECT id, at, kind, tenant, deployment, family, version, from_version,"
+					" to_version, reason FROM events WHERE at >= ? ORDER BY id", "i", (int64_t)since);
 	json_t *out = json_array();
 
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
