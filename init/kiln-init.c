@@ -261,6 +261,13 @@ start(void)
 
 	if (pid != 0)
 		return pid;
+	/* PID 1 blocks every signal; the command must get them (SIGTERM above all) */
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	setsid();
 	if (setgroups(0, NULL) < 0 || setgid(conf.gid) < 0 || setuid(conf.uid) < 0) {
 		say("cannot become %u:%u: %s", conf.uid, conf.gid, strerror(errno));
