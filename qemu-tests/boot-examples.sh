@@ -89,5 +89,21 @@ http_get() { curl -sf --max-time 5 "http://127.0.0.1:$1/" | grep -q 'busybox htt
 
 boot "$TOP/recipes/redis.recipe" 6379 redis_ping
 boot "$TOP/recipes/httpd.recipe" 80 http_get
+
+# The command's exit status travels out: kiln-init reports it, powers off
+# (OnExit=poweroff), and kiln boot exits with it.
+sed -e 's/^Family=httpd/Family=exitcode/' -e 's|^Cmd=.*|Cmd=/bin/busybox false|' -e '/^\[Files\]/,/^$/d' \
+	"$TOP/recipes/httpd.recipe" > "$STORE/exitcode.recipe"
+if d=$("$KILN" build "$STORE/exitcode.recipe" --store "$STORE" 2> "$STORE/exitcode.build"); then
+	"$KILN" boot "exitcode/$(basename "$d")" --store "$STORE" --timeout "$TIMEOUT" > "$STORE/exitcode.console" 2>&1
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q '^kiln-init: /bin/busybox exited; exit status 1' "$STORE/exitcode.console"; then
+		ok "exitcode: 'busybox false' powered the guest off and kiln boot exited 1"
+	else
+		not_ok "exitcode: kiln boot exited $rc"; tail -5 "$STORE/exitcode.console"
+	fi
+else
+	not_ok "exitcode: build failed: $(tail -1 "$STORE/exitcode.build")"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
