@@ -651,6 +651,11 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 
 	if (o->version && !kiln_version_valid(o->version))
 		return kiln_error(ctx, KILN_EXIT_USAGE, "bad version '%s': use YYYY.MM.R", o->version);
+	for (size_t i = 0; i < r->formats.n; i++)
+		if (strcmp(r->formats.v[i], "initramfs") != 0)
+			return kiln_error(ctx, KILN_EXIT_USAGE,
+					  "%s: [Output] Formats=%s: this kiln builds initramfs images only (disk images are not implemented)",
+					  r->path, r->formats.v[i]);
 	if (o->advisories_path && kiln_advisories_load(ctx, o->advisories_path, &st.adv) < 0)
 		return -1;
 	if (o->key_path) {	/* a bad key should fail before the build, not after */

@@ -149,6 +149,10 @@ build_recipe nomod.recipe app; sed -i 's/^Modules=.*/Modules=no_such_mod/' nomod
 expect 2 "a module the kernel does not have" -- "$KILN" build nomod.recipe --store "$S" --version 2026.01.22
 err_has "module 'no_such_mod' is neither in kernel 6.1.0-9-kilntest nor built into it"
 
+build_recipe disk.recipe app; sed -i '/^\[Output\]/a Formats=initramfs qcow2' disk.recipe
+expect 2 "a disk image format kiln cannot build yet" -- "$KILN" build disk.recipe --store "$S" --version 2026.01.23
+err_has "Formats=qcow2: this kiln builds initramfs images only"
+
 # --- a .deb that does not match the signed index
 D=$(ls fx/repo/pool/kilntest/app_1.0_amd64.deb)
 cp "$D" app.deb.orig; printf 'X' | dd of="$D" bs=1 seek=200 conv=notrunc 2>/dev/null
