@@ -82,9 +82,14 @@ stop(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-/* One QEMU run; returns 0, -1 with an error, or -2 when KVM itself failed. */
+/*
+ * One QEMU run; returns 0, -1 with an error, or -2 when KVM itself failed:
+ * QEMU said so, or (@kvm_grace seconds, auto mode) the guest did not reach
+ * kiln-init at all, which under KVM takes a few seconds. Nested KVM here
+ * has taken minutes to report its emulation failure.
+ */
 static int
-run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int *ret_status)
+run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_grace, int *ret_status)
 {
 	_cleanup_free_ char *kernel = kiln_asprintf("%s/vmlinuz", o->dir);
 	_cleanup_free_ char *initrd = kiln_asprintf("%s/initrd.img", o->dir);
@@ -92,8 +97,9 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int *ret
 	struct kiln_buf netdev = { 0 }, line = { 0 };
 	struct kiln_strv args = { 0 };
 	const char *qemu = getenv("KILN_QEMU");
-	int pfd[2], status = -1, wstatus = 0, timed_out = 0, kvm_failed = 0;
+	int pfd[2], status = -1, wstatus = 0, timed_out = 0, kvm_failed = 0, saw_init = 0;
 	double deadline = o->timeout > 0 ? now_s() + o->timeout : 0;
+	double grace = kvm && kvm_grace > 0 ? now_s() + kvm_grace : 0;
 	struct stat st;
 	pid_t pid;
 
@@ -156,6 +162,16 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int *ret
 			timed_out = 1;
 			break;
 		}
+		if (grace && !saw_init) {
+			int g = (int)((grace - now_s()) * 1000);
+
+			if (g <= 0) {
+				kvm_failed = 1;
+				break;
+			}
+			if (wait_ms < 0 || g < wait_ms)
+				wait_ms = g;
+		}
 		if (poll(&p, 1, wait_ms) < 0 && errno != EINTR)
 			break;
 		if (!(p.revents & (POLLIN | POLLHUP)))
@@ -168,6 +184,8 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int *ret
 		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] == '\n') {
 				scan_line(line.data ? line.data : "", &status);
+				if (line.data && strstr(line.data, "kiln-init: "))
+					saw_init = 1;
 				if (kvm && line.data && strstr(line.data, "KVM internal error"))
 					kvm_failed = 1;
 				line.len = 0;
@@ -207,14 +225,14 @@ kiln_boot(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int *ret_status)
 	marker = o->store ? kiln_asprintf("%s/cache/kvm-failed", o->store) : NULL;
 	kvm = strcmp(accel, "kvm") == 0 ||
 	      (strcmp(accel, "auto") == 0 && kvm_usable() && !(marker && access(marker, F_OK) == 0));
-	rc = run_qemu(ctx, o, kvm, ret_status);
+	rc = run_qemu(ctx, o, kvm, strcmp(accel, "auto") == 0 ? 30 : 0, ret_status);
 	if (rc == -2 && strcmp(accel, "auto") == 0) {
 		/*
 		 * /dev/kvm opens but cannot run the guest (seen under nested
 		 * virtualization): remember it in the store, so later boots go
 		 * straight to TCG; removing the file tries KVM again.
 		 */
-		fprintf(stderr, "kiln boot: KVM failed to run the guest; booting again under TCG%s%s%s\n",
+		fprintf(stderr, "kiln boot: KVM failed to run the guest (or to reach kiln-init in 30 s); booting again under TCG%s%s%s\n",
 			marker ? " (remembered in " : "", marker ? marker : "", marker ? ")" : "");
 		if (marker) {
 			struct kiln_ctx sub;
@@ -224,7 +242,7 @@ kiln_boot(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int *ret_status)
 			if (kiln_mkdir_p(&sub, dir, 0755) == 0)
 				kiln_write_atomic(&sub, marker, "KVM internal error\n", 19, 0644);
 		}
-		rc = run_qemu(ctx, o, 0, ret_status);
+		rc = run_qemu(ctx, o, 0, 0, ret_status);
 	}
 	if (rc == -2)
 		return kiln_error(ctx, KILN_EXIT_FAILED, "KVM failed to run the guest (--accel tcg avoids it)");
