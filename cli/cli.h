@@ -20,7 +20,7 @@ int kiln_cli_fail(const char *cmd, const struct kiln_ctx *ctx);
 /* Prints "kiln CMD: message" plus a usage hint and returns exit 2. */
 int kiln_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Options most commands share; parsed by kiln_cli_common_option(). */
+/* Options most commands share (see kiln_cli_getopt()). */
 struct kiln_cli_common {
 	const char *store;
 	const char *now;
@@ -38,6 +38,17 @@ struct kiln_catalog;
 int kiln_cli_catalog(const char *cmd, struct kiln_ctx *ctx, struct kiln_catalog **ret);
 /* STORE/FAMILY/VERSION for "FAMILY/VERSION" (caller frees), NULL if malformed; @ret_family/@ret_version split it. */
 char *kiln_cli_image_dir(const struct kiln_ctx *ctx, const char *name, char **ret_family, char **ret_version);
+struct option;
+/*
+ * kiln_cli_getopt() - getopt_long over @opts for command @cmd (help topic
+ * @topic). The options every command spells alike go to @co: store 's',
+ * now 'n', json 'j', offline 'o', allow-expired 'e'; 'h' prints the help.
+ * Returns the next option of the command's own, -1 at the end, or '?' with
+ * *@ret_exit set after printing the help or a usage error.
+ */
+int kiln_cli_getopt(int argc, char **argv, const struct option *opts, const char *cmd, const char *topic,
+		    struct kiln_cli_common *co, int *ret_exit);
+
 /* Prints @j as one JSON document on stdout. */
 void kiln_cli_print_json(json_t *j);
 

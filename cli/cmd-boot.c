@@ -26,11 +26,8 @@ cmd_boot(int argc, char **argv)
 	char *end;
 	int c, rc, status;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "boot", "boot", &co, &rc)) != -1) {
 		switch (c) {
-		case 's': co.store = optarg; break;
 		case 't':
 			o.timeout = (int)strtol(optarg, &end, 10);
 			if (*end || o.timeout < 0)
@@ -44,9 +41,8 @@ cmd_boot(int argc, char **argv)
 				return kiln_cli_usage_error("boot", "bad --memory '%s' (MiB, at least 64)", optarg);
 			break;
 		case 'A': o.accel = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "boot", NULL });
 		default:
-			return kiln_cli_usage_error("boot", "unknown option '%s'", argv[optind - 1]);
+			return rc;
 		}
 	}
 	if (optind != argc - 1 || !strchr(argv[optind], '/')) {

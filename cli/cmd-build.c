@@ -65,22 +65,15 @@ cmd_build(int argc, char **argv)
 	struct kiln_ctx ctx;
 	int c, rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "build", "build", &co, &rc)) != -1) {
 		switch (c) {
-		case 's': co.store = optarg; break;
 		case 'v': o.version = optarg; break;
 		case 'k': o.key_path = optarg; break;
 		case 'A': o.advisories_path = optarg; break;
 		case 'f': o.force = 1; break;
-		case 'o': co.offline = 1; break;
-		case 'e': co.allow_expired = 1; break;
 		case 'a': o.arch = optarg; break;
-		case 'n': co.now = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "build", NULL });
 		default:
-			return kiln_cli_usage_error("build", "unknown option '%s'", argv[optind - 1]);
+			return rc;
 		}
 	}
 	if (optind != argc - 1)

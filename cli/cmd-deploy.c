@@ -54,9 +54,7 @@ cmd_deploy(int argc, char **argv)
 	sub = argv[1];
 	argc--;
 	argv++;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "deploy", "deploy", &co, &rc)) != -1) {
 		switch (c) {
 		case 't': tenant = optarg; break;
 		case 'f': r.family = optarg; break;
@@ -71,11 +69,8 @@ cmd_deploy(int argc, char **argv)
 			r.config_key = key;
 			r.config_value = strchr(optarg, '=') + 1;
 			break;
-		case 'j': co.json = 1; break;
-		case 's': co.store = optarg; break;
-		case 'n': co.now = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "deploy", NULL });
-		default: return kiln_cli_usage_error("deploy", "unknown option '%s'", argv[optind - 1]);
+		default:
+			return rc;
 		}
 	}
 	if (tenant)

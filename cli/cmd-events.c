@@ -25,16 +25,12 @@ cmd_events(int argc, char **argv)
 	size_t i;
 	int c, rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "events", "events", &co, &rc)) != -1) {
 		switch (c) {
 		case 't': tenant = optarg; break;
 		case 'S': since = optarg; break;
-		case 'j': co.json = 1; break;
-		case 's': co.store = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "events", NULL });
-		default: return kiln_cli_usage_error("events", "unknown option '%s'", argv[optind - 1]);
+		default:
+			return rc;
 		}
 	}
 	if (optind != argc)

@@ -34,15 +34,10 @@ cmd_fixes(int argc, char **argv)
 	size_t i, j;
 	int c, rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "fixes", "fixes", &co, &rc)) != -1) {
 		switch (c) {
-		case 'j': co.json = 1; break;
-		case 's': co.store = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "fixes", NULL });
 		default:
-			return kiln_cli_usage_error("fixes", "unknown option '%s'", argv[optind - 1]);
+			return rc;
 		}
 	}
 	if (optind != argc - 1 || !id_valid(argv[optind]))

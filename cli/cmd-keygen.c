@@ -8,22 +8,20 @@ int
 cmd_keygen(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
+		{ "out", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *out = NULL;
+	struct kiln_cli_common co = { 0 };
 	struct kiln_ctx ctx;
-	int c;
+	int c, rc = 0;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "keygen", "keygen", &co, &rc)) != -1) {
 		switch (c) {
-		case 'o': out = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "keygen", NULL });
+		case 'O': out = optarg; break;
 		default:
-			return kiln_cli_usage_error("keygen", "unknown option '%s'", argv[optind - 1]);
+			return rc;
 		}
 	}
 	if (!out || optind != argc)

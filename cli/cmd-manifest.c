@@ -41,17 +41,13 @@ manifest_verify(int argc, char **argv)
 	struct kiln_ctx ctx;
 	int c, rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "manifest verify", "manifest", &co, &rc)) != -1) {
 		switch (c) {
 		case 'p': o.pubkey = optarg; break;
 		case 'd': o.deep = 1; break;
 		case 'u': o.allow_unsigned = 1; break;
-		case 's': co.store = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "manifest", NULL });
 		default:
-			return kiln_cli_usage_error("manifest verify", "unknown option '%s'", argv[optind - 1]);
+			return rc;
 		}
 	}
 	if (optind != argc - 1)
@@ -123,15 +119,10 @@ manifest_show(int argc, char **argv)
 	size_t len, i;
 	int c, rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "manifest show", "manifest", &co, &rc)) != -1) {
 		switch (c) {
-		case 'j': co.json = 1; break;
-		case 's': co.store = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "manifest", NULL });
 		default:
-			return kiln_cli_usage_error("manifest show", "unknown option '%s'", argv[optind - 1]);
+			return rc;
 		}
 	}
 	if (optind != argc - 1)
@@ -189,15 +180,10 @@ manifest_diff(int argc, char **argv)
 	size_t i;
 	int c, rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "manifest diff", "manifest", &co, &rc)) != -1) {
 		switch (c) {
-		case 'j': co.json = 1; break;
-		case 's': co.store = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "manifest", NULL });
 		default:
-			return kiln_cli_usage_error("manifest diff", "unknown option '%s'", argv[optind - 1]);
+			return rc;
 		}
 	}
 	if (optind != argc - 2)
@@ -256,14 +242,10 @@ manifest_vex(int argc, char **argv)
 	json_t *m, *vex;
 	int c, rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "manifest vex", "manifest", &co, &rc)) != -1) {
 		switch (c) {
-		case 's': co.store = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "manifest", NULL });
 		default:
-			return kiln_cli_usage_error("manifest vex", "unknown option '%s'", argv[optind - 1]);
+			return rc;
 		}
 	}
 	if (optind != argc - 1)

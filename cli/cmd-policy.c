@@ -55,15 +55,11 @@ cmd_policy(int argc, char **argv)
 	sub = argv[1];
 	argc--;
 	argv++;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "policy", "policy", &co, &rc)) != -1) {
 		switch (c) {
 		case 'f': family = optarg; break;
-		case 'j': co.json = 1; break;
-		case 's': co.store = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "policy", NULL });
-		default: return kiln_cli_usage_error("policy", "unknown option '%s'", argv[optind - 1]);
+		default:
+			return rc;
 		}
 	}
 	if (strcmp(sub, "show") && strcmp(sub, "set") && strcmp(sub, "trust"))

@@ -86,16 +86,12 @@ cmd_release(int argc, char **argv)
 	json_t *m;
 	int c, rc, is_new;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "release", "release", &co, &rc)) != -1) {
 		switch (c) {
 		case 'p': pubkey = optarg; break;
 		case 'r': released = optarg; break;
-		case 's': co.store = optarg; break;
-		case 'n': co.now = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "release", NULL });
-		default: return kiln_cli_usage_error("release", "unknown option '%s'", argv[optind - 1]);
+		default:
+			return rc;
 		}
 	}
 	if (optind != argc - 1)

@@ -48,19 +48,11 @@ cmd_resolve(int argc, char **argv)
 	struct kiln_ctx ctx;
 	int c, rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "resolve", "resolve", &co, &rc)) != -1) {
 		switch (c) {
-		case 'j': co.json = 1; break;
-		case 's': co.store = optarg; break;
-		case 'o': co.offline = 1; break;
-		case 'e': co.allow_expired = 1; break;
 		case 'a': arch = optarg; break;
-		case 'n': co.now = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "resolve", NULL });
 		default:
-			return kiln_cli_usage_error("resolve", "unknown option '%s'", argv[optind - 1]);
+			return rc;
 		}
 	}
 	if (optind != argc - 1)

@@ -22,9 +22,7 @@ cmd_serve(int argc, char **argv)
 	char *end;
 	int c, rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "serve", "serve", &co, &rc)) != -1) {
 		switch (c) {
 		case 'l': o.listen = optarg; break;
 		case 't':
@@ -32,10 +30,8 @@ cmd_serve(int argc, char **argv)
 			if (*end || o.threads < 1 || o.threads > 64)
 				return kiln_cli_usage_error("serve", "bad --threads '%s'", optarg);
 			break;
-		case 's': co.store = optarg; break;
-		case 'n': co.now = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "serve", NULL });
-		default: return kiln_cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+		default:
+			return rc;
 		}
 	}
 	if (optind != argc)

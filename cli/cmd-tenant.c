@@ -24,13 +24,10 @@ cmd_tenant(int argc, char **argv)
 		return kiln_cli_usage_error("tenant", "expected token TENANT");
 	argc--;
 	argv++;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "tenant", "tenant", &co, &rc)) != -1) {
 		switch (c) {
-		case 's': co.store = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "tenant", NULL });
-		default: return kiln_cli_usage_error("tenant", "unknown option '%s'", argv[optind - 1]);
+		default:
+			return rc;
 		}
 	}
 	if (optind != argc - 1)

@@ -22,15 +22,10 @@ cmd_tick(int argc, char **argv)
 	json_t *sum = NULL;
 	int c, rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "tick", "tick", &co, &rc)) != -1) {
 		switch (c) {
-		case 'j': co.json = 1; break;
-		case 's': co.store = optarg; break;
-		case 'n': co.now = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "tick", NULL });
-		default: return kiln_cli_usage_error("tick", "unknown option '%s'", argv[optind - 1]);
+		default:
+			return rc;
 		}
 	}
 	if (optind != argc)

@@ -31,17 +31,13 @@ cmd_version_lc(int argc, char **argv)
 	sub = argv[1];
 	argc--;
 	argv++;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "version", "version", &co, &rc)) != -1) {
 		switch (c) {
 		case 'u': until = optarg; break;
 		case 'a': at = optarg; break;
 		case 'r': reason = optarg; break;
-		case 's': co.store = optarg; break;
-		case 'n': co.now = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "version", NULL });
-		default: return kiln_cli_usage_error("version", "unknown option '%s'", argv[optind - 1]);
+		default:
+			return rc;
 		}
 	}
 	if (optind != argc - 1 || !reason || !*reason)

@@ -33,17 +33,12 @@ cmd_versions(int argc, char **argv)
 	json_t *vs, *v;
 	size_t i;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, opts, "versions", "versions", &co, &rc)) != -1) {
 		switch (c) {
 		case 'f': family = optarg; break;
 		case 'a': all = 1; break;
-		case 'j': co.json = 1; break;
-		case 's': co.store = optarg; break;
-		case 'n': co.now = optarg; break;
-		case 'h': return cmd_help(2, (char *[]){ "help", "versions", NULL });
-		default: return kiln_cli_usage_error("versions", "unknown option '%s'", argv[optind - 1]);
+		default:
+			return rc;
 		}
 	}
 	if (optind != argc)

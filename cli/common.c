@@ -83,3 +83,40 @@ kiln_cli_print_json(json_t *j)
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
 }
+
+#include <getopt.h>
+
+int
+kiln_cli_getopt(int argc, char **argv, const struct option *opts, const char *cmd, const char *topic,
+		struct kiln_cli_common *co, int *ret_exit)
+{
+	static char **started;
+	int c;
+
+	if (started != argv) {	/* a new command line: getopt starts over */
+		started = argv;
+		optind = 1;
+		opterr = 0;
+	}
+	for (;;) {
+		c = getopt_long(argc, argv, "", opts, NULL);
+		switch (c) {
+		case 's': co->store = optarg; continue;
+		case 'n': co->now = optarg; continue;
+		case 'j': co->json = 1; continue;
+		case 'o': co->offline = 1; continue;
+		case 'e': co->allow_expired = 1; continue;
+		case 'h':
+			*ret_exit = cmd_help(2, (char *[]){ "help", (char *)topic, NULL });
+			return '?';
+		case '?':
+			if (optopt)	/* a known option without its value */
+				*ret_exit = kiln_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+			else
+				*ret_exit = kiln_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+			return '?';
+		default:
+			return c;
+		}
+	}
+}
