@@ -32,14 +32,10 @@ cmd_fixes(int argc, char **argv)
 	struct kiln_ctx ctx;
 	json_t *r, *f, *v;
 	size_t i, j;
-	int c, rc;
+	int rc;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "fixes", "fixes", &co, &rc)) != -1) {
-		switch (c) {
-		default:
-			return rc;
-		}
-	}
+	if (kiln_cli_getopt(argc, argv, opts, "fixes", "fixes", &co, &rc) != -1)
+		return rc;
 	if (optind != argc - 1 || !id_valid(argv[optind]))
 		return kiln_cli_usage_error("fixes", "expected one CVE-YYYY-NNNN, DSA-NNNN-N or DLA-NNNN-N");
 	if ((rc = kiln_cli_setup("fixes", &co, &ctx)) != 0)

@@ -24,6 +24,29 @@ version_dir(const struct kiln_ctx *ctx, const char *name)
 	return kiln_asprintf("%s/%s", ctx->store, name);
 }
 
+/*
+ * The start every "kiln manifest SUB FAMILY/VERSION" without options of its
+ * own shares: the common options, one image name, the context. Returns 0 with
+ * *@ret_dir set (caller frees), or the exit code after printing why.
+ */
+static int
+image_command(const char *cmd, int argc, char **argv, const struct option *opts, struct kiln_cli_common *co,
+	      struct kiln_ctx *ctx, char **ret_dir)
+{
+	int rc;
+
+	if (kiln_cli_getopt(argc, argv, opts, cmd, "manifest", co, &rc) != -1)
+		return rc;
+	if (optind != argc - 1)
+		return kiln_cli_usage_error(cmd, "expected one FAMILY/VERSION");
+	if ((rc = kiln_cli_setup(cmd, co, ctx)) != 0)
+		return rc;
+	*ret_dir = version_dir(ctx, argv[optind]);
+	if (!*ret_dir)
+		return kiln_cli_usage_error(cmd, "bad image name '%s': use FAMILY/VERSION", argv[optind]);
+	return 0;
+}
+
 static int
 manifest_verify(int argc, char **argv)
 {
@@ -117,21 +140,10 @@ manifest_show(int argc, char **argv)
 	struct kiln_ctx ctx;
 	json_t *root, *p;
 	size_t len, i;
-	int c, rc;
+	int rc;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "manifest show", "manifest", &co, &rc)) != -1) {
-		switch (c) {
-		default:
-			return rc;
-		}
-	}
-	if (optind != argc - 1)
-		return kiln_cli_usage_error("manifest show", "expected one FAMILY/VERSION");
-	if ((rc = kiln_cli_setup("manifest show", &co, &ctx)) != 0)
+	if ((rc = image_command("manifest show", argc, argv, opts, &co, &ctx, &dir)) != 0)
 		return rc;
-	dir = version_dir(&ctx, argv[optind]);
-	if (!dir)
-		return kiln_cli_usage_error("manifest show", "bad image name '%s': use FAMILY/VERSION", argv[optind]);
 	path = kiln_asprintf("%s/manifest.json", dir);
 	if (kiln_read_file(&ctx, path, KILN_MANIFEST_MAX, &data, &len) < 0)
 		return kiln_cli_fail("manifest show", &ctx);
@@ -240,21 +252,10 @@ manifest_vex(int argc, char **argv)
 	struct kiln_ctx ctx;
 	char sha[65];
 	json_t *m, *vex;
-	int c, rc;
+	int rc;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "manifest vex", "manifest", &co, &rc)) != -1) {
-		switch (c) {
-		default:
-			return rc;
-		}
-	}
-	if (optind != argc - 1)
-		return kiln_cli_usage_error("manifest vex", "expected one FAMILY/VERSION");
-	if ((rc = kiln_cli_setup("manifest vex", &co, &ctx)) != 0)
+	if ((rc = image_command("manifest vex", argc, argv, opts, &co, &ctx, &dir)) != 0)
 		return rc;
-	dir = version_dir(&ctx, argv[optind]);
-	if (!dir)
-		return kiln_cli_usage_error("manifest vex", "bad image name '%s': use FAMILY/VERSION", argv[optind]);
 	m = kiln_manifest_load(&ctx, dir, sha);
 	if (!m)
 		return kiln_cli_fail("manifest vex", &ctx);

@@ -18,18 +18,14 @@ cmd_tenant(int argc, char **argv)
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
 	_cleanup_free_ char *token = NULL;
 	struct kiln_ctx ctx;
-	int c, rc;
+	int rc;
 
 	if (argc < 2 || strcmp(argv[1], "token"))
 		return kiln_cli_usage_error("tenant", "expected token TENANT");
 	argc--;
 	argv++;
-	while ((c = kiln_cli_getopt(argc, argv, opts, "tenant", "tenant", &co, &rc)) != -1) {
-		switch (c) {
-		default:
-			return rc;
-		}
-	}
+	if (kiln_cli_getopt(argc, argv, opts, "tenant", "tenant", &co, &rc) != -1)
+		return rc;
 	if (optind != argc - 1)
 		return kiln_cli_usage_error("tenant token", "expected one TENANT");
 	if ((rc = kiln_cli_setup("tenant", &co, &ctx)) != 0 || (rc = kiln_cli_catalog("tenant", &ctx, &cat)) != 0)

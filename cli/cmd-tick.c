@@ -20,14 +20,10 @@ cmd_tick(int argc, char **argv)
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
 	struct kiln_ctx ctx;
 	json_t *sum = NULL;
-	int c, rc;
+	int rc;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "tick", "tick", &co, &rc)) != -1) {
-		switch (c) {
-		default:
-			return rc;
-		}
-	}
+	if (kiln_cli_getopt(argc, argv, opts, "tick", "tick", &co, &rc) != -1)
+		return rc;
 	if (optind != argc)
 		return kiln_cli_usage_error("tick", "unexpected argument '%s'", argv[optind]);
 	if ((rc = kiln_cli_setup("tick", &co, &ctx)) != 0 || (rc = kiln_cli_catalog("tick", &ctx, &cat)) != 0)
