@@ -53,11 +53,11 @@ cmd_boot(int argc, char **argv)
 		kiln_strv_release(&o.forwards);
 		return rc;
 	}
-	if (strstr(argv[optind], "..") || argv[optind][0] == '/') {
+	o.dir = dir = kiln_cli_image_dir(&ctx, argv[optind], NULL, NULL);
+	if (!dir) {
 		kiln_strv_release(&o.forwards);
-		return kiln_cli_usage_error("boot", "bad image name '%s'", argv[optind]);
+		return kiln_cli_usage_error("boot", "bad image name '%s': use FAMILY/VERSION", argv[optind]);
 	}
-	o.dir = dir = kiln_asprintf("%s/%s", ctx.store, argv[optind]);
 	o.store = ctx.store;
 	rc = kiln_boot(&ctx, &o, &status);
 	kiln_strv_release(&o.forwards);

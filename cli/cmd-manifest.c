@@ -16,14 +16,6 @@ access_sig(const char *dir)
 	return access(p, F_OK) == 0;
 }
 
-static char *
-version_dir(const struct kiln_ctx *ctx, const char *name)
-{
-	if (!strchr(name, '/') || strstr(name, "..") || name[0] == '/')
-		return NULL;
-	return kiln_asprintf("%s/%s", ctx->store, name);
-}
-
 /*
  * The start every "kiln manifest SUB FAMILY/VERSION" without options of its
  * own shares: the common options, one image name, the context. Returns 0 with
@@ -41,7 +33,7 @@ image_command(const char *cmd, int argc, char **argv, const struct option *opts,
 		return kiln_cli_usage_error(cmd, "expected one FAMILY/VERSION");
 	if ((rc = kiln_cli_setup(cmd, co, ctx)) != 0)
 		return rc;
-	*ret_dir = version_dir(ctx, argv[optind]);
+	*ret_dir = kiln_cli_image_dir(ctx, argv[optind], NULL, NULL);
 	if (!*ret_dir)
 		return kiln_cli_usage_error(cmd, "bad image name '%s': use FAMILY/VERSION", argv[optind]);
 	return 0;
@@ -77,7 +69,7 @@ manifest_verify(int argc, char **argv)
 		return kiln_cli_usage_error("manifest verify", "expected one FAMILY/VERSION");
 	if ((rc = kiln_cli_setup("manifest verify", &co, &ctx)) != 0)
 		return rc;
-	dir = version_dir(&ctx, argv[optind]);
+	dir = kiln_cli_image_dir(&ctx, argv[optind], NULL, NULL);
 	if (!dir)
 		return kiln_cli_usage_error("manifest verify", "bad image name '%s': use FAMILY/VERSION", argv[optind]);
 	o.store = ctx.store;
@@ -202,8 +194,8 @@ manifest_diff(int argc, char **argv)
 		return kiln_cli_usage_error("manifest diff", "expected OLD and NEW, each FAMILY/VERSION");
 	if ((rc = kiln_cli_setup("manifest diff", &co, &ctx)) != 0)
 		return rc;
-	od = version_dir(&ctx, argv[optind]);
-	nd = version_dir(&ctx, argv[optind + 1]);
+	od = kiln_cli_image_dir(&ctx, argv[optind], NULL, NULL);
+	nd = kiln_cli_image_dir(&ctx, argv[optind + 1], NULL, NULL);
 	if (!od || !nd)
 		return kiln_cli_usage_error("manifest diff", "bad image name: use FAMILY/VERSION");
 	old = kiln_manifest_load(&ctx, od, NULL);

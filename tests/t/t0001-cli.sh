@@ -13,6 +13,9 @@ expect 2 "resolve without a recipe" -- "$KILN" resolve
 err_has "expected one RECIPE"
 expect 2 "resolve with an unknown option" -- "$KILN" resolve --frob x.recipe
 err_has "unknown option '--frob'"
+expect 2 "boot with a bad image name" -- "$KILN" boot ../x/2026.11.0
+err_has "bad image name '../x/2026.11.0'"
+expect 2 "manifest show with a bad image name" -- "$KILN" manifest show redis/latest
 expect 2 "an option without its value" -- "$KILN" tick --now
 err_has "option '--now' needs a value"
 expect 2 "a bad --now" -- "$KILN" resolve --now yesterday "$TOP/recipes/redis.recipe"
