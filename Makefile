@@ -48,8 +48,9 @@ FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
 all: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
 
-# Only builds that link need the libraries; 'make deps' and 'make clean' do not.
-ifneq ($(filter-out deps clean,$(or $(MAKECMDGOALS),all)),)
+# Only builds that link need the libraries; 'make deps' and 'make clean' do
+# not, and 'make demo' installs them first (its own sub-makes check them).
+ifneq ($(filter-out deps clean demo,$(or $(MAKECMDGOALS),all)),)
 $(call pkg_check,$(PKGS))
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -69,11 +70,35 @@ scan_line(const char *line, int *status)
 		*status = atoi(p + strlen("exit status "));
 }
 
+/*
+ * Does a line QEMU printed say that KVM itself failed? Seen here: "KVM
+ * internal error" and "emulation failure" under nested virtualization, and
+ * "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69" followed by an
+ * assertion in kvm_buf_set_msrs. QEMU's own lines start with its name.
+ */
+static int
+kvm_error_line(const char *line)
+{
+	if (strstr(line, "KVM internal error") || strstr(line, "emulation failure"))
+		return 1;
+	return kiln_startswith(line, "qemu-system") &&
+	       (strcasestr(line, "kvm") || strstr(line, "MSR") || strstr(line, "Assertion"));
+}
+
+/* The signal that asked kiln boot to stop (SIGINT, SIGTERM, SIGHUP), 0 if none. */
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
 static void
 stop(pid_t pid)
 {
 	kill(pid, SIGTERM);
-	for (int i = 0; i < 20; i++) {
+	for (int i = 0; i < 50; i++) {
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return;
 		usleep(100000);
@@ -82,26 +107,48 @@ stop(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/* The child: QEMU, killed when kiln boot dies however it dies (PR_SET_PDEATHSIG). */
+static void
+exec_qemu(char **argv, int out_fd, pid_t parent)
+{
+	int null = open("/dev/null", O_RDONLY);
+	sigset_t none;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)	/* the parent died before prctl() */
+		_exit(127);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	dup2(null, 0);
+	dup2(out_fd, 1);
+	dup2(out_fd, 2);	/* QEMU's own errors (e.g. KVM's) are read too */
+	execvp(argv[0], argv);
+	fprintf(stderr, "kiln boot: cannot run '%s': %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
 /*
- * One QEMU run; returns 0, -1 with an error, or -2 when KVM itself failed:
- * QEMU said so, or (@kvm_grace seconds, auto mode) the guest did not reach
- * kiln-init at all, which under KVM takes a few seconds. Nested KVM here
- * has taken minutes to report its emulation failure.
+ * One QEMU run; returns 0, -1 with an error, or -2 when KVM failed
+ * (@kvm_fallback, --accel auto): QEMU said so, ended, or (after @kvm_grace
+ * seconds) had not reached kiln-init at all, which under KVM takes a few
+ * seconds. Nested KVM here has taken minutes to report its emulation
+ * failure. @ret_why says what QEMU last said, for the fallback's message.
  */
 static int
-run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_grace, int *ret_status)
+run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_fallback, int kvm_grace,
+	 int *ret_status, struct kiln_buf *ret_why)
 {
 	_cleanup_free_ char *kernel = kiln_asprintf("%s/vmlinuz", o->dir);
 	_cleanup_free_ char *initrd = kiln_asprintf("%s/initrd.img", o->dir);
 	_cleanup_free_ char *cmdline = NULL, *append = NULL, *mem = NULL;
-	struct kiln_buf netdev = { 0 }, line = { 0 };
+	struct kiln_buf netdev = { 0 }, line = { 0 }, last = { 0 };
 	struct kiln_strv args = { 0 };
 	const char *qemu = getenv("KILN_QEMU");
-	int pfd[2], status = -1, wstatus = 0, timed_out = 0, kvm_failed = 0, saw_init = 0;
+	int pfd[2], status = -1, wstatus = 0, timed_out = 0, kvm_failed = 0, saw_init = 0, rc;
 	double deadline = o->timeout > 0 ? now_s() + o->timeout : 0;
-	double grace = kvm && kvm_grace > 0 ? now_s() + kvm_grace : 0;
+	double grace = kvm && kvm_fallback && kvm_grace > 0 ? now_s() + kvm_grace : 0;
 	struct stat st;
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	if (stat(kernel, &st) < 0 || stat(initrd, &st) < 0)
 		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s' is not a built image (no vmlinuz or initrd.img)", o->dir);
@@ -136,23 +183,15 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 		return kiln_error(ctx, KILN_EXIT_FAILED, "pipe: %s", strerror(errno));
 	}
 	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		dup2(null, 0);
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);	/* QEMU's own errors (e.g. KVM's) are read too */
-		execvp(args.v[0], args.v);
-		fprintf(stderr, "kiln boot: cannot run '%s': %s\n", args.v[0], strerror(errno));
-		_exit(127);
-	}
+	if (pid == 0)
+		exec_qemu(args.v, pfd[1], self);
 	close(pfd[1]);
 	kiln_strv_release(&args);
 	if (pid < 0) {
 		close(pfd[0]);
 		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot fork: %s", strerror(errno));
 	}
-	for (;;) {
+	while (!stop_signal) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
 		int wait_ms = deadline ? (int)((deadline - now_s()) * 1000) : -1;
 		char buf[4096];
@@ -167,6 +206,7 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 
 			if (g <= 0) {
 				kvm_failed = 1;
+				kiln_buf_addf(&last, "no kiln-init banner within %d s", kvm_grace);
 				break;
 			}
 			if (wait_ms < 0 || g < wait_ms)
@@ -177,40 +217,70 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 		if (!(p.revents & (POLLIN | POLLHUP)))
 			continue;
 		n = read(pfd[0], buf, sizeof(buf));
-		if (n <= 0 || kvm_failed)
+		if (n <= 0)
 			break;
 		fwrite(buf, 1, n, o->console);
 		fflush(o->console);
 		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n') {
-				scan_line(line.data ? line.data : "", &status);
-				if (line.data && strstr(line.data, "kiln-init: "))
-					saw_init = 1;
-				if (kvm && line.data && strstr(line.data, "KVM internal error"))
-					kvm_failed = 1;
-				line.len = 0;
-			} else if (line.len < 4096) {
-				kiln_buf_add(&line, &buf[i], 1);
+			if (buf[i] != '\n') {
+				if (line.len < 4096)
+					kiln_buf_add(&line, &buf[i], 1);
+				continue;
 			}
+			if (line.len && line.data[line.len - 1] == '\r')
+				line.data[--line.len] = '\0';
+			if (line.len) {
+				scan_line(line.data, &status);
+				if (strstr(line.data, "kiln-init: "))
+					saw_init = 1;
+				if (kvm && !saw_init && kvm_error_line(line.data)) {
+					kvm_failed = 1;
+					last.len = 0;
+					kiln_buf_add(&last, line.data, line.len);
+				}
+				if (kiln_startswith(line.data, "qemu-system")) {
+					last.len = 0;
+					kiln_buf_add(&last, line.data, line.len);
+				}
+			}
+			line.len = 0;
 		}
+		if (kvm_failed)
+			break;
 	}
 	close(pfd[0]);
 	kiln_buf_release(&line);
-	if (kvm_failed) {
+	if (stop_signal || timed_out || kvm_failed) {
 		stop(pid);
-		return -2;
+	} else {
+		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR && !stop_signal)
+			;
+		if (stop_signal)
+			stop(pid);
 	}
-	if (timed_out) {
-		stop(pid);
-		return kiln_error(ctx, KILN_EXIT_FAILED, "'%s' timed out after %d s", o->dir, o->timeout);
+	if (stop_signal) {
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "stopped by signal %d; the guest was shut down", (int)stop_signal);
+	} else if (kvm && !saw_init && kvm_fallback && (kvm_failed || status < 0)) {
+		/* under KVM, QEMU ended or failed before the guest reached kiln-init */
+		if (!last.len)
+			kiln_buf_addf(&last, "QEMU ended before kiln-init started");
+		kiln_buf_add(ret_why, last.data, last.len);
+		rc = -2;
+	} else if (kvm_failed) {
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "KVM failed to run the guest: %s (--accel tcg avoids it)", last.data);
+	} else if (timed_out) {
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "'%s' timed out after %d s", o->dir, o->timeout);
+	} else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127 && status < 0) {
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot run QEMU: is qemu-system-x86 installed?");
+	} else if (status < 0) {
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "the guest ended without kiln-init reporting an exit status%s%s%s",
+				last.len ? " (QEMU: " : "", last.len ? last.data : "", last.len ? ")" : "");
+	} else {
+		*ret_status = status;
+		rc = 0;
 	}
-	waitpid(pid, &wstatus, 0);
-	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127 && status < 0)
-		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot run QEMU: is qemu-system-x86 installed?");
-	if (status < 0)
-		return kiln_error(ctx, KILN_EXIT_FAILED, "the guest ended without kiln-init reporting an exit status");
-	*ret_status = status;
-	return 0;
+	kiln_buf_release(&last);
+	return rc;
 }
 
 int
@@ -218,33 +288,43 @@ kiln_boot(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int *ret_status)
 {
 	const char *accel = o->accel && *o->accel ? o->accel : "auto";
 	_cleanup_free_ char *marker = NULL;
-	int kvm, rc;
+	struct kiln_buf why = { 0 };
+	struct sigaction sa = { .sa_handler = on_stop_signal }, old[3];
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	int kvm, rc, autom = strcmp(accel, "auto") == 0;
 
-	if (strcmp(accel, "auto") && strcmp(accel, "kvm") && strcmp(accel, "tcg"))
+	if (!autom && strcmp(accel, "kvm") && strcmp(accel, "tcg"))
 		return kiln_error(ctx, KILN_EXIT_USAGE, "bad accelerator '%s': use auto, kvm or tcg", accel);
 	marker = o->store ? kiln_asprintf("%s/cache/kvm-failed", o->store) : NULL;
-	kvm = strcmp(accel, "kvm") == 0 ||
-	      (strcmp(accel, "auto") == 0 && kvm_usable() && !(marker && access(marker, F_OK) == 0));
-	rc = run_qemu(ctx, o, kvm, strcmp(accel, "auto") == 0 ? 30 : 0, ret_status);
-	if (rc == -2 && strcmp(accel, "auto") == 0) {
+	kvm = strcmp(accel, "kvm") == 0 || (autom && kvm_usable() && !(marker && access(marker, F_OK) == 0));
+	/* interrupted or terminated, kiln boot ends its QEMU first (orphaned, PR_SET_PDEATHSIG does) */
+	stop_signal = 0;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	rc = run_qemu(ctx, o, kvm, autom, 30, ret_status, &why);
+	if (rc == -2) {
 		/*
-		 * /dev/kvm opens but cannot run the guest (seen under nested
-		 * virtualization): remember it in the store, so later boots go
-		 * straight to TCG; removing the file tries KVM again.
+		 * /dev/kvm opens but cannot run the guest (nested virtualization):
+		 * remember it in the store, so later boots go straight to TCG;
+		 * removing the file tries KVM again.
 		 */
-		fprintf(stderr, "kiln boot: KVM failed to run the guest (or to reach kiln-init in 30 s); booting again under TCG%s%s%s\n",
-			marker ? " (remembered in " : "", marker ? marker : "", marker ? ")" : "");
+		fprintf(stderr, "kiln boot: KVM failed before the guest started (%s); booting again under TCG%s%s%s\n",
+			why.data, marker ? " (remembered in " : "", marker ? marker : "", marker ? ")" : "");
 		if (marker) {
 			struct kiln_ctx sub;
 			_cleanup_free_ char *dir = kiln_asprintf("%s/cache", o->store);
+			_cleanup_free_ char *text = kiln_asprintf("%s\n", why.data);
 
 			kiln_ctx_init(&sub);
 			if (kiln_mkdir_p(&sub, dir, 0755) == 0)
-				kiln_write_atomic(&sub, marker, "KVM internal error\n", 19, 0644);
+				kiln_write_atomic(&sub, marker, text, strlen(text), 0644);
 		}
-		rc = run_qemu(ctx, o, 0, 0, ret_status);
+		rc = stop_signal ? kiln_error(ctx, KILN_EXIT_FAILED, "stopped by signal %d", (int)stop_signal)
+				 : run_qemu(ctx, o, 0, 0, 0, ret_status, &why);
 	}
-	if (rc == -2)
-		return kiln_error(ctx, KILN_EXIT_FAILED, "KVM failed to run the guest (--accel tcg avoids it)");
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &old[i], NULL);
+	kiln_buf_release(&why);
 	return rc;
 }

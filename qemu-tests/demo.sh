@@ -44,6 +44,10 @@ lifecycle() {	# the version's life: released, listed with its dates, deployed, t
 }
 trap 'kill $vm 2>/dev/null || true; wait $vm 2>/dev/null || true' EXIT
 for _ in $(seq 600); do
+	if ! kill -0 $vm 2>/dev/null; then	# the guest is gone: say so now, not after the polling
+		wait $vm; rc=$?; trap - EXIT
+		echo "== kiln boot ended (exit $rc) before redis answered"; exit 1
+	fi
 	if { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
 		printf 'PING\r\n' >&3
 		if reply=$(timeout 2 head -c 7 <&3) && [ "${reply%$'\r'*}" = "+PONG" ]; then
