@@ -1,7 +1,10 @@
 /* build.c - kiln build: fetch the resolved packages, compose the initramfs, write the version atomically. */
 #define _GNU_SOURCE
 #include "build.h"
+#include "accounts.h"
+#include "cmdline.h"
 #include "compose.h"
+#include "tmpfiles.h"
 #include "advisories.h"
 #include "changelog.h"
 #include "kernel.h"
@@ -49,6 +52,7 @@ kiln_build_result_release(struct kiln_build_result *res)
 {
 	free(res->dir);
 	free(res->version);
+	kiln_strv_release(&res->ignored);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -150,38 +154,48 @@ file_sha256(struct kiln_ctx *ctx, const char *path, char hex[65], uint64_t *ret_
 	return 0;
 }
 
-/* /etc/passwd and /etc/group from [Users], root first. Caller frees both. */
-static void
-users_files(const struct kiln_recipe *r, char **ret_passwd, char **ret_group)
-{
-	struct kiln_buf passwd = { 0 }, group = { 0 };
+/* What the image's setup decided for kiln-init: who runs the command, and what it makes at boot. */
+struct image_setup {
+	unsigned uid, gid;
+	char *home;
+	char *groups;			/* supplementary gids, "G1,G2" */
+	struct kiln_strv runtime_dirs;	/* "MODE UID GID PATH", made by kiln-init at boot */
+	struct kiln_strv ignored;	/* package declarations kiln does not act on, with their origin */
+};
 
-	kiln_buf_addf(&passwd, "root:x:0:0:root:/root:/nonexistent\n");
-	kiln_buf_addf(&group, "root:x:0:\n");
-	for (size_t i = 0; i < r->n_users; i++) {
-		kiln_buf_addf(&passwd, "%s:x:%u:%u:%s:%s:/nonexistent\n", r->users[i].name, r->users[i].uid,
-			      r->users[i].gid, r->users[i].name, r->users[i].home);
-		kiln_buf_addf(&group, "%s:x:%u:\n", r->users[i].name, r->users[i].gid);
-	}
-	*ret_passwd = kiln_buf_detach(&passwd, NULL);
-	*ret_group = kiln_buf_detach(&group, NULL);
+static void
+image_setup_releasep(struct image_setup *s)
+{
+	free(s->home);
+	free(s->groups);
+	kiln_strv_release(&s->runtime_dirs);
+	kiln_strv_release(&s->ignored);
 }
 
 /* kiln-init's configuration, /etc/kiln/init (see init/kiln-init.c). Caller frees. */
 static char *
-init_conf(const struct kiln_recipe *r, const struct kiln_strv *argv, const struct kiln_user *user,
-	  const char *version, const struct kiln_kernel *k)
+init_conf(const struct kiln_recipe *r, const struct image_setup *su, const char *version, const struct kiln_kernel *k)
 {
-	const char *home = user ? user->home : "/root";
 	struct kiln_buf b = { 0 };
 
 	kiln_buf_addf(&b, "family=%s\nversion=%s\nhostname=%s\non_exit=%s\nuid=%u\ngid=%u\nhome=%s\n",
-		      r->family, version, r->hostname, r->on_exit, user ? user->uid : 0, user ? user->gid : 0, home);
-	for (size_t i = 0; i < argv->n; i++)
-		kiln_buf_addf(&b, "arg=%s\n", argv->v[i]);
-	kiln_buf_addf(&b, "env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\nenv=HOME=%s\nenv=TERM=linux\n", home);
+		      r->family, version, r->hostname, r->on_exit, su->uid, su->gid, su->home);
+	if (*su->groups)
+		kiln_buf_addf(&b, "groups=%s\n", su->groups);
+	for (size_t i = 0; i < r->argv.n; i++)
+		kiln_buf_addf(&b, "arg=%s\n", r->argv.v[i]);
+	kiln_buf_addf(&b, "env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\nenv=HOME=%s\nenv=TERM=linux\n", su->home);
 	for (size_t i = 0; i < r->environment.n; i++)
 		kiln_buf_addf(&b, "env=%s\n", r->environment.v[i]);
+	if (r->state)
+		kiln_buf_addf(&b, "state=%s\n", r->state);
+	for (size_t i = 0; i < su->runtime_dirs.n; i++)
+		kiln_buf_addf(&b, "dir=%s\n", su->runtime_dirs.v[i]);
+	for (size_t i = 0; i < r->n_execs; i++) {
+		kiln_buf_addf(&b, "pre=%s\n", r->execs[i].first_boot ? "first" : "always");
+		for (size_t j = 0; j < r->execs[i].argv.n; j++)
+			kiln_buf_addf(&b, "parg=%s\n", r->execs[i].argv.v[j]);
+	}
 	for (size_t i = 0; i < k->n_load; i++)
 		kiln_buf_addf(&b, "module=/usr/lib/modules/%s/%s\n", k->release, k->mods[k->load_order[i]].relpath);
 	if (r->net_address)
@@ -191,13 +205,243 @@ init_conf(const struct kiln_recipe *r, const struct kiln_strv *argv, const struc
 	return kiln_buf_detach(&b, NULL);
 }
 
+#define DECLARATION_MAX (1024 * 1024)
+
+static const char *
+base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* systemd's order: by file name; a file in /etc replaces the one of the same name in /usr/lib. */
+static int
+decl_cmp(const void *a, const void *b)
+{
+	const struct kiln_declaration *x = *(const struct kiln_declaration *const *)a;
+	const struct kiln_declaration *y = *(const struct kiln_declaration *const *)b;
+	int c = strcmp(base_name(x->path), base_name(y->path));
+
+	if (c)
+		return c;
+	return kiln_startswith(y->path, "/etc/") - kiln_startswith(x->path, "/etc/");
+}
+
+/* The declarations under @dir_suffix ("sysusers.d" or "tmpfiles.d"), in the order systemd applies them. */
+static size_t
+declarations_of(const struct kiln_declaration *all, size_t n, const char *kind, const struct kiln_declaration ***ret)
+{
+	const struct kiln_declaration **v = kiln_calloc(n ? n : 1, sizeof(*v));
+	_cleanup_free_ char *a = kiln_asprintf("/usr/lib/%s/", kind), *b = kiln_asprintf("/etc/%s/", kind);
+	size_t m = 0, out = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (kiln_startswith(all[i].path, a) || kiln_startswith(all[i].path, b))
+			v[m++] = &all[i];
+	qsort(v, m, sizeof(*v), decl_cmp);
+	for (size_t i = 0; i < m; i++)	/* the first of each name wins (the /etc one sorts first) */
+		if (!out || strcmp(base_name(v[out - 1]->path), base_name(v[i]->path)) != 0)
+			v[out++] = v[i];
+	*ret = v;
+	return out;
+}
+
+/*
+ * The image's users and groups: base-passwd's master files, then the
+ * packages' sysusers.d, then the recipe's [Users].
+ */
+static int
+make_accounts(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r, struct kiln_accounts *acc,
+	      struct kiln_strv *ignored)
+{
+	size_t n;
+	const struct kiln_declaration *all = kiln_compose_declarations(c, &n), *pw = NULL, *gr = NULL;
+	_cleanup_free_ const struct kiln_declaration **su = NULL;
+	size_t n_su = declarations_of(all, n, "sysusers.d", &su);
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(all[i].path, "/usr/share/base-passwd/passwd.master") == 0)
+			pw = &all[i];
+		else if (strcmp(all[i].path, "/usr/share/base-passwd/group.master") == 0)
+			gr = &all[i];
+	}
+	if (!pw || !gr)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: no /usr/share/base-passwd/{passwd,group}.master in the image: "
+				  "kiln starts /etc/passwd and /etc/group from package base-passwd", r->path);
+	if (pw->len > DECLARATION_MAX || gr->len > DECLARATION_MAX)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "package '%s': base-passwd's master files are over %d bytes",
+				  pw->package, DECLARATION_MAX);
+	{
+		_cleanup_free_ char *origin = kiln_asprintf("package '%s'", pw->package);
+
+		if (kiln_accounts_load_base(ctx, acc, pw->data, pw->len, gr->data, gr->len, origin) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < n_su; i++) {
+		_cleanup_free_ char *origin = kiln_asprintf("package '%s': %s", su[i]->package, su[i]->path);
+
+		if (su[i]->len > DECLARATION_MAX)
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: over %d bytes", origin, DECLARATION_MAX);
+		if (kiln_accounts_sysusers(ctx, acc, su[i]->data, su[i]->len, origin) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < r->n_users; i++) {
+		_cleanup_free_ char *origin = kiln_asprintf("%s:%d", r->path, r->users[i].line);
+
+		if (kiln_accounts_add(ctx, acc, r->users[i].name, r->users[i].uid, r->users[i].gid, r->users[i].home,
+				      origin) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < acc->ignored.n; i++)
+		kiln_strv_push(ignored, acc->ignored.v[i]);
+	return 0;
+}
+
+/* Where kiln-init mounts a fresh filesystem at boot: what lives there is made then. */
+static int
+runtime_path(const char *path)
+{
+	return kiln_startswith(path, "/run/") || kiln_startswith(path, "/tmp/") || !strcmp(path, "/run") ||
+	       !strcmp(path, "/tmp");
+}
+
+/* Resolves @user and @group (NULL: root; a NULL group with a user: the user's group) against @acc. */
+static int
+owner_ids(struct kiln_ctx *ctx, const struct kiln_accounts *acc, const char *user, const char *group,
+	  const char *origin, unsigned *ret_uid, unsigned *ret_gid)
+{
+	const struct kiln_account_user *u = user ? kiln_accounts_user(acc, user) : NULL;
+	unsigned gid = 0;
+
+	if (user && !u)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: unknown user '%s' (add it to [Users])", origin, user);
+	if (group && kiln_accounts_gid(acc, group, &gid) < 0)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: unknown group '%s' (a user in [Users] brings its group)", origin, group);
+	*ret_uid = u ? u->uid : 0;
+	*ret_gid = group ? gid : u ? u->gid : 0;
+	return 0;
+}
+
+/* One directory: in the image now, or (under /run and /tmp) made by kiln-init at boot. */
+static int
+make_dir(struct kiln_ctx *ctx, struct kiln_compose *c, struct image_setup *su, const char *path, unsigned mode,
+	 unsigned uid, unsigned gid, const char *origin)
+{
+	if (runtime_path(path)) {
+		_cleanup_free_ char *line = kiln_asprintf("%04o %u %u %s", mode, uid, gid, path);
+
+		if (strchr(path, ' '))
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: '%s': kiln-init cannot make a path with spaces at boot", origin, path);
+		if (!kiln_strv_contains(&su->runtime_dirs, line))
+			kiln_strv_push(&su->runtime_dirs, line);
+		return 0;
+	}
+	return kiln_compose_set_dir(ctx, c, path, mode, uid, gid, origin);
+}
+
+/* The packages' tmpfiles.d lines, made as systemd-tmpfiles would have made them at first boot. */
+static int
+apply_tmpfiles(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_accounts *acc, struct image_setup *su)
+{
+	size_t n;
+	const struct kiln_declaration *all = kiln_compose_declarations(c, &n);
+	_cleanup_free_ const struct kiln_declaration **tf = NULL;
+	_cleanup_(kiln_tmpfiles_releasep) struct kiln_tmpfiles t = { 0 };
+	size_t n_tf = declarations_of(all, n, "tmpfiles.d", &tf);
+
+	for (size_t i = 0; i < n_tf; i++) {
+		_cleanup_free_ char *origin = kiln_asprintf("package '%s': %s", tf[i]->package, tf[i]->path);
+
+		if (tf[i]->len > DECLARATION_MAX)
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: over %d bytes", origin, DECLARATION_MAX);
+		if (kiln_tmpfiles_parse(ctx, &t, tf[i]->data, tf[i]->len, origin) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < t.ignored.n; i++)
+		kiln_strv_push(&su->ignored, t.ignored.v[i]);
+	for (size_t i = 0; i < t.n; i++) {
+		const struct kiln_tmpfile *e = &t.v[i];
+		enum kiln_entry_type type;
+		unsigned uid, gid, mode, ouid, ogid;
+
+		if (kiln_startswith(e->path, "/proc/") || kiln_startswith(e->path, "/sys/") || kiln_startswith(e->path, "/dev/"))
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: '%s' is in a filesystem of the running kernel; kiln cannot make it",
+					  e->origin, e->path);
+		if (e->kind == KILN_TMPFILE_ADJUST) {
+			if (kiln_compose_entry(c, e->path, &type, &mode, &ouid, &ogid) < 0 || type != KILN_ENT_DIR) {
+				kiln_strv_push_take(&su->ignored, kiln_asprintf("%s: tmpfiles 'z %s' (not a directory in the image)",
+										e->origin, e->path));
+				continue;
+			}
+			if (owner_ids(ctx, acc, e->user, e->group, e->origin, &uid, &gid) < 0)
+				return -1;
+			if (kiln_compose_set_dir(ctx, c, e->path, e->mode >= 0 ? (unsigned)e->mode : mode,
+						 e->user ? uid : ouid, e->group || e->user ? gid : ogid, e->origin) < 0)
+				return -1;
+			continue;
+		}
+		if (owner_ids(ctx, acc, e->user, e->group, e->origin, &uid, &gid) < 0)
+			return -1;
+		if (e->kind == KILN_TMPFILE_DIR) {
+			if (make_dir(ctx, c, su, e->path, e->mode >= 0 ? (unsigned)e->mode : 0755, uid, gid, e->origin) < 0)
+				return -1;
+			continue;
+		}
+		if (runtime_path(e->path))
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: kiln-init makes only directories at boot, not '%s'", e->origin, e->path);
+		if (kiln_compose_entry(c, e->path, &type, &mode, &ouid, &ogid) == 0)
+			continue;	/* f, w and L (without +) leave what exists */
+		if (kiln_compose_add(ctx, c, e->path, e->kind == KILN_TMPFILE_SYMLINK ? KILN_ENT_SYMLINK : KILN_ENT_FILE,
+				     e->kind == KILN_TMPFILE_SYMLINK ? 0777 : e->mode >= 0 ? (unsigned)e->mode : 0644, uid, gid,
+				     e->kind == KILN_TMPFILE_FILE ? e->arg : NULL,
+				     e->kind == KILN_TMPFILE_FILE && e->arg ? strlen(e->arg) : 0,
+				     e->kind == KILN_TMPFILE_SYMLINK ? e->arg : NULL) < 0)
+			return kiln_error_replace(ctx, ctx->code, "%s: %s", e->origin, ctx->msg);
+	}
+	return 0;
+}
+
+/* The recipe's [Directories], the users' homes and the State= directory. */
+static int
+make_recipe_dirs(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r,
+		 const struct kiln_accounts *acc, struct image_setup *su)
+{
+	int state_declared = 0;
+
+	for (size_t i = 0; i < r->n_users; i++) {
+		_cleanup_free_ char *origin = kiln_asprintf("%s:%d", r->path, r->users[i].line);
+
+		if (make_dir(ctx, c, su, r->users[i].home, 0750, r->users[i].uid, r->users[i].gid, origin) < 0)
+			return -1;
+		state_declared |= r->state && strcmp(r->users[i].home, r->state) == 0;
+	}
+	for (size_t i = 0; i < r->n_dirs; i++) {
+		const struct kiln_dir_entry *d = &r->dirs[i];
+		_cleanup_free_ char *origin = kiln_asprintf("%s:%d", r->path, d->line);
+		unsigned uid, gid;
+
+		if (owner_ids(ctx, acc, d->user, d->group, origin, &uid, &gid) < 0 ||
+		    make_dir(ctx, c, su, d->path, d->mode, uid, gid, origin) < 0)
+			return -1;
+		state_declared |= r->state && strcmp(d->path, r->state) == 0;
+	}
+	if (r->state && !state_declared) {
+		enum kiln_entry_type type;
+		unsigned mode, uid, gid;
+		_cleanup_free_ char *origin = kiln_asprintf("%s: State=%s", r->path, r->state);
+
+		/* the application writes its state: it owns the directory, unless the recipe said otherwise */
+		if (kiln_compose_entry(c, r->state, &type, &mode, &uid, &gid) < 0 || (uid == 0 && su->uid != 0))
+			if (kiln_compose_set_dir(ctx, c, r->state, 0750, su->uid, su->gid, origin) < 0)
+				return -1;
+	}
+	return 0;
+}
+
 static int
 add_recipe_files(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r)
 {
-	for (size_t i = 0; i < r->n_users; i++)
-		if (kiln_compose_add(ctx, c, r->users[i].home, KILN_ENT_DIR, 0750, r->users[i].uid, r->users[i].gid,
-				     NULL, 0, NULL) < 0)
-			return -1;
 	for (size_t i = 0; i < r->n_files; i++) {
 		_cleanup_free_ char *src = r->files[i].src[0] == '/' ? kiln_strdup(r->files[i].src)
 					     : kiln_asprintf("%s/%s", r->dir, r->files[i].src);
@@ -213,43 +457,57 @@ add_recipe_files(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln
 	return 0;
 }
 
-/* The generated files: the init config, users, hostname, release and the recipe's [Files]. */
+/* The generated files: users and directories, the init config, hostname, release and the recipe's [Files]. */
 static int
 add_generated(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r, const char *version,
-	      int64_t sde, const struct kiln_kernel *k, const struct kiln_build_opts *o)
+	      int64_t sde, const struct kiln_kernel *k, const struct kiln_build_opts *o, struct kiln_strv *ignored)
 {
-	_cleanup_(kiln_strv_releasep) struct kiln_strv argv = { 0 };
+	_cleanup_(kiln_accounts_releasep) struct kiln_accounts acc = { 0 };
 	_cleanup_free_ char *passwd = NULL, *group = NULL, *init = NULL, *rel = NULL, *init_bin = NULL;
-	_cleanup_free_ char *hostname = kiln_asprintf("%s\n", r->hostname), *cmd = NULL;
-	const struct kiln_user *user = NULL;
+	_cleanup_free_ char *hostname = kiln_asprintf("%s\n", r->hostname);
+	_cleanup_(image_setup_releasep) struct image_setup su = { 0 };
+	const struct kiln_account_user *user;
 	char when[21];
 	size_t init_len;
 
-	if (strcmp(r->user, "root") != 0) {
-		for (size_t i = 0; i < r->n_users; i++)
-			if (strcmp(r->users[i].name, r->user) == 0)
-				user = &r->users[i];
-		if (!user)
-			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: User=%s is not in [Users]", r->path, r->user);
+	if (make_accounts(ctx, c, r, &acc, &su.ignored) < 0)
+		return -1;
+	if (!(user = kiln_accounts_user(&acc, r->user)))
+		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: User=%s is not a user of the image (base-passwd's, a package's sysusers.d or [Users])",
+				  r->path, r->user);
+	su.uid = user->uid;
+	su.gid = user->gid;
+	su.home = kiln_strdup(user->home);
+	su.groups = kiln_accounts_supplementary(&acc, user->name);
+	for (size_t i = 0; i <= r->n_execs; i++) {
+		const struct kiln_strv *argv = i < r->n_execs ? &r->execs[i].argv : &r->argv;
+		_cleanup_free_ char *prog = kiln_path_normalize(argv->v[0] + 1);	/* /bin/x is /usr/bin/x */
+
+		if ((!prog || !kiln_compose_exists(c, prog)) && i < r->n_execs)
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s:%d: '%s' is not in the image", r->path, r->execs[i].line,
+					  argv->v[0]);
+		if (!prog || !kiln_compose_exists(c, prog))
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: Cmd '%s' is not in the image", r->path, argv->v[0]);
 	}
-	kiln_strv_split(&argv, r->cmd);
-	cmd = argv.n ? kiln_path_normalize(argv.v[0] + 1) : NULL;	/* /bin/x is /usr/bin/x */
-	if (!cmd || !kiln_compose_exists(c, cmd))
-		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: Cmd '%s' is not in the image", r->path, argv.n ? argv.v[0] : "");
+	if (apply_tmpfiles(ctx, c, &acc, &su) < 0 || make_recipe_dirs(ctx, c, r, &acc, &su) < 0)
+		return -1;
 	if (kiln_read_file(ctx, o->init_path, 16 << 20, &init_bin, &init_len) < 0)
 		return kiln_error_replace(ctx, KILN_EXIT_FAILED, "cannot read kiln-init: %s", ctx->msg);
 	kiln_format_iso8601((time_t)sde, when);
-	users_files(r, &passwd, &group);
-	init = init_conf(r, &argv, user, version, k);
+	kiln_accounts_render(&acc, &passwd, &group);
+	init = init_conf(r, &su, version, k);
 	rel = kiln_asprintf("FAMILY=%s\nVERSION=%s\nBUILT=%s\n", r->family, version, when);
 	if (kiln_compose_add(ctx, c, "/etc/passwd", KILN_ENT_FILE, 0644, 0, 0, passwd, strlen(passwd), NULL) < 0 ||
 	    kiln_compose_add(ctx, c, "/etc/group", KILN_ENT_FILE, 0644, 0, 0, group, strlen(group), NULL) < 0 ||
 	    kiln_compose_add(ctx, c, "/etc/hostname", KILN_ENT_FILE, 0644, 0, 0, hostname, strlen(hostname), NULL) < 0 ||
 	    kiln_compose_add(ctx, c, "/etc/kiln-release", KILN_ENT_FILE, 0644, 0, 0, rel, strlen(rel), NULL) < 0 ||
 	    kiln_compose_add(ctx, c, "/etc/kiln/init", KILN_ENT_FILE, 0644, 0, 0, init, strlen(init), NULL) < 0 ||
-	    kiln_compose_add(ctx, c, "/init", KILN_ENT_FILE, 0755, 0, 0, init_bin, init_len, NULL) < 0)
+	    kiln_compose_add(ctx, c, "/init", KILN_ENT_FILE, 0755, 0, 0, init_bin, init_len, NULL) < 0 ||
+	    add_recipe_files(ctx, c, r) < 0)
 		return -1;
-	return add_recipe_files(ctx, c, r);
+	for (size_t i = 0; i < su.ignored.n; i++)
+		kiln_strv_push(ignored, su.ignored.v[i]);
+	return 0;
 }
 
 static int
@@ -287,11 +545,32 @@ artifact_json(const char *name, uint64_t size, const char *sha256)
 	return json_pack("{s:s, s:I, s:s}", "name", name, "size", (json_int_t)size, "sha256", sha256);
 }
 
+static json_t *strv_json(const struct kiln_strv *sv);
+
+/*
+ * What runs in the image and how, fixed at build time: the command's argv,
+ * its user and environment, the steps before it, where its state lives (in
+ * memory, until a deployment gives it a volume) and what kiln did not act on.
+ */
+static json_t *
+image_json(const struct kiln_recipe *r, const struct kiln_strv *ignored)
+{
+	json_t *pre = json_array();
+
+	for (size_t i = 0; i < r->n_execs; i++)
+		json_array_append_new(pre, json_pack("{s:o, s:s}", "argv", strv_json(&r->execs[i].argv), "when",
+						     r->execs[i].first_boot ? "first-boot" : "every-boot"));
+	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "argv", strv_json(&r->argv), "user", r->user,
+			 "environment", strv_json(&r->environment), "exec_start_pre", pre,
+			 "state", r->state ? json_pack("{s:s, s:s}", "path", r->state, "storage", "memory") : json_null(),
+			 "not_acted_on", strv_json(ignored));
+}
+
 /* manifest.json: canonical (sorted keys, fixed indentation), part of the reproducible output. */
 static char *
 manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, const struct kiln_kernel *k,
 	      const char *version, int64_t sde, json_t *artifacts, size_t n_files, const char *files_sha256,
-	      const char *prev_version, const char *prev_sha256, json_t *updates)
+	      const char *prev_version, const char *prev_sha256, json_t *updates, const struct kiln_strv *ignored)
 {
 	json_t *root, *sources = json_array(), *pkgs = json_array(), *mods = json_array();
 	char when[21];
@@ -323,6 +602,7 @@ manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, co
 			 "packages", pkgs, "artifacts", artifacts,
 			 "files", "name", "files.tsv", "count", (json_int_t)n_files, "sha256", files_sha256);
 	json_object_set_new(root, "security_updates", updates);
+	json_object_set_new(root, "image", image_json(r, ignored));
 	json_object_set_new(root, "previous_manifest",
 			    prev_version ? json_pack("{s:s, s:s}", "version", prev_version, "sha256", prev_sha256)
 					 : json_null());
@@ -343,6 +623,7 @@ struct build_state {
 	char prev_sha256[65];
 	int64_t sde;
 	struct kiln_advisories adv;
+	struct kiln_strv ignored;	/* package declarations kiln did not act on */
 };
 
 static int
@@ -380,7 +661,7 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 	if (rc == 0)
 		rc = add_kernel_files(ctx, c, &st->kernel);
 	if (rc == 0)
-		rc = add_generated(ctx, c, r, st->version, st->sde, &st->kernel, o);
+		rc = add_generated(ctx, c, r, st->version, st->sde, &st->kernel, o, &st->ignored);
 	kiln_strv_release(&reserved);
 	if (rc < 0) {
 		kiln_compose_abort(c);
@@ -598,7 +879,7 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	json_array_append_new(artifacts, artifact_json("initrd.img", rd_size, rd_sha));
 	json_array_append_new(artifacts, artifact_json("vmlinuz", st->kernel.vmlinuz_len, vm_sha));
 	manifest = manifest_json(r, &st->res, &st->kernel, st->version, st->sde, artifacts, n_files, files_sha,
-				 st->prev_version, st->prev_sha256, updates);
+				 st->prev_version, st->prev_sha256, updates, &st->ignored);
 	if (write_file(ctx, st->tmp, "manifest.json", manifest, strlen(manifest)) < 0)
 		return -1;
 	if (o->key_path) {
@@ -701,6 +982,8 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 	if (rc < 0 && st.tmp)
 		rm_rf(st.tmp);
 	if (rc == 0) {
+		res.ignored = st.ignored;
+		memset(&st.ignored, 0, sizeof(st.ignored));
 		res.dir = TAKE_PTR(st.target);
 		res.version = TAKE_PTR(st.version);
 		*ret = res;
@@ -712,5 +995,6 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 	free(st.version);
 	free(st.prev_version);
 	kiln_advisories_release(&st.adv);
+	kiln_strv_release(&st.ignored);
 	return rc;
 }

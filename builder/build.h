@@ -21,6 +21,7 @@ struct kiln_build_result {
 	char *version;
 	size_t n_packages, n_files, n_modules;
 	uint64_t vmlinuz_size, initrd_size;
+	struct kiln_strv ignored;	/* package declarations kiln did not act on, each with its origin */
 };
 
 /*

@@ -37,9 +37,12 @@ struct kiln_compose {
 	const char *cur_pkg;
 	struct kiln_changelog *logs;
 	size_t n_logs;
+	struct kiln_declaration *decls;
+	size_t n_decls;
 };
 
 static const char *const merged[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
+static const char *const var_links[][3] = { { "/var/run", "/run", "../run" }, { "/var/lock", "/run/lock", "../run/lock" } };
 
 void
 kiln_changelogs_free(struct kiln_changelog *logs, size_t n)
@@ -77,6 +80,17 @@ kiln_path_normalize(const char *raw)
 			kiln_buf_add(&b, p, n);
 		}
 		p = *e ? e + 1 : e;
+	}
+	/* /var/run and /var/lock are base-files' symlinks to /run and /run/lock */
+	for (size_t i = 0; i < ARRAY_SIZE(var_links); i++) {
+		size_t n = strlen(var_links[i][0]);
+
+		if (b.data && strncmp(b.data, var_links[i][0], n) == 0 && (b.data[n] == '\0' || b.data[n] == '/')) {
+			char *out = kiln_asprintf("%s%s", var_links[i][1], b.data + n);
+
+			kiln_buf_release(&b);
+			return out;
+		}
 	}
 	return kiln_buf_detach(&b, NULL);
 }
@@ -221,6 +235,9 @@ kiln_compose_new(struct kiln_ctx *ctx, const char *path, const char *compression
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
 		if (write_ent(ctx, c, links[i][0], KILN_ENT_SYMLINK, 0777, 0, 0, mtime, NULL, 0, links[i][1], "") < 0)
 			goto fail;
+	for (size_t i = 0; i < ARRAY_SIZE(var_links); i++)
+		if (write_ent(ctx, c, var_links[i][0], KILN_ENT_SYMLINK, 0777, 0, 0, mtime, NULL, 0, var_links[i][2], "") < 0)
+			goto fail;
 	/* the kernel opens /dev/console for PID 1 before anything is mounted */
 	if (write_ent(ctx, c, "/dev/console", KILN_ENT_CHAR, 0600, 0, 0, mtime, NULL, 0, NULL, "") < 0)
 		goto fail;
@@ -327,6 +344,43 @@ keep_doclink(struct kiln_compose *c, const char *path, const char *target)
 	l->link_to = kiln_strdup(t);
 }
 
+/* Is @path one of the files that declare what maintainer scripts would make? */
+static int
+declaration_path(const char *path, int *ret_always)
+{
+	static const char *const dirs[] = { "/usr/lib/sysusers.d/", "/usr/lib/tmpfiles.d/", "/etc/sysusers.d/",
+					    "/etc/tmpfiles.d/" };
+	size_t n = strlen(path);
+
+	*ret_always = strcmp(path, "/usr/share/base-passwd/passwd.master") == 0 ||
+		      strcmp(path, "/usr/share/base-passwd/group.master") == 0;
+	if (*ret_always)
+		return 1;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (kiln_startswith(path, dirs[i]) && !strchr(path + strlen(dirs[i]), '/') && n > 5 &&
+		    strcmp(path + n - 5, ".conf") == 0)
+			return 1;
+	return 0;
+}
+
+static void
+keep_declaration(struct kiln_compose *c, const char *path, const char *data, size_t len)
+{
+	struct kiln_declaration *d;
+	int always;
+
+	if (!declaration_path(path, &always) || (!always && excluded(c, path)))
+		return;
+	c->decls = kiln_realloc(c->decls, (c->n_decls + 1) * sizeof(*c->decls));
+	d = &c->decls[c->n_decls++];
+	d->package = kiln_strdup(c->cur_pkg);
+	d->path = kiln_strdup(path);
+	d->data = kiln_malloc(len + 1);
+	memcpy(d->data, data, len);
+	d->data[len] = '\0';
+	d->len = len;
+}
+
 static int
 on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, struct kiln_deb_reader *r)
 {
@@ -346,6 +400,7 @@ on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, 
 		if (kiln_deb_read(ctx, r, FILE_MAX, &data, &len) < 0)
 			return kiln_error_replace(ctx, ctx->code, "package '%s': '%s': %s", pkg, path, ctx->msg);
 		keep_changelog(c, path, data, len);
+		keep_declaration(c, path, data, len);
 		break;
 	case KILN_ENT_HARDLINK:
 		target = kiln_path_normalize(de->link);
@@ -399,6 +454,47 @@ kiln_compose_add(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path,
 }
 
 int
+kiln_compose_set_dir(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, unsigned mode, unsigned uid,
+		     unsigned gid, const char *why)
+{
+	struct ent *e = lookup(c, path);
+
+	if (!e)
+		return add_entry(ctx, c, path, KILN_ENT_DIR, mode, uid, gid, c->mtime, NULL, 0, NULL, "");
+	if (e->type != KILN_ENT_DIR)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: '%s' is not a directory in the image (from '%s')", why, path,
+				  *e->pkg ? e->pkg : "kiln");
+	if (e->mode == mode && e->uid == uid && e->gid == gid)
+		return 0;
+	e->mode = mode;
+	e->uid = uid;
+	e->gid = gid;
+	return kiln_cpio_add(ctx, c->cpio, path, KILN_ENT_DIR, mode, uid, gid, c->mtime, NULL, 0, NULL, 0, 0);
+}
+
+int
+kiln_compose_entry(struct kiln_compose *c, const char *path, enum kiln_entry_type *ret_type, unsigned *ret_mode,
+		   unsigned *ret_uid, unsigned *ret_gid)
+{
+	const struct ent *e = lookup(c, path);
+
+	if (!e)
+		return -1;
+	*ret_type = e->type;
+	*ret_mode = e->mode;
+	*ret_uid = e->uid;
+	*ret_gid = e->gid;
+	return 0;
+}
+
+const struct kiln_declaration *
+kiln_compose_declarations(const struct kiln_compose *c, size_t *ret_n)
+{
+	*ret_n = c->n_decls;
+	return c->decls;
+}
+
+int
 kiln_compose_exists(struct kiln_compose *c, const char *path)
 {
 	const struct ent *e = lookup(c, path);
@@ -435,6 +531,12 @@ compose_free(struct kiln_compose *c)
 	kiln_strv_release(&c->pkgs);
 	pkgfiles_release(c);
 	kiln_changelogs_free(c->logs, c->n_logs);
+	for (size_t i = 0; i < c->n_decls; i++) {
+		free(c->decls[i].package);
+		free(c->decls[i].path);
+		free(c->decls[i].data);
+	}
+	free(c->decls);
 	free(c);
 }
 

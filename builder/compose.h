@@ -7,6 +7,18 @@
 
 struct kiln_compose;
 
+/*
+ * A file a package ships that says what its maintainer scripts would have
+ * made: sysusers.d and tmpfiles.d configuration (not excluded), and
+ * base-passwd's master files (always read).
+ */
+struct kiln_declaration {
+	char *package;
+	char *path;		/* in the image, e.g. /usr/lib/tmpfiles.d/memcached.conf */
+	char *data;
+	size_t len;
+};
+
 /* A changelog.Debian.gz read on the way (issue: the manifest needs it). */
 struct kiln_changelog {
 	char *package;		/* the /usr/share/doc/ directory's name */
@@ -33,6 +45,25 @@ int kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const cha
 int kiln_compose_add(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum kiln_entry_type type,
 		     unsigned mode, unsigned uid, unsigned gid, const void *data, size_t len, const char *link);
 
+/*
+ * kiln_compose_set_dir() - make @path a directory with this mode and owner
+ * Creates it (parents root 0755) or, when a package already made it, writes
+ * it again with the new mode and owner (the kernel's initramfs unpacker, and
+ * files.tsv, keep the last entry). Exit 2 if @path is not a directory.
+ */
+int kiln_compose_set_dir(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, unsigned mode,
+			 unsigned uid, unsigned gid, const char *why);
+
+/*
+ * kiln_compose_entry() - what the image holds at @path: 0 and its type, mode,
+ * uid and gid, or -1 when nothing is there.
+ */
+int kiln_compose_entry(struct kiln_compose *c, const char *path, enum kiln_entry_type *ret_type, unsigned *ret_mode,
+		       unsigned *ret_uid, unsigned *ret_gid);
+
+/* The declarations read so far, in package order (borrowed until kiln_compose_finish()). */
+const struct kiln_declaration *kiln_compose_declarations(const struct kiln_compose *c, size_t *ret_n);
+
 /* Does the image hold a regular file (or symlink) at @path? */
 int kiln_compose_exists(struct kiln_compose *c, const char *path);
 
@@ -49,7 +80,8 @@ void kiln_changelogs_free(struct kiln_changelog *logs, size_t n);
 /*
  * kiln_path_normalize() - an archive member name as an absolute image path
  * Strips "./", drops "." components and trailing '/', maps merged-/usr
- * directories (/bin → /usr/bin, /lib → /usr/lib, ...). Returns a new string,
+ * directories (/bin → /usr/bin, /lib → /usr/lib, ...) and /var/run, /var/lock
+ * to /run, /run/lock (base-files' symlinks). Returns a new string,
  * "" for the root, or NULL for an absolute name or a ".." component.
  */
 char *kiln_path_normalize(const char *raw);

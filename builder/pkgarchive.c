@@ -325,6 +325,32 @@ kiln_cpio_abort(struct kiln_cpio *c)
 	free(c);
 }
 
+struct seqline {
+	const char *line;
+	size_t seq;
+};
+
+static size_t
+path_len(const char *line)
+{
+	return strcspn(line, "\t");
+}
+
+/* By path, then by position in the archive. */
+static int
+seqline_cmp(const void *a, const void *b)
+{
+	const struct seqline *x = a, *y = b;
+	size_t lx = path_len(x->line), ly = path_len(y->line);
+	int c = memcmp(x->line, y->line, lx < ly ? lx : ly);
+
+	if (c)
+		return c;
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 int
 kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, size_t *ret_count)
 {
@@ -378,10 +404,26 @@ kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, si
 		return -1;
 	}
 	archive_read_free(a);
-	kiln_strv_sort(&lines);
-	for (size_t i = 0; i < lines.n; i++)
-		kiln_buf_add(&out, lines.v[i], strlen(lines.v[i]));
-	*ret_count = lines.n;
+	/* as the kernel unpacks it: a path given twice is what its last entry says */
+	{
+		struct seqline *sl = kiln_calloc(lines.n ? lines.n : 1, sizeof(*sl));
+		size_t count = 0;
+
+		for (size_t i = 0; i < lines.n; i++) {
+			sl[i].line = lines.v[i];
+			sl[i].seq = i;
+		}
+		qsort(sl, lines.n, sizeof(*sl), seqline_cmp);
+		for (size_t i = 0; i < lines.n; i++) {
+			if (i + 1 < lines.n && path_len(sl[i].line) == path_len(sl[i + 1].line) &&
+			    memcmp(sl[i].line, sl[i + 1].line, path_len(sl[i].line)) == 0)
+				continue;
+			kiln_buf_add(&out, sl[i].line, strlen(sl[i].line));
+			count++;
+		}
+		free(sl);
+		*ret_count = count;
+	}
 	kiln_strv_release(&lines);
 	*ret_tsv = kiln_buf_detach(&out, NULL);
 	return 0;

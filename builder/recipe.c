@@ -1,6 +1,7 @@
 /* recipe.c - parse and validate recipes with inih; every error names file:line and key. */
 #define _GNU_SOURCE
 #include "recipe.h"
+#include "cmdline.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -9,7 +10,7 @@
 #include <string.h>
 
 enum section_id { SEC_NONE, SEC_IMAGE, SEC_SOURCE, SEC_KERNEL, SEC_PACKAGES,
-		  SEC_FILES, SEC_USERS, SEC_NETWORK, SEC_OUTPUT, SEC__MAX };
+		  SEC_FILES, SEC_USERS, SEC_DIRECTORIES, SEC_NETWORK, SEC_OUTPUT, SEC__MAX };
 
 static const struct {
 	const char *name;
@@ -18,12 +19,13 @@ static const struct {
 	const char *keys[12];
 } sections[SEC__MAX] = {
 	[SEC_IMAGE] = { "Image", 0, 0, { "Family", "Description", "Cmd", "Hostname", "OnExit",
-					 "User", "Environment" } },
+					 "User", "Environment", "State", "ExecStartPre", "FirstBoot" } },
 	[SEC_SOURCE] = { "Source", 1, 0, { "From", "URI", "Suites", "Components", "Keyring" } },
 	[SEC_KERNEL] = { "Kernel", 0, 0, { "Package", "Cmdline", "Modules" } },
 	[SEC_PACKAGES] = { "Packages", 0, 0, { "Install", "Exclude" } },
 	[SEC_FILES] = { "Files", 0, 1, { 0 } },
 	[SEC_USERS] = { "Users", 0, 1, { 0 } },
+	[SEC_DIRECTORIES] = { "Directories", 0, 1, { 0 } },
 	[SEC_NETWORK] = { "Network", 0, 0, { "Address", "Gateway" } },
 	[SEC_OUTPUT] = { "Output", 0, 0, { "Formats", "Compression" } },
 };
@@ -152,6 +154,13 @@ key_allowed(enum section_id id, const char *key)
 	return 0;
 }
 
+/* Keys that may be given more than once, each a value of its own (as in systemd units). */
+static int
+repeatable_key(enum section_id id, const char *key)
+{
+	return id == SEC_IMAGE && (strcmp(key, "ExecStartPre") == 0 || strcmp(key, "FirstBoot") == 0);
+}
+
 static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
@@ -175,7 +184,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	}
 	if (!key_allowed(s->id, name))
 		return perr(p, p->line, "unknown key '%s' in [%s]", name, sections[s->id].name), 0;
-	for (size_t i = 0; i < s->n_kv; i++)
+	for (size_t i = 0; i < s->n_kv && !repeatable_key(s->id, name); i++)
 		if (strcmp(s->kv[i].key, name) == 0)
 			return perr(p, p->line, "duplicate key '%s' in [%s] (first at line %d)", name,
 				    sections[s->id].name, s->kv[i].line), 0;
@@ -330,6 +339,64 @@ one_of(const char *v, const char *const *set)
 	return 0;
 }
 
+/*
+ * A command line (Cmd=, ExecStartPre=, FirstBoot=): split as systemd splits
+ * ExecStart=, the program an absolute path. systemd's prefixes (@ - : + !)
+ * are not supported.
+ */
+static int
+split_command(struct parse *p, const struct kv *kv, struct kiln_strv *argv)
+{
+	const char *why = NULL;
+
+	if (!*kv->value)
+		return perr(p, kv->line, "missing value for key '%s' in [Image]", kv->key);
+	if (kiln_cmdline_split(kv->value, KILN_CMDLINE_DOLLAR, argv, &why) < 0)
+		return perr(p, kv->line, "bad value for key '%s' in [Image]: %s", kv->key, why);
+	if (argv->n == 0 || !path_valid(argv->v[0]))
+		return perr(p, kv->line, "key '%s' in [Image] must start with an absolute path, not '%s'%s", kv->key,
+			    argv->n ? argv->v[0] : "",
+			    argv->n && strchr("@-:+!", argv->v[0][0]) ? " (systemd's prefixes @-:+! are not supported)" : "");
+	return 0;
+}
+
+/* NAME=VALUE with NAME a portable environment variable name. */
+static int
+env_assignment_valid(const char *e)
+{
+	const char *eq = strchr(e, '=');
+
+	if (!eq || eq == e || isdigit((unsigned char)e[0]))
+		return 0;
+	for (const char *c = e; c < eq; c++)
+		if (!(isalnum((unsigned char)*c) || *c == '_'))
+			return 0;
+	return 1;
+}
+
+/*
+ * Directories that cannot be an application's state: the system's own, and
+ * those kiln-init mounts over at boot (or that hold the system).
+ */
+static int
+system_dir(const char *path)
+{
+	static const char *const exact[] = { "/etc", "/var", "/var/lib", "/root", "/srv", "/opt", "/home", "/mnt" };
+	static const char *const tree[] = { "/usr", "/proc", "/sys", "/dev", "/run", "/tmp", "/bin", "/sbin",
+					    "/lib", "/lib64", "/boot" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
+		if (strcmp(path, exact[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < ARRAY_SIZE(tree); i++) {
+		size_t n = strlen(tree[i]);
+
+		if (strncmp(path, tree[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 validate_image(struct parse *p, struct kiln_recipe *r)
 {
@@ -345,8 +412,8 @@ validate_image(struct parse *p, struct kiln_recipe *r)
 	r->family = kiln_strdup(kv->value);
 	if (!(kv = require(p, s, SEC_IMAGE, "Cmd")))
 		return -1;
-	if (kv->value[0] != '/')
-		return perr(p, kv->line, "key 'Cmd' in [Image] must start with an absolute path, not '%s'", kv->value);
+	if (split_command(p, kv, &r->argv) < 0)
+		return -1;
 	r->cmd = kiln_strdup(kv->value);
 	r->description = opt_str(s, "Description", NULL);
 	r->hostname = opt_str(s, "Hostname", r->family);
@@ -359,14 +426,38 @@ validate_image(struct parse *p, struct kiln_recipe *r)
 			kv = sec_get(s, "Hostname");
 			return perr(p, kv ? kv->line : s->line, "bad value '%s' for key 'Hostname' in [Image]", r->hostname);
 		}
-	opt_words(s, "Environment", &r->environment, NULL);
-	for (size_t i = 0; i < r->environment.n; i++) {
-		const char *e = r->environment.v[i];
+	if ((kv = sec_get(s, "Environment"))) {
+		const char *why = NULL;
 
-		if (!strchr(e, '=') || e[0] == '=') {
-			kv = sec_get(s, "Environment");
-			return perr(p, kv->line, "bad value '%s' for key 'Environment' in [Image]: use NAME=VALUE words", e);
-		}
+		if (kiln_cmdline_split(kv->value, 0, &r->environment, &why) < 0)
+			return perr(p, kv->line, "bad value for key 'Environment' in [Image]: %s", why);
+		for (size_t i = 0; i < r->environment.n; i++)
+			if (!env_assignment_valid(r->environment.v[i]))
+				return perr(p, kv->line, "bad value '%s' for key 'Environment' in [Image]: use NAME=VALUE, NAME of letters, digits and '_'",
+					    r->environment.v[i]);
+	}
+	if ((kv = sec_get(s, "State"))) {
+		if (!path_valid(kv->value) || strchr(kv->value, ' '))
+			return perr(p, kv->line, "bad path '%s' for key 'State' in [Image]: use an absolute path without '.' or '..'", kv->value);
+		if (system_dir(kv->value))
+			return perr(p, kv->line, "key 'State' in [Image] cannot be '%s': the state directory gets a volume of its own", kv->value);
+		r->state = kiln_strdup(kv->value);
+	}
+	for (size_t i = 0; s && i < s->n_kv; i++) {
+		struct kiln_exec *e;
+		int first = strcmp(s->kv[i].key, "FirstBoot") == 0;
+
+		if (!first && strcmp(s->kv[i].key, "ExecStartPre") != 0)
+			continue;
+		if (first && !r->state)
+			return perr(p, s->kv[i].line, "key 'FirstBoot' in [Image] needs 'State': a first boot is one whose state directory is empty");
+		r->execs = kiln_realloc(r->execs, (r->n_execs + 1) * sizeof(*r->execs));
+		e = &r->execs[r->n_execs++];
+		memset(e, 0, sizeof(*e));
+		e->line = s->kv[i].line;
+		e->first_boot = first;
+		if (split_command(p, &s->kv[i], &e->argv) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -516,6 +607,69 @@ validate_files_users(struct parse *p, struct kiln_recipe *r)
 	return 0;
 }
 
+/* A user or group name as Debian allows them ([a-z_][a-z0-9_-]*, at most 32), or a number. */
+static int
+account_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32 || s[0] == '-')
+		return 0;
+	if (strspn(s, "0123456789") == n)
+		return 1;
+	if (isdigit((unsigned char)s[0]))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* [Directories] PATH=MODE[:USER[:GROUP]]: made at build time, or by kiln-init at boot under /run and /tmp. */
+static int
+validate_directories(struct parse *p, struct kiln_recipe *r)
+{
+	const struct sec *s = sec_find(p, SEC_DIRECTORIES);
+
+	for (size_t i = 0; s && i < s->n_kv; i++) {
+		const struct kv *kv = &s->kv[i];
+		_cleanup_(kiln_strv_releasep) struct kiln_strv f = { 0 };
+		struct kiln_dir_entry *d;
+		unsigned long mode;
+		const char *c = kv->value;
+
+		if (!path_valid(kv->key))
+			return perr(p, kv->line, "bad path '%s' in [Directories]: use an absolute path without '.' or '..'", kv->key);
+		if (kiln_startswith(kv->key, "/proc/") || kiln_startswith(kv->key, "/sys/") ||
+		    kiln_startswith(kv->key, "/dev/") || !strcmp(kv->key, "/proc") || !strcmp(kv->key, "/sys") ||
+		    !strcmp(kv->key, "/dev"))
+			return perr(p, kv->line, "bad path '%s' in [Directories]: kiln-init mounts the kernel's filesystems there", kv->key);
+		for (;;) {
+			const char *colon = strchr(c, ':');
+
+			kiln_strv_push_take(&f, colon ? kiln_strndup(c, colon - c) : kiln_strdup(c));
+			if (!colon)
+				break;
+			c = colon + 1;
+		}
+		if (f.n > 3 || f.v[0][0] != '0' || parse_uint(f.v[0], 8, 07777, &mode) < 0)
+			return perr(p, kv->line, "bad value '%s' for key '%s' in [Directories]: use MODE[:USER[:GROUP]], MODE octal with a leading 0",
+				    kv->value, kv->key);
+		for (size_t j = 1; j < f.n; j++)
+			if (!account_valid(f.v[j]))
+				return perr(p, kv->line, "bad %s '%s' for key '%s' in [Directories]", j == 1 ? "user" : "group",
+					    f.v[j], kv->key);
+		r->dirs = kiln_realloc(r->dirs, (r->n_dirs + 1) * sizeof(*r->dirs));
+		d = &r->dirs[r->n_dirs++];
+		d->line = kv->line;
+		d->path = kiln_strdup(kv->key);
+		d->mode = (unsigned)mode;
+		d->user = kiln_strdup(f.n > 1 ? f.v[1] : "root");
+		d->group = kiln_strdup(f.n > 2 ? f.v[2] : d->user);
+	}
+	return 0;
+}
+
 static int
 cidr_valid(const char *s, int want_prefix)
 {
@@ -611,7 +765,7 @@ kiln_recipe_parse(struct kiln_ctx *ctx, const char *path, const char *data, size
 		kiln_error_replace(ctx, KILN_EXIT_USAGE, "%s:%d: syntax error: expected [Section] or Key=Value", path, rc);
 	if (rc == 0 && !ctx->code &&
 	    (validate_image(&p, r) < 0 || validate_sources(&p, r) < 0 || validate_packages(&p, r) < 0 ||
-	     validate_files_users(&p, r) < 0 || validate_rest(&p, r) < 0))
+	     validate_files_users(&p, r) < 0 || validate_directories(&p, r) < 0 || validate_rest(&p, r) < 0))
 		rc = -1;
 	parse_release(&p);
 	if (rc != 0 || ctx->code)
@@ -649,7 +803,12 @@ kiln_recipe_free(struct kiln_recipe *r)
 	free(r->hostname);
 	free(r->user);
 	free(r->on_exit);
+	kiln_strv_release(&r->argv);
 	kiln_strv_release(&r->environment);
+	free(r->state);
+	for (size_t i = 0; i < r->n_execs; i++)
+		kiln_strv_release(&r->execs[i].argv);
+	free(r->execs);
 	for (size_t i = 0; i < r->n_sources; i++) {
 		free(r->sources[i].uri);
 		free(r->sources[i].keyring);
@@ -672,6 +831,12 @@ kiln_recipe_free(struct kiln_recipe *r)
 		free(r->users[i].home);
 	}
 	free(r->users);
+	for (size_t i = 0; i < r->n_dirs; i++) {
+		free(r->dirs[i].path);
+		free(r->dirs[i].user);
+		free(r->dirs[i].group);
+	}
+	free(r->dirs);
 	free(r->net_address);
 	free(r->net_gateway);
 	kiln_strv_release(&r->formats);

@@ -30,6 +30,21 @@ struct kiln_user {
 	char *home;
 };
 
+/* A step that runs before Cmd, as the same user: ExecStartPre= (every boot) or FirstBoot= (State= empty). */
+struct kiln_exec {
+	int line;
+	int first_boot;
+	struct kiln_strv argv;
+};
+
+/* A directory the image must hold: [Directories] PATH=MODE[:USER[:GROUP]]. */
+struct kiln_dir_entry {
+	int line;
+	char *path;
+	unsigned mode;
+	char *user, *group;	/* names or numbers, resolved against the image's users at build time */
+};
+
 struct kiln_recipe {
 	char *path;		/* as given */
 	char *name;		/* basename */
@@ -37,7 +52,11 @@ struct kiln_recipe {
 	char sha256[65];	/* of the recipe's bytes */
 
 	char *family, *description, *cmd, *hostname, *user, *on_exit;
-	struct kiln_strv environment;	/* KEY=VALUE words */
+	struct kiln_strv argv;		/* Cmd= split as systemd's ExecStart= */
+	struct kiln_strv environment;	/* NAME=VALUE, split as systemd's Environment= */
+	char *state;			/* State=: where the application keeps its data, or NULL */
+	struct kiln_exec *execs;	/* ExecStartPre= and FirstBoot=, in recipe order */
+	size_t n_execs;
 
 	struct kiln_source *sources;
 	size_t n_sources;
@@ -51,6 +70,8 @@ struct kiln_recipe {
 	size_t n_files;
 	struct kiln_user *users;
 	size_t n_users;
+	struct kiln_dir_entry *dirs;
+	size_t n_dirs;
 
 	char *net_address, *net_gateway;
 

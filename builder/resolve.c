@@ -41,8 +41,17 @@ kiln_resolve(struct kiln_ctx *ctx, const struct kiln_recipe *r, const char *arch
 		}
 	}
 	kiln_repo_specs_free(specs, n_specs);
-	if (rc == 0)
-		rc = kiln_solver_resolve(ctx, solver, &r->install, &res.set);
+	if (rc == 0) {
+		/* every image holds base-passwd: /etc/passwd and /etc/group start from its master files */
+		struct kiln_strv install = { 0 };
+
+		for (size_t i = 0; i < r->install.n; i++)
+			kiln_strv_push(&install, r->install.v[i]);
+		if (!kiln_strv_contains(&install, KILN_BASE_PACKAGE))
+			kiln_strv_push(&install, KILN_BASE_PACKAGE);
+		rc = kiln_solver_resolve(ctx, solver, &install, &res.set);
+		kiln_strv_release(&install);
+	}
 	if (rc == 0)
 		rc = kiln_solver_kernel(ctx, solver, r->kernel_package, &res.kernel, &res.kernel_release);
 	if (rc == 0) {

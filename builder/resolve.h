@@ -7,6 +7,9 @@
 #include "repo.h"
 #include "solve.h"
 
+/* The package every image holds besides the recipe's Install=: the base users and groups come from it. */
+#define KILN_BASE_PACKAGE "base-passwd"
+
 struct kiln_resolution {
 	const struct kiln_recipe *recipe;	/* borrowed */
 	char *arch;
@@ -20,7 +23,7 @@ struct kiln_resolution {
 /*
  * kiln_resolve() - resolve @r's packages and kernel for @arch
  * Reads sources (From=host below @apt_root), verifies and caches their
- * indexes in @ctx->store, and solves. Returns 0 and fills @ret (release with
+ * indexes in @ctx->store, and solves Install= plus KILN_BASE_PACKAGE. Returns 0 and fills @ret (release with
  * kiln_resolution_release()), or -1 with an error on @ctx.
  */
 int kiln_resolve(struct kiln_ctx *ctx, const struct kiln_recipe *r, const char *arch,

@@ -96,6 +96,8 @@ cmd_build(int argc, char **argv)
 	fprintf(stderr, "kiln build: %s/%s: %zu packages, %zu files, %zu modules; vmlinuz %llu bytes, initrd.img %llu bytes\n",
 		r->family, res.version, res.n_packages, res.n_files, res.n_modules,
 		(unsigned long long)res.vmlinuz_size, (unsigned long long)res.initrd_size);
+	for (size_t i = 0; i < res.ignored.n; i++)
+		fprintf(stderr, "kiln build: not acted on: %s\n", res.ignored.v[i]);
 	printf("%s\n", res.dir);
 	kiln_build_result_release(&res);
 	return 0;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -28,12 +29,22 @@
 
 #define CONF "/etc/kiln/init"
 #define MAXV 64
+#define MAXSTEPS 16
+
+/* A step before the command (ExecStartPre= every boot, FirstBoot= when the state directory is empty). */
+struct step {
+	int first;
+	char *argv[MAXV + 1];
+	int argc;
+};
 
 static struct {
-	char *family, *version, *hostname, *on_exit, *home, *address, *gateway;
+	char *family, *version, *hostname, *on_exit, *home, *address, *gateway, *state, *groups;
 	unsigned uid, gid;
-	char *argv[MAXV + 1], *env[MAXV + 1], *modules[MAXV + 1];
-	int argc, envc, nmod;
+	char *argv[MAXV + 1], *env[MAXV + 1], *modules[MAXV + 1], *dirs[MAXV + 1];
+	int argc, envc, nmod, ndirs;
+	struct step steps[MAXSTEPS];
+	int nsteps;
 } conf;
 
 static void
@@ -64,6 +75,7 @@ mount_api(void)
 		{ "devtmpfs", "/dev", "devtmpfs", "mode=0755", MS_NOSUID },
 		{ "tmpfs", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV },
 		{ "tmpfs", "/tmp", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV },
+		{ "tmpfs", "/dev/shm", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV },
 	};
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
@@ -71,6 +83,8 @@ mount_api(void)
 		if (mount(m[i].src, m[i].dst, m[i].type, m[i].flags, m[i].opts) < 0 && errno != EBUSY)
 			say("cannot mount %s: %s", m[i].dst, strerror(errno));
 	}
+	mkdir("/run/lock", 01777);	/* /var/lock leads there, as on Debian */
+	chmod("/run/lock", 01777);
 }
 
 static void
@@ -127,6 +141,12 @@ read_conf(void)
 		else if (!strcmp(line, "arg")) add(conf.argv, &conf.argc, v);
 		else if (!strcmp(line, "env")) add(conf.env, &conf.envc, v);
 		else if (!strcmp(line, "module")) add(conf.modules, &conf.nmod, v);
+		else if (!strcmp(line, "groups")) conf.groups = v;
+		else if (!strcmp(line, "state")) conf.state = v;
+		else if (!strcmp(line, "dir")) add(conf.dirs, &conf.ndirs, v);
+		else if (!strcmp(line, "pre") && conf.nsteps < MAXSTEPS) conf.steps[conf.nsteps++].first = !strcmp(v, "first");
+		else if (!strcmp(line, "parg") && conf.nsteps)
+			add(conf.steps[conf.nsteps - 1].argv, &conf.steps[conf.nsteps - 1].argc, v);
 	}
 	return conf.argc ? 0 : -1;
 }
@@ -254,8 +274,71 @@ out:
 	close(s);
 }
 
+/* mkdir -p @path's parents (root, 0755). */
+static void
+mkparents(char *path)
+{
+	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		mkdir(path, 0755);
+		*s = '/';
+	}
+}
+
+/* "MODE UID GID PATH": the directories under /run and /tmp, made at every boot as systemd-tmpfiles does. */
+static void
+runtime_dirs(void)
+{
+	for (int i = 0; i < conf.ndirs; i++) {
+		unsigned mode, uid, gid;
+		int n = 0;
+		char *path;
+
+		if (sscanf(conf.dirs[i], "%o %u %u %n", &mode, &uid, &gid, &n) != 3 || conf.dirs[i][n] != '/')
+			continue;
+		path = conf.dirs[i] + n;
+		mkparents(path);
+		if ((mkdir(path, mode) < 0 && errno != EEXIST) || chown(path, uid, gid) < 0 || chmod(path, mode) < 0)
+			say("cannot make %s: %s", path, strerror(errno));
+	}
+}
+
+/* Is the state directory empty (or missing)? Then this is the image's first boot with it. */
+static int
+state_empty(void)
+{
+	DIR *d = conf.state ? opendir(conf.state) : NULL;
+	struct dirent *de;
+	int empty = 1;
+
+	if (!d)
+		return 1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+static void
+drop_privileges(void)
+{
+	gid_t groups[MAXV];
+	int ng = 0;
+
+	for (char *g = conf.groups; g && *g && ng < MAXV; ) {
+		groups[ng++] = (gid_t)strtoul(g, &g, 10);
+		if (*g == ',')
+			g++;
+	}
+	if (setgroups(ng, groups) < 0 || setgid(conf.gid) < 0 || setuid(conf.uid) < 0) {
+		say("cannot become %u:%u: %s", conf.uid, conf.gid, strerror(errno));
+		_exit(126);
+	}
+}
+
 static pid_t
-start(void)
+start(char **argv)
 {
 	pid_t pid = fork();
 
@@ -269,15 +352,62 @@ start(void)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 	}
 	setsid();
-	if (setgroups(0, NULL) < 0 || setgid(conf.gid) < 0 || setuid(conf.uid) < 0) {
-		say("cannot become %u:%u: %s", conf.uid, conf.gid, strerror(errno));
-		_exit(126);
-	}
+	drop_privileges();
 	if (chdir(conf.home ? conf.home : "/") < 0 && chdir("/") < 0)
 		_exit(126);
-	execve(conf.argv[0], conf.argv, conf.env);
-	say("cannot run %s: %s", conf.argv[0], strerror(errno));
+	execve(argv[0], argv, conf.env);
+	say("cannot run %s: %s", argv[0], strerror(errno));
 	_exit(127);
+}
+
+/* Runs @argv to its end, reaping whatever else ends meanwhile; returns its wait status. */
+static int
+run(char **argv)
+{
+	pid_t child = start(argv), pid;
+	int status = 127 << 8;
+
+	if (child < 0) {
+		say("cannot fork: %s", strerror(errno));
+		return status;
+	}
+	while ((pid = wait(&status)) != child)
+		if (pid < 0 && errno == ECHILD)
+			break;
+	return status;
+}
+
+static int
+report(const char *what, int status)
+{
+	if (WIFSIGNALED(status)) {
+		say("%s killed by signal %d; exit status %d", what, WTERMSIG(status), 128 + WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	say("%s exited; exit status %d", what, WEXITSTATUS(status));
+	return WEXITSTATUS(status);
+}
+
+/* The steps before the command; returns 0, or (reported) the wait status of the one that failed. */
+static int
+run_steps(void)
+{
+	int first = state_empty();
+
+	for (int i = 0; i < conf.nsteps; i++) {
+		struct step *st = &conf.steps[i];
+		int status;
+
+		if (!st->argc || (st->first && !first))
+			continue;
+		say("%s step: %s", st->first ? "first-boot" : "pre-start", st->argv[0]);
+		status = run(st->argv);
+		if (status != 0) {
+			report(st->argv[0], status);
+			return status;
+		}
+	}
+	return 0;
 }
 
 int
@@ -301,23 +431,13 @@ main(void)
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
-		pid_t child, pid;
 		int status;
 
-		say("%s %s starting %s", conf.family ? conf.family : "?", conf.version ? conf.version : "?", conf.argv[0]);
-		child = start();
-		if (child < 0) {
-			say("cannot fork: %s", strerror(errno));
-			status = 127 << 8;
-		} else {
-			while ((pid = wait(&status)) != child)
-				if (pid < 0 && errno == ECHILD)
-					break;
+		runtime_dirs();
+		if ((status = run_steps()) == 0) {
+			say("%s %s starting %s", conf.family ? conf.family : "?", conf.version ? conf.version : "?", conf.argv[0]);
+			report(conf.argv[0], run(conf.argv));
 		}
-		if (WIFSIGNALED(status))
-			say("%s killed by signal %d; exit status %d", conf.argv[0], WTERMSIG(status), 128 + WTERMSIG(status));
-		else
-			say("%s exited; exit status %d", conf.argv[0], WEXITSTATUS(status));
 		if (conf.on_exit && strcmp(conf.on_exit, "restart") == 0) {
 			sleep(1);
 			continue;

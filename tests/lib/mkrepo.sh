@@ -105,6 +105,28 @@ files_conflict_a() { mkdir -p "$1/usr/share/conflict"; echo a > "$1/usr/share/co
 files_conflict_b() { mkdir -p "$1/usr/share/conflict"; echo b > "$1/usr/share/conflict/file"; }
 files_same_a() { mkdir -p "$1/usr/share/same"; echo same > "$1/usr/share/same/file"; }
 files_same_b() { mkdir -p "$1/usr/share/same"; echo same > "$1/usr/share/same/file"; }
+# base-passwd: the base users and groups every image starts from (a subset of Debian's)
+files_base_passwd() {
+	mkdir -p "$1/usr/share/base-passwd"
+	printf '%s\n' 'root:*:0:0:root:/root:/bin/bash' 'daemon:*:1:1:daemon:/usr/sbin:/usr/sbin/nologin' \
+		'www-data:*:33:33:www-data:/var/www:/usr/sbin/nologin' 'nobody:*:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' \
+		> "$1/usr/share/base-passwd/passwd.master"
+	printf '%s\n' 'root:*:0:' 'daemon:*:1:' 'adm:*:4:' 'www-data:*:33:' 'users:*:100:' 'nogroup:*:65534:' \
+		> "$1/usr/share/base-passwd/group.master"
+}
+# daemon: what a server package declares instead of maintainer scripts doing it
+files_daemon() {
+	mkdir -p "$1/usr/lib/sysusers.d" "$1/usr/lib/tmpfiles.d" "$1/usr/sbin" "$1/var/lib/daemond"
+	printf '#!/bin/false\n' > "$1/usr/sbin/daemond"; chmod 755 "$1/usr/sbin/daemond"
+	printf '%s\n' '# the daemon runs as its own user' 'u daemond - "The daemon" /var/lib/daemond' \
+		'g daemond-log -' 'm daemond daemond-log' 'm daemond adm' 'r - 500-900' > "$1/usr/lib/sysusers.d/daemond.conf"
+	printf '%s\n' 'd /run/daemond 0750 daemond daemond - -' 'd /var/lib/daemond 0700 daemond daemond -' \
+		'd /var/log/daemond 2750 root daemond-log' 'f /etc/daemond.flag 0640 root daemond - on' \
+		'L /etc/daemond.link - - - - /etc/daemond.flag' 'x /tmp/daemond-*' > "$1/usr/lib/tmpfiles.d/daemond.conf"
+}
+# declarations kiln refuses: a device node, and a directory for a user nobody made
+files_badtmp() { mkdir -p "$1/usr/lib/tmpfiles.d"; printf 'c /dev/kiln 0600 - - - 1:3\n' > "$1/usr/lib/tmpfiles.d/badtmp.conf"; }
+files_ghost() { mkdir -p "$1/usr/lib/tmpfiles.d"; printf 'd /var/lib/ghost 0700 ghost ghost -\n' > "$1/usr/lib/tmpfiles.d/ghost.conf"; }
 raw_evil_dotdot() { cat <<'PY'
 import io, tarfile
 with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
@@ -201,6 +223,10 @@ deb $S evil-dotdot 1.0 all
 deb $S evil-symlink 1.0 all
 deb $S evil-absolute 1.0 all
 deb $S svc-like 1.0 all "Depends: virt-real (>= 1.0), tools"
+deb $S base-passwd 3.6.1 amd64
+deb $S daemon 1.0 amd64
+deb $S badtmp 1.0 all
+deb $S ghost 1.0 all
 deb $S needs-missing 1.0 all "Depends: does-not-exist (>= 3)"
 deb $S conflicted 1.0 all "Depends: libfoo (<< 1.0)"
 deb $S linux-image-6.1.0-9-kilntest 6.1.99-1 amd64 "Depends: kmod, initramfs-tools"
