@@ -11,6 +11,7 @@
 #include "pkgarchive.h"
 #include "manifest.h"
 #include "resolve.h"
+#include "fetch.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -247,35 +248,74 @@ declarations_of(const struct kiln_declaration *all, size_t n, const char *kind, 
 	return out;
 }
 
+/* base-passwd's passwd.master and group.master, read from its .deb (the package itself is not installed). */
+struct base_files {
+	char *passwd, *group;
+	size_t passwd_len, group_len;
+};
+
+static void
+base_files_releasep(struct base_files *b)
+{
+	free(b->passwd);
+	free(b->group);
+}
+
+static int
+on_base_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, struct kiln_deb_reader *r)
+{
+	struct base_files *b = user;
+	_cleanup_free_ char *path = kiln_path_normalize(de->path);
+	char **data = NULL;
+	size_t *len = NULL;
+
+	if (!path || de->type != KILN_ENT_FILE)
+		return 0;
+	if (strcmp(path, "/usr/share/base-passwd/passwd.master") == 0)
+		data = &b->passwd, len = &b->passwd_len;
+	else if (strcmp(path, "/usr/share/base-passwd/group.master") == 0)
+		data = &b->group, len = &b->group_len;
+	if (!data || *data)
+		return 0;
+	if (kiln_deb_read(ctx, r, DECLARATION_MAX, data, len) < 0)
+		return kiln_error_replace(ctx, ctx->code, "package '%s': '%s': %s", KILN_BASE_PACKAGE, path, ctx->msg);
+	return 0;
+}
+
+static int
+load_base_files(struct kiln_ctx *ctx, const struct kiln_pkg *p, struct base_files *ret)
+{
+	_cleanup_free_ char *url = kiln_asprintf("%s/%s", p->uri, p->filename);
+	_cleanup_free_ char *tar = kiln_cache_data_tar_path(ctx, p->sha256);
+	_cleanup_free_ char *deb = NULL;
+
+	if (kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb) < 0 ||
+	    kiln_deb_foreach(ctx, deb, p->name, tar, on_base_entry, ret) < 0)
+		return -1;
+	if (!ret->passwd || !ret->group)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "package '%s' %s holds no /usr/share/base-passwd/{passwd,group}.master",
+				  p->name, p->version);
+	return 0;
+}
+
 /*
  * The image's users and groups: base-passwd's master files, then the
  * packages' sysusers.d, then the recipe's [Users].
  */
 static int
-make_accounts(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r, struct kiln_accounts *acc,
-	      struct kiln_strv *ignored)
+make_accounts(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r, const struct base_files *base,
+	      struct kiln_accounts *acc, struct kiln_strv *ignored)
 {
 	size_t n;
-	const struct kiln_declaration *all = kiln_compose_declarations(c, &n), *pw = NULL, *gr = NULL;
+	const struct kiln_declaration *all = kiln_compose_declarations(c, &n);
 	_cleanup_free_ const struct kiln_declaration **su = NULL;
 	size_t n_su = declarations_of(all, n, "sysusers.d", &su);
 
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(all[i].path, "/usr/share/base-passwd/passwd.master") == 0)
-			pw = &all[i];
-		else if (strcmp(all[i].path, "/usr/share/base-passwd/group.master") == 0)
-			gr = &all[i];
-	}
-	if (!pw || !gr)
-		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: no /usr/share/base-passwd/{passwd,group}.master in the image: "
-				  "kiln starts /etc/passwd and /etc/group from package base-passwd", r->path);
-	if (pw->len > DECLARATION_MAX || gr->len > DECLARATION_MAX)
-		return kiln_error(ctx, KILN_EXIT_USAGE, "package '%s': base-passwd's master files are over %d bytes",
-				  pw->package, DECLARATION_MAX);
 	{
-		_cleanup_free_ char *origin = kiln_asprintf("package '%s'", pw->package);
+		_cleanup_free_ char *origin = kiln_asprintf("package '%s'", KILN_BASE_PACKAGE);
 
-		if (kiln_accounts_load_base(ctx, acc, pw->data, pw->len, gr->data, gr->len, origin) < 0)
+		if (kiln_accounts_load_base(ctx, acc, base->passwd, base->passwd_len, base->group, base->group_len,
+					    origin) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < n_su; i++) {
@@ -460,8 +500,10 @@ add_recipe_files(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln
 /* The generated files: users and directories, the init config, hostname, release and the recipe's [Files]. */
 static int
 add_generated(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r, const char *version,
-	      int64_t sde, const struct kiln_kernel *k, const struct kiln_build_opts *o, struct kiln_strv *ignored)
+	      int64_t sde, const struct kiln_kernel *k, const struct kiln_pkg *base_pkg, const struct kiln_build_opts *o,
+	      struct kiln_strv *ignored)
 {
+	_cleanup_(base_files_releasep) struct base_files base = { 0 };
 	_cleanup_(kiln_accounts_releasep) struct kiln_accounts acc = { 0 };
 	_cleanup_free_ char *passwd = NULL, *group = NULL, *init = NULL, *rel = NULL, *init_bin = NULL;
 	_cleanup_free_ char *hostname = kiln_asprintf("%s\n", r->hostname);
@@ -470,7 +512,7 @@ add_generated(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_re
 	char when[21];
 	size_t init_len;
 
-	if (make_accounts(ctx, c, r, &acc, &su.ignored) < 0)
+	if (load_base_files(ctx, base_pkg, &base) < 0 || make_accounts(ctx, c, r, &base, &acc, &su.ignored) < 0)
 		return -1;
 	if (!(user = kiln_accounts_user(&acc, r->user)))
 		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: User=%s is not a user of the image (base-passwd's, a package's sysusers.d or [Users])",
@@ -603,6 +645,8 @@ manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, co
 			 "files", "name", "files.tsv", "count", (json_int_t)n_files, "sha256", files_sha256);
 	json_object_set_new(root, "security_updates", updates);
 	json_object_set_new(root, "image", image_json(r, ignored));
+	json_object_set_new(root, "base", json_pack("{s:s, s:s, s:s, s:s}", "package", res->base.name, "version",
+						    res->base.version, "suite", res->base.suite, "sha256", res->base.sha256));
 	json_object_set_new(root, "previous_manifest",
 			    prev_version ? json_pack("{s:s, s:s}", "version", prev_version, "sha256", prev_sha256)
 					 : json_null());
@@ -661,7 +705,7 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 	if (rc == 0)
 		rc = add_kernel_files(ctx, c, &st->kernel);
 	if (rc == 0)
-		rc = add_generated(ctx, c, r, st->version, st->sde, &st->kernel, o, &st->ignored);
+		rc = add_generated(ctx, c, r, st->version, st->sde, &st->kernel, &st->res.base, o, &st->ignored);
 	kiln_strv_release(&reserved);
 	if (rc < 0) {
 		kiln_compose_abort(c);

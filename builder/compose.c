@@ -346,16 +346,12 @@ keep_doclink(struct kiln_compose *c, const char *path, const char *target)
 
 /* Is @path one of the files that declare what maintainer scripts would make? */
 static int
-declaration_path(const char *path, int *ret_always)
+declaration_path(const char *path)
 {
 	static const char *const dirs[] = { "/usr/lib/sysusers.d/", "/usr/lib/tmpfiles.d/", "/etc/sysusers.d/",
 					    "/etc/tmpfiles.d/" };
 	size_t n = strlen(path);
 
-	*ret_always = strcmp(path, "/usr/share/base-passwd/passwd.master") == 0 ||
-		      strcmp(path, "/usr/share/base-passwd/group.master") == 0;
-	if (*ret_always)
-		return 1;
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (kiln_startswith(path, dirs[i]) && !strchr(path + strlen(dirs[i]), '/') && n > 5 &&
 		    strcmp(path + n - 5, ".conf") == 0)
@@ -367,9 +363,8 @@ static void
 keep_declaration(struct kiln_compose *c, const char *path, const char *data, size_t len)
 {
 	struct kiln_declaration *d;
-	int always;
 
-	if (!declaration_path(path, &always) || (!always && excluded(c, path)))
+	if (!declaration_path(path) || excluded(c, path))
 		return;
 	c->decls = kiln_realloc(c->decls, (c->n_decls + 1) * sizeof(*c->decls));
 	d = &c->decls[c->n_decls++];

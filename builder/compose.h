@@ -9,8 +9,7 @@ struct kiln_compose;
 
 /*
  * A file a package ships that says what its maintainer scripts would have
- * made: sysusers.d and tmpfiles.d configuration (not excluded), and
- * base-passwd's master files (always read).
+ * made: sysusers.d and tmpfiles.d configuration (unless excluded).
  */
 struct kiln_declaration {
 	char *package;

@@ -14,6 +14,7 @@ kiln_resolution_release(struct kiln_resolution *res)
 	kiln_pkgset_release(&res->set);
 	kiln_pkg_release(&res->kernel);
 	free(res->kernel_release);
+	kiln_pkg_release(&res->base);
 	free(res->arch);
 	memset(res, 0, sizeof(*res));
 }
@@ -41,19 +42,14 @@ kiln_resolve(struct kiln_ctx *ctx, const struct kiln_recipe *r, const char *arch
 		}
 	}
 	kiln_repo_specs_free(specs, n_specs);
-	if (rc == 0) {
-		/* every image holds base-passwd: /etc/passwd and /etc/group start from its master files */
-		struct kiln_strv install = { 0 };
-
-		for (size_t i = 0; i < r->install.n; i++)
-			kiln_strv_push(&install, r->install.v[i]);
-		if (!kiln_strv_contains(&install, KILN_BASE_PACKAGE))
-			kiln_strv_push(&install, KILN_BASE_PACKAGE);
-		rc = kiln_solver_resolve(ctx, solver, &install, &res.set);
-		kiln_strv_release(&install);
-	}
+	if (rc == 0)
+		rc = kiln_solver_resolve(ctx, solver, &r->install, &res.set);
 	if (rc == 0)
 		rc = kiln_solver_kernel(ctx, solver, r->kernel_package, &res.kernel, &res.kernel_release);
+	/* /etc/passwd and /etc/group start from base-passwd's master files */
+	if (rc == 0 && kiln_solver_package(ctx, solver, KILN_BASE_PACKAGE, &res.base) < 0)
+		rc = kiln_error_replace(ctx, KILN_EXIT_USAGE, "package '%s' is not in the recipe's sources: kiln takes the base users and groups from its master files",
+					KILN_BASE_PACKAGE);
 	if (rc == 0) {
 		/*
 		 * a security suite: named -security, or labelled so by its Release
@@ -114,11 +110,11 @@ kiln_resolution_json(const struct kiln_resolution *res)
 	json_object_set_new(kernel, "package", json_string(res->kernel.name));
 	json_object_set_new(kernel, "requested", json_string(res->recipe->kernel_package));
 	json_object_set_new(kernel, "release", json_string(res->kernel_release));
-	root = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:o, s:o, s:o}",
+	root = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:o, s:o, s:o, s:o}",
 			 "schema", "kiln.resolution/1",
 			 "recipe", "name", res->recipe->name, "sha256", res->recipe->sha256,
 			 "family", res->recipe->family, "arch", res->arch,
-			 "sources", sources, "kernel", kernel, "packages", pkgs);
+			 "sources", sources, "kernel", kernel, "base", pkg_json(&res->base), "packages", pkgs);
 	out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!out)

@@ -7,7 +7,7 @@
 #include "repo.h"
 #include "solve.h"
 
-/* The package every image holds besides the recipe's Install=: the base users and groups come from it. */
+/* The package the image's base users and groups come from (its master files; the package is not installed). */
 #define KILN_BASE_PACKAGE "base-passwd"
 
 struct kiln_resolution {
@@ -18,12 +18,14 @@ struct kiln_resolution {
 	struct kiln_pkgset set;
 	struct kiln_pkg kernel;
 	char *kernel_release;
+	struct kiln_pkg base;		/* KILN_BASE_PACKAGE */
 };
 
 /*
  * kiln_resolve() - resolve @r's packages and kernel for @arch
  * Reads sources (From=host below @apt_root), verifies and caches their
- * indexes in @ctx->store, and solves Install= plus KILN_BASE_PACKAGE. Returns 0 and fills @ret (release with
+ * indexes in @ctx->store, and solves Install=; finds the kernel and
+ * KILN_BASE_PACKAGE. Returns 0 and fills @ret (release with
  * kiln_resolution_release()), or -1 with an error on @ctx.
  */
 int kiln_resolve(struct kiln_ctx *ctx, const struct kiln_recipe *r, const char *arch,

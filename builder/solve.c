@@ -674,6 +674,18 @@ kiln_solver_kernel(struct kiln_ctx *ctx, struct kiln_solver *s, const char *name
 	return 0;
 }
 
+int
+kiln_solver_package(struct kiln_ctx *ctx, struct kiln_solver *s, const char *name, struct kiln_pkg *ret)
+{
+	Id id;
+
+	ensure_ready(s);
+	if (check_installable(ctx, s->pool, name, &id) < 0)
+		return -1;
+	pkg_fill(s, best_named(s->pool, id), ret);
+	return 0;
+}
+
 void
 kiln_solver_mark_security(struct kiln_solver *s, struct kiln_pkgset *ps, const struct kiln_strv *security_suites,
 			  const struct kiln_strv *update_suites)

@@ -51,6 +51,9 @@ int kiln_solver_add_packages_text(struct kiln_ctx *ctx, struct kiln_solver *s, c
 int kiln_solver_resolve(struct kiln_ctx *ctx, struct kiln_solver *s, const struct kiln_strv *install,
 			struct kiln_pkgset *ret);
 
+/* kiln_solver_package() - the highest version of package @name, without its dependencies (release with kiln_pkg_release()). */
+int kiln_solver_package(struct kiln_ctx *ctx, struct kiln_solver *s, const char *name, struct kiln_pkg *ret);
+
 /*
  * kiln_solver_kernel() - the concrete kernel image package for @name
  * Follows a metapackage (linux-image-cloud-amd64) through its Depends to the

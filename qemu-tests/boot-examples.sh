@@ -23,6 +23,7 @@ not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # boot RECIPE GUESTPORT PROBE...: build, boot in the background, run PROBE PORT until it passes
+# (BOOT_MEMORY: the guest's MiB)
 boot() {
 	local recipe=$1 gport=$2; shift 2
 	local name; name=$(basename "$recipe" .recipe)
@@ -35,7 +36,7 @@ boot() {
 	port=$(free_port)
 	t0=$(date +%s.%N)
 	"$KILN" boot "$(basename "$(dirname "$dir")")/$(basename "$dir")" --store "$STORE" --timeout "$TIMEOUT" \
-		--forward "$port:$gport" > "$log" 2>&1 &
+		--memory "${BOOT_MEMORY:-512}" --forward "$port:$gport" > "$log" 2>&1 &
 	local vm=$!
 	while kill -0 $vm 2>/dev/null; do
 		[ -z "$t_banner" ] && grep -q "^kiln-init: $name .* starting " "$log" 2>/dev/null && t_banner=$(date +%s.%N)
@@ -51,10 +52,13 @@ boot() {
 	fi
 	if [ -n "$t_ready" ]; then
 		ok "$name: the application answers after $(awk -v a="$t_ready" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s: $(head -c 60 "$STORE/$name.probe" | tr -d '\r\n')"
-	else
+	elif kill -0 $vm 2>/dev/null; then
 		not_ok "$name: the application never answered"; tail -20 "$log"
+	else
+		wait $vm; not_ok "$name: the guest ended (kiln boot exited $?) before the application answered"; tail -20 "$log"
 	fi
 	kill $vm 2>/dev/null; wait $vm 2>/dev/null
+	echo "$name: image $(du -b "$dir/vmlinuz" "$dir/initrd.img" | awk '{s += $1} END {printf "%.1f MB", s / 1e6}'), answer after ${t_ready:+$(awk -v a="$t_ready" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s}" >> "$STORE/figures"
 }
 
 # The redis manifest must list redis-server and libssl3 (both from
@@ -84,11 +88,22 @@ check_security() {	# VERSION-DIR
 	done
 }
 
+# the clients a user would use: redis's protocol by hand, curl, dig, psql
 redis_ping() { exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1; printf 'PING\r\n' >&3; timeout 5 head -c 7 <&3 | grep -q '^+PONG'; local rc=$?; exec 3>&-; [ $rc -eq 0 ] && echo "+PONG"; return $rc; }
 http_get() { curl -sf --max-time 5 "http://127.0.0.1:$1/" | grep -q 'busybox httpd' && curl -s "http://127.0.0.1:$1/" | grep -o '<title>.*</title>'; }
 
+nginx_get() { curl -sf --max-time 5 "http://127.0.0.1:$1/" | grep -o '<title>nginx in a kiln image</title>'; }
+memcached_version() { exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1; printf 'version\r\n' >&3; local v; v=$(timeout 5 head -1 <&3 | tr -d '\r'); exec 3>&-; [[ $v == "VERSION "* ]] && echo "$v"; }
+unbound_dig() { local a; a=$(dig +tcp +short +time=3 +tries=1 -p "$1" @127.0.0.1 www.kiln.test A) && [ "$a" = 10.0.2.15 ] && echo "www.kiln.test A $a"; }
+postgresql_select() { PGPASSWORD=kiln-example PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -p "$1" -U postgres -tAc 'SELECT 1' 2>/dev/null | grep -qx 1 && echo "SELECT 1 -> 1"; }
+
+: > "$STORE/figures"
 boot "$TOP/recipes/redis.recipe" 6379 redis_ping
 boot "$TOP/recipes/httpd.recipe" 80 http_get
+boot "$TOP/recipes/nginx.recipe" 80 nginx_get
+boot "$TOP/recipes/memcached.recipe" 11211 memcached_version
+boot "$TOP/recipes/unbound.recipe" 53 unbound_dig
+BOOT_MEMORY=1024 boot "$TOP/recipes/postgresql.recipe" 5432 postgresql_select
 
 # The command's exit status travels out: kiln-init reports it, powers off
 # (OnExit=poweroff), and kiln boot exits with it.
@@ -105,5 +120,9 @@ if d=$("$KILN" build "$STORE/exitcode.recipe" --store "$STORE" 2> "$STORE/exitco
 else
 	not_ok "exitcode: build failed: $(tail -1 "$STORE/exitcode.build")"
 fi
+accel=${KILN_ACCEL:-auto}
+[ -e "$STORE/cache/kvm-failed" ] && accel="TCG (KVM failed here: $(head -c 120 "$STORE/cache/kvm-failed"))"
+echo "# figures (image = vmlinuz + initrd.img; answer = seconds from the start of kiln boot; accel $accel):"
+sed 's/^/#   /' "$STORE/figures"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

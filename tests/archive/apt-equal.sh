@@ -22,8 +22,8 @@ if ! apt-get "${APT[@]}" -qq update >"$tmp/update.log" 2>&1; then
 	exit 77
 fi
 
-apt_set() {	# PACKAGE... → "name version" lines (kiln adds base-passwd to every image)
-	apt-get "${APT[@]}" -s install "$@" base-passwd 2>"$tmp/apt.err" | awk '/^Inst /{sub(/^\(/, "", $3); print $2, $3}' | sort
+apt_set() {	# PACKAGE... → "name version" lines
+	apt-get "${APT[@]}" -s install "$@" 2>"$tmp/apt.err" | awk '/^Inst /{sub(/^\(/, "", $3); print $2, $3}' | sort
 }
 
 kiln_set() {	# RECIPE → "name version" lines

@@ -49,6 +49,101 @@ expect_error(const char *extra, const char *msg)
 	free(text);
 }
 
+/* A recipe whose [Image] is @image (lines 1..), the rest as in base. */
+static char *
+with_image(const char *image)
+{
+	return kiln_asprintf("[Image]\nFamily=redis\n%s\n[Source]\nFrom=host\nSuites=bookworm\n"
+			     "[Kernel]\nPackage=linux-image-cloud-amd64\n[Packages]\nInstall=redis-server\n", image);
+}
+
+static void
+expect_image_error(const char *image, const char *msg)
+{
+	char *text = with_image(image);
+	struct kiln_ctx ctx;
+	struct kiln_recipe *r = parse(text, &ctx);
+
+	if (r || !strstr(ctx.msg, msg))
+		print_error("image: %s\nwanted: %s\ngot: %s\n", image, msg, ctx.msg);
+	assert_null(r);
+	assert_int_equal(ctx.code, KILN_EXIT_USAGE);
+	assert_non_null(strstr(ctx.msg, msg));
+	free(text);
+}
+
+static void
+test_commands(void **state)
+{
+	char *text = with_image("Cmd=/usr/sbin/nginx -g \"daemon off;\"\n"
+				"Environment=\"A=x y\" B=2\nState=/var/lib/redis\n"
+				"FirstBoot=/usr/bin/init-db --dir \"/var/lib/redis\"\n"
+				"ExecStartPre=/usr/bin/check\nExecStartPre=/usr/bin/check --again\n");
+	struct kiln_ctx ctx;
+	struct kiln_recipe *r = parse(text, &ctx);
+
+	(void)state;
+	if (!r)
+		print_error("%s\n", ctx.msg);
+	assert_non_null(r);
+	assert_int_equal(r->argv.n, 3);
+	assert_string_equal(r->argv.v[2], "daemon off;");
+	assert_string_equal(r->cmd, "/usr/sbin/nginx -g \"daemon off;\"");
+	assert_int_equal(r->environment.n, 2);
+	assert_string_equal(r->environment.v[0], "A=x y");
+	assert_string_equal(r->state, "/var/lib/redis");
+	assert_int_equal(r->n_execs, 3);	/* in recipe order, ExecStartPre= repeatable */
+	assert_true(r->execs[0].first_boot);
+	assert_string_equal(r->execs[0].argv.v[2], "/var/lib/redis");
+	assert_false(r->execs[1].first_boot);
+	assert_int_equal(r->execs[2].argv.n, 2);
+	kiln_recipe_free(r);
+	free(text);
+
+	expect_image_error("Cmd=/usr/sbin/nginx -g \"daemon off;\n", "t.recipe:3: bad value for key 'Cmd' in [Image]: unbalanced double quote");
+	expect_image_error("Cmd=/bin/a 'x\n", "t.recipe:3: bad value for key 'Cmd' in [Image]: unbalanced single quote");
+	expect_image_error("Cmd=/bin/a \\q\n", "t.recipe:3: bad value for key 'Cmd' in [Image]: unknown escape");
+	expect_image_error("Cmd=/bin/a $HOME\n", "t.recipe:3: bad value for key 'Cmd' in [Image]: variables");
+	expect_image_error("Cmd=bin/a\n", "t.recipe:3: key 'Cmd' in [Image] must start with an absolute path, not 'bin/a'");
+	expect_image_error("Cmd=\"\" /bin/a\n", "t.recipe:3: key 'Cmd' in [Image] must start with an absolute path, not ''");
+	expect_image_error("Cmd=-/bin/a\n", "systemd's prefixes @-:+! are not supported");
+	expect_image_error("Cmd=/bin/a\nExecStartPre=run-me\n", "t.recipe:4: key 'ExecStartPre' in [Image] must start with an absolute path");
+	expect_image_error("Cmd=/bin/a\nFirstBoot=/bin/init\n", "t.recipe:4: key 'FirstBoot' in [Image] needs 'State'");
+	expect_image_error("Cmd=/bin/a\nState=var/lib/x\n", "t.recipe:4: bad path 'var/lib/x' for key 'State'");
+	expect_image_error("Cmd=/bin/a\nState=/var/lib/../x\n", "t.recipe:4: bad path '/var/lib/../x' for key 'State'");
+	expect_image_error("Cmd=/bin/a\nState=/run/x\n", "t.recipe:4: key 'State' in [Image] cannot be '/run/x'");
+	expect_image_error("Cmd=/bin/a\nState=/var/lib\n", "t.recipe:4: key 'State' in [Image] cannot be '/var/lib'");
+	expect_image_error("Cmd=/bin/a\nState=/a\nState=/b\n", "t.recipe:5: duplicate key 'State' in [Image]");
+	expect_image_error("Cmd=/bin/a\nEnvironment=\"A=1\n", "t.recipe:4: bad value for key 'Environment' in [Image]: unbalanced double quote");
+	expect_image_error("Cmd=/bin/a\nEnvironment=1A=x\n", "t.recipe:4: bad value '1A=x' for key 'Environment'");
+	expect_image_error("Cmd=/bin/a\nEnvironment=\"A B=x\"\n", "t.recipe:4: bad value 'A B=x' for key 'Environment'");
+}
+
+static void
+test_directories(void **state)
+{
+	char *text = kiln_asprintf("%s[Directories]\n/var/log/nginx=0755:root:adm\n/srv/www=02775:www-data\n/run/app=0700\n", base);
+	struct kiln_ctx ctx;
+	struct kiln_recipe *r = parse(text, &ctx);
+
+	(void)state;
+	assert_non_null(r);
+	assert_int_equal(r->n_dirs, 3);
+	assert_string_equal(r->dirs[0].group, "adm");
+	assert_int_equal(r->dirs[1].mode, 02775);
+	assert_string_equal(r->dirs[1].group, "www-data");	/* the user's group when none is given */
+	assert_string_equal(r->dirs[2].user, "root");
+	kiln_recipe_free(r);
+	free(text);
+	expect_error("[Directories]\nvar/x=0755\n", "t.recipe:15: bad path 'var/x' in [Directories]");
+	expect_error("[Directories]\n/var/../x=0755\n", "t.recipe:15: bad path '/var/../x' in [Directories]");
+	expect_error("[Directories]\n/proc/x=0755\n", "t.recipe:15: bad path '/proc/x' in [Directories]: kiln-init mounts");
+	expect_error("[Directories]\n/x=755\n", "t.recipe:15: bad value '755' for key '/x' in [Directories]");
+	expect_error("[Directories]\n/x=0755:a:b:c\n", "t.recipe:15: bad value '0755:a:b:c'");
+	expect_error("[Directories]\n/x=0755:Bad\n", "t.recipe:15: bad user 'Bad' for key '/x'");
+	expect_error("[Directories]\n/x=0755:a:b c\n", "t.recipe:15: bad group 'b c' for key '/x'");
+}
+
 static void
 test_minimal(void **state)
 {
@@ -228,6 +323,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_commands),
+		cmocka_unit_test(test_directories),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_required),
 		cmocka_unit_test(test_limits),
