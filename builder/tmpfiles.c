@@ -49,7 +49,7 @@ one_line(struct kiln_ctx *ctx, struct kiln_tmpfiles *t, const char *line, const 
 
 	if (kiln_cmdline_split(line, 0, &f, &why) < 0)
 		return kiln_error(ctx, KILN_EXIT_USAGE, "%s:%d: %s", origin, lineno, why);
-	if (f.n < 2)
+	if (f.n < 2 || !f.v[0][0])
 		return kiln_error(ctx, KILN_EXIT_USAGE, "%s:%d: expected TYPE PATH [MODE [USER [GROUP [AGE [ARGUMENT]]]]]",
 				  origin, lineno);
 	if (f.n == 7 && strcmp(f.v[6], "-") == 0) {	/* "-" is no argument */
