@@ -659,6 +659,15 @@ manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, co
 	return out;
 }
 
+static void
+progress(const struct kiln_build_opts *o, const char *stage, uint64_t done, uint64_t total, const char *item)
+{
+	struct kiln_progress p = { stage, done, total, item };
+
+	if (o->progress)
+		o->progress(o->progress_data, &p);
+}
+
 struct build_state {
 	struct kiln_resolution res;
 	struct kiln_kernel kernel;
@@ -695,9 +704,9 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 		const struct kiln_pkg *p = &st->res.set.pkgs[i];
 		_cleanup_free_ char *url = kiln_asprintf("%s/%s", p->uri, p->filename);
 		_cleanup_free_ char *deb = NULL;
-
 		_cleanup_free_ char *tar = kiln_cache_data_tar_path(ctx, p->sha256);
 
+		progress(o, "compose", i, st->res.set.n, p->name);
 		rc = kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb);
 		if (rc == 0)
 			rc = kiln_compose_add_deb(ctx, c, deb, tar, p->name);
@@ -711,7 +720,50 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 		kiln_compose_abort(c);
 		return -1;
 	}
+	progress(o, "finish", st->res.set.n, st->res.set.n, NULL);
 	return kiln_compose_finish(ctx, c, ret_tsv, ret_count, ret_logs, ret_n_logs);
+}
+
+/*
+ * Brings every .deb the image needs (packages, kernel, base-passwd) into the
+ * cache first, so a progress display can say bytes of total, as apt does.
+ */
+static int
+fetch_all(struct kiln_ctx *ctx, const struct kiln_build_opts *o, const struct build_state *st,
+	  struct kiln_build_result *res)
+{
+	const struct kiln_pkg **need = kiln_calloc(st->res.set.n + 2, sizeof(*need));
+	uint64_t total = 0, done = 0;
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < st->res.set.n + 2; i++) {
+		const struct kiln_pkg *p = i < st->res.set.n ? &st->res.set.pkgs[i]
+					   : i == st->res.set.n ? &st->res.kernel : &st->res.base;
+		_cleanup_free_ char *path = kiln_cache_blob_path(ctx->store, p->sha256);
+		struct stat sb;
+
+		if (stat(path, &sb) == 0 && (uint64_t)sb.st_size == p->size)
+			continue;
+		need[n++] = p;
+		total += p->size;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		_cleanup_free_ char *url = kiln_asprintf("%s/%s", need[i]->uri, need[i]->filename);
+		_cleanup_free_ char *deb = NULL;
+
+		progress(o, "fetch", done, total, need[i]->name);
+		rc = kiln_cache_fetch(ctx, url, NULL, need[i]->size, need[i]->sha256, DEB_MAX, &deb);
+		done += need[i]->size;
+	}
+	if (rc == 0 && n)
+		progress(o, "fetch", done, total, NULL);
+	free(need);
+	if (rc == 0) {
+		res->n_fetched = n;
+		res->fetched_bytes = total;
+	}
+	return rc;
 }
 
 /* The changelog text of @pkg: its own doc directory's, the one it links to, or its source's. */
@@ -900,7 +952,8 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	size_t n_files, n_logs = 0;
 	json_t *artifacts, *updates;
 
-	if (kiln_cache_fetch(ctx, kurl, NULL, kp->size, kp->sha256, DEB_MAX, &kdeb) < 0 ||
+	if (fetch_all(ctx, o, st, res) < 0 ||
+	    kiln_cache_fetch(ctx, kurl, NULL, kp->size, kp->sha256, DEB_MAX, &kdeb) < 0 ||
 	    kiln_kernel_load(ctx, kdeb, ktar, kp->name, st->res.kernel_release, &r->kernel_modules, &st->kernel) < 0)
 		return -1;
 	if (compose_initrd(ctx, r, o, st, &tsv, &n_files, &logs, &n_logs) < 0)

@@ -5,6 +5,13 @@
 #include "kiln.h"
 #include "recipe.h"
 
+/* Where a build is, for a progress display (kiln_build_opts.progress). */
+struct kiln_progress {
+	const char *stage;	/* "fetch": bytes of packages downloaded; "compose": packages streamed into the image; "finish": compressing the last of it */
+	uint64_t done, total;
+	const char *item;	/* the package at hand, or NULL */
+};
+
 struct kiln_build_opts {
 	const char *arch;	/* "amd64" */
 	const char *apt_root;	/* for From=host */
@@ -14,6 +21,9 @@ struct kiln_build_opts {
 	const char *key_path;	/* Ed25519 private key: sign manifest.json, or NULL */
 	const char *advisories_path;	/* OSV or security-tracker JSON, or NULL */
 	int64_t source_date_epoch;	/* -1: the newest Release Date */
+	/* called as the build goes (never for errors); may be NULL */
+	void (*progress)(void *data, const struct kiln_progress *p);
+	void *progress_data;
 };
 
 struct kiln_build_result {
@@ -22,6 +32,8 @@ struct kiln_build_result {
 	size_t n_packages, n_files, n_modules;
 	uint64_t vmlinuz_size, initrd_size;
 	struct kiln_strv ignored;	/* package declarations kiln did not act on, each with its origin */
+	size_t n_fetched;		/* packages downloaded (the rest came from the cache) */
+	uint64_t fetched_bytes;
 };
 
 /*

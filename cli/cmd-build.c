@@ -7,7 +7,58 @@
 #include <getopt.h>
 #include <limits.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* A one-line display on a terminal, as apt's: redrawn at most ten times a second. */
+struct display {
+	double t0, fetch_t0, last;
+	int shown;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+show_progress(void *data, const struct kiln_progress *p)
+{
+	struct display *d = data;
+	double t = now_s();
+	char line[160];
+
+	if (strcmp(p->stage, "fetch") == 0 && p->done == 0)
+		d->fetch_t0 = t;
+	if (t - d->last < 0.1 && p->done && p->done != p->total)
+		return;
+	d->last = t;
+	if (strcmp(p->stage, "fetch") == 0) {
+		double secs = t - d->fetch_t0;
+
+		snprintf(line, sizeof(line), "Get: %.1f of %.1f MB (%d%%)%s%.1f MB/s%s%s", p->done / 1e6, p->total / 1e6,
+			 p->total ? (int)(100 * p->done / p->total) : 100, "  ", secs > 0.05 ? p->done / 1e6 / secs : 0.0,
+			 p->item ? "  " : "", p->item ? p->item : "");
+	} else if (strcmp(p->stage, "compose") == 0) {
+		snprintf(line, sizeof(line), "Composing: %llu of %llu packages%s%s", (unsigned long long)p->done,
+			 (unsigned long long)p->total, p->item ? "  " : "", p->item ? p->item : "");
+	} else {
+		snprintf(line, sizeof(line), "Compressing the image");
+	}
+	fprintf(stderr, "\r\033[K%s", line);
+	d->shown = 1;
+}
+
+static void
+display_end(struct display *d)
+{
+	if (d->shown)
+		fputs("\r\033[K", stderr);
+}
 
 /* kiln-init: $KILN_INIT, next to this binary, or PREFIX/lib/kiln/. */
 static char *
@@ -61,6 +112,7 @@ cmd_build(int argc, char **argv)
 	_cleanup_(kiln_recipe_freep) struct kiln_recipe *r = NULL;
 	_cleanup_free_ char *init = NULL;
 	struct kiln_build_result res;
+	struct display disp = { .t0 = now_s() };
 	const char *sde = getenv("SOURCE_DATE_EPOCH"), *apt_root = getenv("KILN_APT_ROOT");
 	struct kiln_ctx ctx;
 	int c, rc;
@@ -91,11 +143,19 @@ cmd_build(int argc, char **argv)
 	o.init_path = init = find_init();
 	if (kiln_recipe_load(&ctx, argv[optind], &r) < 0)
 		return kiln_cli_fail("build", &ctx);
-	if (kiln_build(&ctx, r, &o, &res) < 0)
+	if (isatty(STDERR_FILENO)) {
+		o.progress = show_progress;
+		o.progress_data = &disp;
+	}
+	rc = kiln_build(&ctx, r, &o, &res);
+	display_end(&disp);
+	if (rc < 0)
 		return kiln_cli_fail("build", &ctx);
-	fprintf(stderr, "kiln build: %s/%s: %zu packages, %zu files, %zu modules; vmlinuz %llu bytes, initrd.img %llu bytes\n",
+	fprintf(stderr, "kiln build: %s/%s: %zu packages, %zu files, %zu modules; vmlinuz %llu bytes, initrd.img %llu bytes; "
+		"downloaded %zu packages (%.1f MB); %.1f s\n",
 		r->family, res.version, res.n_packages, res.n_files, res.n_modules,
-		(unsigned long long)res.vmlinuz_size, (unsigned long long)res.initrd_size);
+		(unsigned long long)res.vmlinuz_size, (unsigned long long)res.initrd_size, res.n_fetched,
+		res.fetched_bytes / 1e6, now_s() - disp.t0);
 	for (size_t i = 0; i < res.ignored.n; i++)
 		fprintf(stderr, "kiln build: not acted on: %s\n", res.ignored.v[i]);
 	printf("%s\n", res.dir);
