@@ -233,12 +233,11 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 				scan_line(line.data, &status);
 				if (strstr(line.data, "kiln-init: "))
 					saw_init = 1;
-				if (kvm && !saw_init && kvm_error_line(line.data)) {
-					kvm_failed = 1;
+				if (kvm && !saw_init && !kvm_failed && kvm_error_line(line.data)) {
+					kvm_failed = 1;	/* the first line says most; the rest follows from it */
 					last.len = 0;
 					kiln_buf_add(&last, line.data, line.len);
-				}
-				if (kiln_startswith(line.data, "qemu-system")) {
+				} else if (!kvm_failed && kiln_startswith(line.data, "qemu-system")) {
 					last.len = 0;
 					kiln_buf_add(&last, line.data, line.len);
 				}

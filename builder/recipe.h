@@ -1,4 +1,4 @@
-/* recipe.h - the recipe: one image family, parsed from INI (see DESIGN.md). */
+/* recipe.h - the recipe: one image family, parsed from INI (see the README, "Recipes"). */
 #ifndef KILN_RECIPE_H
 #define KILN_RECIPE_H
 

@@ -54,7 +54,7 @@ const struct kiln_cmd kiln_commands[] = {
 	  "       kiln deploy update NAME [--tenant T] [--config KEY=VALUE] [--version V] [--auto | --pin]\n"
 	  "       kiln deploy list [--tenant T] [--json]\n"
 	  "\n"
-	  "Follows DESIGN.md's table: a deployment is created on, and moves to, active\n"
+	  "The lifecycle's rules: a deployment is created on, and moves to, active\n"
 	  "versions only; a deployment on a disabled version keeps running but may not\n"
 	  "change unless it also moves to an active version. Refusals are exit 3 and\n"
 	  "name the supported versions. Without --version, the newest active version.\n"

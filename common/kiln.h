@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-/* Exit codes: contract, see DESIGN.md. */
+/* Exit codes: a contract, listed in the README ("Exit codes"). */
 enum {
 	KILN_EXIT_OK = 0,
 	KILN_EXIT_FAILED = 1,

@@ -25,7 +25,7 @@ int kiln_catalog_begin(struct kiln_ctx *ctx, struct kiln_catalog *c);
 int kiln_catalog_commit(struct kiln_ctx *ctx, struct kiln_catalog *c);
 void kiln_catalog_rollback(struct kiln_catalog *c);
 
-/* Policy of @family (its own, else the default '*', else DESIGN.md's). */
+/* Policy of @family (its own, else the default '*', else the defaults the README gives). */
 int kiln_catalog_policy(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, struct kiln_policy *ret);
 int kiln_catalog_policy_set(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, const struct kiln_policy *p);
 /* All policies as JSON: [{family, keep, disable_after_days, expire_after_days, notice_days}]. */
@@ -71,7 +71,7 @@ struct kiln_deploy_req {
 };
 
 /*
- * Deployments, by DESIGN.md's table: refusals are exit 3 with the reason and
+ * Deployments, by the README's lifecycle table: refusals are exit 3 with the reason and
  * the supported versions. *@ret (caller json_decref()s) is the deployment.
  */
 int kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_deploy_req *r,

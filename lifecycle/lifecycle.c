@@ -1,4 +1,4 @@
-/* lifecycle.c - disabled_at, expires_at and state: pure functions, no I/O (DESIGN.md "Lifecycle"). */
+/* lifecycle.c - disabled_at, expires_at and state: pure functions, no I/O (the README's lifecycle rules). */
 #include "lifecycle.h"
 
 void

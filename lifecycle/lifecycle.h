@@ -1,4 +1,4 @@
-/* lifecycle.h - a version's life as a pure function of dates, policy and overrides (DESIGN.md). */
+/* lifecycle.h - a version's life as a pure function of dates, policy and overrides (the README's lifecycle rules). */
 #ifndef KILN_LIFECYCLE_H
 #define KILN_LIFECYCLE_H
 

@@ -26,7 +26,7 @@ import sqlite3, sys; d = sqlite3.connect(sys.argv[1])
 assert d.execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
 assert d.execute('PRAGMA user_version').fetchone()[0] == 1" "$KILN_STORE/catalog.db"
 expect 0 "policy show" -- "$KILN" policy show --json
-check "defaults are DESIGN.md's" -- python3 -c "
+check "defaults are the README's" -- python3 -c "
 import json, sys; p = json.load(open(sys.argv[1]))[0]
 assert (p['keep'], p['disable_after_days'], p['expire_after_days'], p['notice_days']) == (2, 60, 30, 30), p" "$T/out"
 expect 2 "policy set with an unknown key" -- "$KILN" policy set keeep=3

@@ -1,4 +1,4 @@
-/* test-lifecycle.c - the lifecycle function: every rule of DESIGN.md, edge days, and properties over random histories. */
+/* test-lifecycle.c - the lifecycle function: every lifecycle rule the README gives, edge days, and properties over random histories. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
