@@ -13,7 +13,8 @@ PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive sqlite3 lib
 TEST_PKGS := cmocka
 
 # Missing libraries fail loudly, naming the pkg-config module.
-pkg_check = $(foreach p,$(1),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(error pkg-config module '$(p)' not found: run 'make deps')))
+pkg_check = $(if $(shell command -v $(PKG_CONFIG)),,$(error $(PKG_CONFIG) is not installed: run 'make deps')) \
+	$(foreach p,$(1),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(error pkg-config module '$(p)' not found: run 'make deps')))
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter
 CFLAGS ?= -O2 -g

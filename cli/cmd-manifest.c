@@ -1,6 +1,7 @@
 /* cmd-manifest.c - kiln manifest verify|show: an image version's signed record. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "cmdline.h"
 #include "manifest.h"
 
 #include <getopt.h>
@@ -118,6 +119,50 @@ print_updates(json_t *updates)
 	}
 }
 
+/* An argv as one line, quoted where needed (so it splits back to the same words). */
+static char *
+argv_line(json_t *a)
+{
+	struct kiln_strv sv = { 0 };
+	json_t *w;
+	size_t i;
+	char *line;
+
+	json_array_foreach(a, i, w)
+		kiln_strv_push(&sv, json_string_value(w) ?: "?");
+	line = kiln_cmdline_quote(&sv);
+	kiln_strv_release(&sv);
+	return line;
+}
+
+/* What runs in the image (manifests before the 'image' object have none). */
+static void
+print_image(json_t *img)
+{
+	json_t *p, *state = json_object_get(img, "state");
+	char *line;
+	size_t i;
+
+	if (!json_is_object(img))
+		return;
+	line = argv_line(json_object_get(img, "argv"));
+	printf("command    %s\n", line);
+	free(line);
+	printf("user       %s\n", json_string_value(json_object_get(img, "user")) ?: "?");
+	json_array_foreach(json_object_get(img, "exec_start_pre"), i, p) {
+		line = argv_line(json_object_get(p, "argv"));
+		printf("%-10s %s\n", strcmp(json_string_value(json_object_get(p, "when")) ?: "", "first-boot") == 0 ?
+		       "first-boot" : "pre-start", line);
+		free(line);
+	}
+	if (json_is_object(state))
+		printf("state      %s (%s)\n", json_string_value(json_object_get(state, "path")) ?: "?",
+		       json_string_value(json_object_get(state, "storage")) ?: "?");
+	if (json_array_size(json_object_get(img, "not_acted_on")))
+		printf("not acted  %zu package declarations (manifest.json: image.not_acted_on)\n",
+		       json_array_size(json_object_get(img, "not_acted_on")));
+}
+
 static int
 manifest_show(int argc, char **argv)
 {
@@ -156,6 +201,7 @@ manifest_show(int argc, char **argv)
 	printf("kernel     %s %s\n", json_string_value(json_object_get(p, "package")) ?: "?",
 	       json_string_value(json_object_get(p, "version")) ?: "?");
 	printf("packages   %zu\n", json_array_size(json_object_get(root, "packages")));
+	print_image(json_object_get(root, "image"));
 	p = json_object_get(root, "previous_manifest");
 	printf("previous   %s\n", json_string_value(json_object_get(p, "version")) ?: "(none)");
 	printf("signed     %s\n", access_sig(dir) ? "yes (manifest.json.sig)" : "no");

@@ -106,6 +106,18 @@ daemond
 EOF
 )"
 
+expect 0 "manifest show says what runs" -- "$KILN" manifest show daemon/2026.01.0 --store "$S"
+cat > show.want <<'EOF'
+command    /usr/sbin/daemond -g "daemon off;" --name "a b" "--esc=A\tb" "$$HOME"
+user       daemond
+pre-start  /usr/sbin/daemond --check "x y"
+first-boot /usr/sbin/daemond --init
+state      /var/lib/daemond (memory)
+not acted  2 package declarations (manifest.json: image.not_acted_on)
+EOF
+sed -n '/^command/,/^not acted/p' "$T/out" > show.got
+check "manifest show: the command, quoted where needed, its user, steps and state" -- cmp -s show.want show.got
+
 # --- bad input: exit 2, naming the recipe line or the package and file
 expect 2 "a tmpfiles.d type kiln does not support" -- "$KILN" build <(setup_recipe /dev/stdout daemon badtmp) --store "$S"
 err_has "package 'badtmp': /usr/lib/tmpfiles.d/badtmp.conf:1: tmpfiles type 'c' is not supported"
