@@ -142,35 +142,6 @@ colon_fields(char *line, char **f, int n)
 	return i == n ? 0 : -1;
 }
 
-/* Calls @fn for each non-empty, non-comment line of @text with its number. */
-static int
-each_line(struct kiln_ctx *ctx, const char *text, size_t len, const char *origin, void *user,
-	  int (*fn)(struct kiln_ctx *ctx, void *user, char *line, int lineno))
-{
-	const char *p = text, *end = text + len;
-	int lineno = 0;
-
-	if (memchr(text, '\0', len))
-		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: NUL byte", origin);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', end - p);
-		_cleanup_free_ char *line = kiln_strndup(p, (nl ? nl : end) - p);
-		char *s = line;
-
-		lineno++;
-		p = nl ? nl + 1 : end;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s || *s == '#')
-			continue;
-		for (char *e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'); )
-			*--e = '\0';
-		if (fn(ctx, user, s, lineno) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 struct base_arg {
 	struct kiln_accounts *a;
 	const char *origin;
@@ -216,8 +187,8 @@ kiln_accounts_load_base(struct kiln_ctx *ctx, struct kiln_accounts *a, const cha
 {
 	struct base_arg p = { a, origin, "passwd.master" }, g = { a, origin, "group.master" };
 
-	if (each_line(ctx, passwd, passwd_len, origin, &p, base_passwd_line) < 0 ||
-	    each_line(ctx, group, group_len, origin, &g, base_group_line) < 0)
+	if (kiln_foreach_config_line(ctx, passwd, passwd_len, origin, &p, base_passwd_line) < 0 ||
+	    kiln_foreach_config_line(ctx, group, group_len, origin, &g, base_group_line) < 0)
 		return -1;
 	if (!user_by_name(a, "root") || !group_by_name(a, "root"))
 		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: no root user or group", origin);
@@ -342,7 +313,7 @@ kiln_accounts_sysusers(struct kiln_ctx *ctx, struct kiln_accounts *a, const char
 {
 	struct sysusers_arg s = { a, origin };
 
-	return each_line(ctx, text, len, origin, &s, sysusers_line);
+	return kiln_foreach_config_line(ctx, text, len, origin, &s, sysusers_line);
 }
 
 int

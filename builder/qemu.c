@@ -51,14 +51,6 @@ kvm_usable(void)
 	return 1;
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Looks for kiln-init's "... exit status N" in one console line. */
 static void
@@ -145,8 +137,8 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 	struct kiln_strv args = { 0 };
 	const char *qemu = getenv("KILN_QEMU");
 	int pfd[2], status = -1, wstatus = 0, timed_out = 0, kvm_failed = 0, saw_init = 0, rc;
-	double deadline = o->timeout > 0 ? now_s() + o->timeout : 0;
-	double grace = kvm && kvm_fallback && kvm_grace > 0 ? now_s() + kvm_grace : 0;
+	double deadline = o->timeout > 0 ? kiln_monotonic_s() + o->timeout : 0;
+	double grace = kvm && kvm_fallback && kvm_grace > 0 ? kiln_monotonic_s() + kvm_grace : 0;
 	struct stat st;
 	pid_t pid, self = getpid();
 
@@ -193,7 +185,7 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 	}
 	while (!stop_signal) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
-		int wait_ms = deadline ? (int)((deadline - now_s()) * 1000) : -1;
+		int wait_ms = deadline ? (int)((deadline - kiln_monotonic_s()) * 1000) : -1;
 		char buf[4096];
 		ssize_t n;
 
@@ -202,7 +194,7 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 			break;
 		}
 		if (grace && !saw_init) {
-			int g = (int)((grace - now_s()) * 1000);
+			int g = (int)((grace - kiln_monotonic_s()) * 1000);
 
 			if (g <= 0) {
 				kvm_failed = 1;

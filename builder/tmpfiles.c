@@ -38,9 +38,17 @@ path_ok(const char *s)
 	return 1;
 }
 
+struct parse_arg {
+	struct kiln_tmpfiles *t;
+	const char *origin;
+};
+
 static int
-one_line(struct kiln_ctx *ctx, struct kiln_tmpfiles *t, const char *line, const char *origin, int lineno)
+one_line(struct kiln_ctx *ctx, void *user, char *line, int lineno)
 {
+	struct parse_arg *pa = user;
+	struct kiln_tmpfiles *t = pa->t;
+	const char *origin = pa->origin;
 	_cleanup_(kiln_strv_releasep) struct kiln_strv f = { 0 };
 	const char *why = NULL, *type, *mods;
 	enum kiln_tmpfile_kind kind;
@@ -123,24 +131,7 @@ one_line(struct kiln_ctx *ctx, struct kiln_tmpfiles *t, const char *line, const 
 int
 kiln_tmpfiles_parse(struct kiln_ctx *ctx, struct kiln_tmpfiles *t, const char *text, size_t len, const char *origin)
 {
-	const char *p = text, *end = text + len;
-	int lineno = 0;
+	struct parse_arg pa = { t, origin };
 
-	if (memchr(text, '\0', len))
-		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: NUL byte", origin);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', end - p);
-		_cleanup_free_ char *line = kiln_strndup(p, (nl ? nl : end) - p);
-		char *s = line;
-
-		lineno++;
-		p = nl ? nl + 1 : end;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s || *s == '#' || *s == '\r')
-			continue;
-		if (one_line(ctx, t, s, origin, lineno) < 0)
-			return -1;
-	}
-	return 0;
+	return kiln_foreach_config_line(ctx, text, len, origin, &pa, one_line);
 }

@@ -16,20 +16,12 @@ struct display {
 	int shown;
 };
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 show_progress(void *data, const struct kiln_progress *p)
 {
 	struct display *d = data;
-	double t = now_s();
+	double t = kiln_monotonic_s();
 	char line[160];
 
 	if (strcmp(p->stage, "fetch") == 0 && p->done == 0)
@@ -112,7 +104,7 @@ cmd_build(int argc, char **argv)
 	_cleanup_(kiln_recipe_freep) struct kiln_recipe *r = NULL;
 	_cleanup_free_ char *init = NULL;
 	struct kiln_build_result res;
-	struct display disp = { .t0 = now_s() };
+	struct display disp = { .t0 = kiln_monotonic_s() };
 	const char *sde = getenv("SOURCE_DATE_EPOCH"), *apt_root = getenv("KILN_APT_ROOT");
 	struct kiln_ctx ctx;
 	int c, rc;
@@ -155,7 +147,7 @@ cmd_build(int argc, char **argv)
 		"downloaded %zu packages (%.1f MB); %.1f s\n",
 		r->family, res.version, res.n_packages, res.n_files, res.n_modules,
 		(unsigned long long)res.vmlinuz_size, (unsigned long long)res.initrd_size, res.n_fetched,
-		res.fetched_bytes / 1e6, now_s() - disp.t0);
+		res.fetched_bytes / 1e6, kiln_monotonic_s() - disp.t0);
 	for (size_t i = 0; i < res.ignored.n; i++)
 		fprintf(stderr, "kiln build: not acted on: %s\n", res.ignored.v[i]);
 	printf("%s\n", res.dir);

@@ -142,6 +142,18 @@ int kiln_parse_rfc2822(const char *s, time_t *ret);
 /* Formats @t as "YYYY-MM-DDTHH:MM:SSZ" into @out[21]. */
 void kiln_format_iso8601(time_t t, char out[21]);
 
+/*
+ * kiln_foreach_config_line() - call @fn for each line of @text that is
+ * neither blank nor a '#' comment, with surrounding blanks trimmed and its
+ * line number; stops at the first -1. A NUL byte is exit 2 naming @origin.
+ * For the line-based files packages ship (sysusers.d, tmpfiles.d, passwd).
+ */
+int kiln_foreach_config_line(struct kiln_ctx *ctx, const char *text, size_t len, const char *origin, void *user,
+			     int (*fn)(struct kiln_ctx *ctx, void *user, char *line, int lineno));
+
+/* Seconds on the monotonic clock, for durations. */
+double kiln_monotonic_s(void);
+
 int kiln_streq_ptr(const char *a, const char *b);
 int kiln_startswith(const char *s, const char *prefix);
 

@@ -460,3 +460,40 @@ kiln_strv_sort(struct kiln_strv *sv)
 	if (sv->n > 1)
 		qsort(sv->v, sv->n, sizeof(*sv->v), kiln_strcmp_p);
 }
+
+int
+kiln_foreach_config_line(struct kiln_ctx *ctx, const char *text, size_t len, const char *origin, void *user,
+			 int (*fn)(struct kiln_ctx *ctx, void *user, char *line, int lineno))
+{
+	const char *p = text, *end = text + len;
+	int lineno = 0;
+
+	if (memchr(text, '\0', len))
+		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: NUL byte", origin);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		_cleanup_free_ char *line = kiln_strndup(p, (nl ? nl : end) - p);
+		char *s = line;
+
+		lineno++;
+		p = nl ? nl + 1 : end;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		for (char *e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'); )
+			*--e = '\0';
+		if (!*s || *s == '#')
+			continue;
+		if (fn(ctx, user, s, lineno) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+double
+kiln_monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}

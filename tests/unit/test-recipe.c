@@ -33,20 +33,26 @@ parse(const char *text, struct kiln_ctx *ctx)
 	return r;
 }
 
-/* Parses base + @extra and expects the error @msg, exit 2. */
+/* Parses @text (which it frees) and expects the error @msg, exit 2. */
 static void
-expect_error(const char *extra, const char *msg)
+expect_text_error(char *text, const char *msg)
 {
-	char *text = kiln_asprintf("%s%s", base, extra);
 	struct kiln_ctx ctx;
 	struct kiln_recipe *r = parse(text, &ctx);
 
 	if (r || !strstr(ctx.msg, msg))
-		print_error("extra: %s\nwanted: %s\ngot: %s\n", extra, msg, ctx.msg);
+		print_error("recipe:\n%s\nwanted: %s\ngot: %s\n", text, msg, ctx.msg);
 	assert_null(r);
 	assert_int_equal(ctx.code, KILN_EXIT_USAGE);
 	assert_non_null(strstr(ctx.msg, msg));
 	free(text);
+}
+
+/* Parses base + @extra and expects the error @msg, exit 2. */
+static void
+expect_error(const char *extra, const char *msg)
+{
+	expect_text_error(kiln_asprintf("%s%s", base, extra), msg);
 }
 
 /* A recipe whose [Image] is @image (lines 1..), the rest as in base. */
@@ -60,16 +66,7 @@ with_image(const char *image)
 static void
 expect_image_error(const char *image, const char *msg)
 {
-	char *text = with_image(image);
-	struct kiln_ctx ctx;
-	struct kiln_recipe *r = parse(text, &ctx);
-
-	if (r || !strstr(ctx.msg, msg))
-		print_error("image: %s\nwanted: %s\ngot: %s\n", image, msg, ctx.msg);
-	assert_null(r);
-	assert_int_equal(ctx.code, KILN_EXIT_USAGE);
-	assert_non_null(strstr(ctx.msg, msg));
-	free(text);
+	expect_text_error(with_image(image), msg);
 }
 
 static void
