@@ -208,6 +208,19 @@ init_conf(const struct kiln_recipe *r, const struct image_setup *su, const char 
 
 #define DECLARATION_MAX (1024 * 1024)
 
+/* The files kiln writes itself: package files there are skipped, package declarations refused. */
+static const char *const generated_paths[] = { "/init", "/etc/passwd", "/etc/group", "/etc/hostname",
+					       "/etc/kiln-release", "/etc/kiln/init" };
+
+static int
+generated_path(const char *path)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(generated_paths); i++)
+		if (strcmp(path, generated_paths[i]) == 0)
+			return 1;
+	return kiln_startswith(path, "/etc/kiln/");
+}
+
 static const char *
 base_name(const char *path)
 {
@@ -377,7 +390,9 @@ make_dir(struct kiln_ctx *ctx, struct kiln_compose *c, struct image_setup *su, c
 			kiln_strv_push(&su->runtime_dirs, line);
 		return 0;
 	}
-	return kiln_compose_set_dir(ctx, c, path, mode, uid, gid, origin);
+	if (kiln_compose_set_dir(ctx, c, path, mode, uid, gid, origin) < 0)
+		return ctx->code == KILN_EXIT_INTEGRITY ? kiln_error_replace(ctx, KILN_EXIT_USAGE, "%s: %s", origin, ctx->msg) : -1;
+	return 0;
 }
 
 /* The packages' tmpfiles.d lines, made as systemd-tmpfiles would have made them at first boot. */
@@ -408,6 +423,8 @@ apply_tmpfiles(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_a
 		if (kiln_startswith(e->path, "/proc/") || kiln_startswith(e->path, "/sys/") || kiln_startswith(e->path, "/dev/"))
 			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: '%s' is in a filesystem of the running kernel; kiln cannot make it",
 					  e->origin, e->path);
+		if (generated_path(e->path))
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s: '%s' is a file kiln writes itself", e->origin, e->path);
 		if (e->kind == KILN_TMPFILE_ADJUST) {
 			if (kiln_compose_entry(c, e->path, &type, &mode, &ouid, &ogid) < 0 || type != KILN_ENT_DIR) {
 				kiln_strv_push_take(&su->ignored, kiln_asprintf("%s: tmpfiles 'z %s' (not a directory in the image)",
@@ -689,10 +706,8 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 	struct kiln_compose *c;
 	int rc = 0;
 
-	static const char *const gen[] = { "/init", "/etc/passwd", "/etc/group", "/etc/hostname",
-					   "/etc/kiln-release", "/etc/kiln/init" };
-	for (size_t i = 0; i < ARRAY_SIZE(gen); i++)
-		kiln_strv_push(&reserved, gen[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(generated_paths); i++)
+		kiln_strv_push(&reserved, generated_paths[i]);
 	for (size_t i = 0; i < r->n_files; i++)
 		kiln_strv_push(&reserved, r->files[i].dest);
 	c = kiln_compose_new(ctx, initrd, r->compression, st->sde, &r->exclude, &reserved);

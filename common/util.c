@@ -23,9 +23,13 @@ error_v(struct kiln_ctx *ctx, int replace, int code, const char *fmt, va_list ap
 static int
 error_v(struct kiln_ctx *ctx, int replace, int code, const char *fmt, va_list ap)
 {
+	char msg[sizeof(ctx->msg)];
+
 	if (ctx->code && !replace)
 		return -1;
-	vsnprintf(ctx->msg, sizeof(ctx->msg), fmt, ap);
+	/* into a buffer of its own first: context is often added to the message in ctx->msg */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	memcpy(ctx->msg, msg, sizeof(msg));
 	ctx->code = code ? code : KILN_EXIT_FAILED;
 	return -1;
 }

@@ -126,6 +126,7 @@ files_daemon() {
 }
 # declarations kiln refuses: a device node, and a directory for a user nobody made
 files_badtmp() { mkdir -p "$1/usr/lib/tmpfiles.d"; printf 'c /dev/kiln 0600 - - - 1:3\n' > "$1/usr/lib/tmpfiles.d/badtmp.conf"; }
+files_takeover() { mkdir -p "$1/usr/lib/tmpfiles.d"; printf 'f /etc/passwd 0644 - - - root::0:0::/:/bin/sh\n' > "$1/usr/lib/tmpfiles.d/takeover.conf"; }
 files_ghost() { mkdir -p "$1/usr/lib/tmpfiles.d"; printf 'd /var/lib/ghost 0700 ghost ghost -\n' > "$1/usr/lib/tmpfiles.d/ghost.conf"; }
 raw_evil_dotdot() { cat <<'PY'
 import io, tarfile
@@ -227,6 +228,7 @@ deb $S base-passwd 3.6.1 amd64
 deb $S daemon 1.0 amd64
 deb $S badtmp 1.0 all
 deb $S ghost 1.0 all
+deb $S takeover 1.0 all
 deb $S needs-missing 1.0 all "Depends: does-not-exist (>= 3)"
 deb $S conflicted 1.0 all "Depends: libfoo (<< 1.0)"
 deb $S linux-image-6.1.0-9-kilntest 6.1.99-1 amd64 "Depends: kmod, initramfs-tools"

@@ -123,6 +123,11 @@ expect 2 "a tmpfiles.d type kiln does not support" -- "$KILN" build <(setup_reci
 err_has "package 'badtmp': /usr/lib/tmpfiles.d/badtmp.conf:1: tmpfiles type 'c' is not supported"
 expect 2 "a package's tmpfiles.d names a user nobody made" -- "$KILN" build <(setup_recipe /dev/stdout daemon ghost) --store "$S"
 err_has "package 'ghost': /usr/lib/tmpfiles.d/ghost.conf:1: unknown user 'ghost' (add it to [Users])"
+expect 2 "a package's tmpfiles.d cannot write a file kiln generates" -- "$KILN" build <(setup_recipe /dev/stdout daemon takeover) --store "$S"
+err_has "package 'takeover': /usr/lib/tmpfiles.d/takeover.conf:1: '/etc/passwd' is a file kiln writes itself"
+setup_recipe bad.recipe daemon; sed -i 's|^/srv/www=.*|/etc/daemond.link/sub=0755|' bad.recipe
+expect 2 "[Directories] through a symlink" -- "$KILN" build bad.recipe --store "$S"
+err_has "bad.recipe:$(grep -n '^/etc/daemond.link/sub=' bad.recipe | cut -d: -f1): package '': '/etc/daemond.link/sub' would be written through the symlink '/etc/daemond.link'"
 setup_recipe bad.recipe daemon; sed -i 's|^/var/cache/daemond=.*|/var/cache/daemond=0750:nosuch|' bad.recipe
 expect 2 "[Directories] with an unknown user" -- "$KILN" build bad.recipe --store "$S"
 err_has "bad.recipe:$(grep -n '^/var/cache/daemond' bad.recipe | cut -d: -f1): unknown user 'nosuch'"
