@@ -39,9 +39,12 @@ struct kiln_build_result {
 /*
  * kiln_build() - resolve, fetch, compose and write one image version
  * The version is assembled in STORE/.build-PID-FAMILY-VERSION and renamed
- * into place last. Errors: as resolve, plus exit 2 for an existing version
- * (without @force) or a recipe that does not fit the packages (Cmd missing,
- * unknown User), 4 for unsafe package content.
+ * into place last. Users, groups and directories come from base-passwd's
+ * master files, the packages' sysusers.d and tmpfiles.d, and the recipe.
+ * Errors: as resolve, plus exit 2 for an existing version (without @force),
+ * a recipe that does not fit the packages (Cmd or a step missing, unknown
+ * user or group) or a package declaration kiln cannot make (naming package,
+ * file and line), 4 for unsafe package content.
  */
 int kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
 	       struct kiln_build_result *ret);
