@@ -302,7 +302,7 @@ load_base_files(struct kiln_ctx *ctx, const struct kiln_pkg *p, struct base_file
 	_cleanup_free_ char *tar = kiln_cache_data_tar_path(ctx, p->sha256);
 	_cleanup_free_ char *deb = NULL;
 
-	if (kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb) < 0 ||
+	if (kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb, NULL) < 0 ||
 	    kiln_deb_foreach(ctx, deb, p->name, tar, on_base_entry, ret) < 0)
 		return -1;
 	if (!ret->passwd || !ret->group)
@@ -722,7 +722,7 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 		_cleanup_free_ char *tar = kiln_cache_data_tar_path(ctx, p->sha256);
 
 		progress(o, "compose", i, st->res.set.n, p->name);
-		rc = kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb);
+		rc = kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb, NULL);
 		if (rc == 0)
 			rc = kiln_compose_add_deb(ctx, c, deb, tar, p->name);
 	}
@@ -737,6 +737,20 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 	}
 	progress(o, "finish", st->res.set.n, st->res.set.n, NULL);
 	return kiln_compose_finish(ctx, c, ret_tsv, ret_count, ret_logs, ret_n_logs);
+}
+
+struct fetch_progress {
+	const struct kiln_build_opts *o;
+	uint64_t before, total;
+	const char *item;
+};
+
+static void
+on_fetch_bytes(void *data, uint64_t received)
+{
+	struct fetch_progress *fp = data;
+
+	progress(fp->o, "fetch", fp->before + received, fp->total, fp->item);
 }
 
 /*
@@ -766,9 +780,11 @@ fetch_all(struct kiln_ctx *ctx, const struct kiln_build_opts *o, const struct bu
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		_cleanup_free_ char *url = kiln_asprintf("%s/%s", need[i]->uri, need[i]->filename);
 		_cleanup_free_ char *deb = NULL;
+		struct fetch_progress fp = { o, done, total, need[i]->name };
+		struct kiln_fetch_watch watch = { on_fetch_bytes, &fp };
 
 		progress(o, "fetch", done, total, need[i]->name);
-		rc = kiln_cache_fetch(ctx, url, NULL, need[i]->size, need[i]->sha256, DEB_MAX, &deb);
+		rc = kiln_cache_fetch(ctx, url, NULL, need[i]->size, need[i]->sha256, DEB_MAX, &deb, o->progress ? &watch : NULL);
 		done += need[i]->size;
 	}
 	if (rc == 0 && n)
@@ -968,7 +984,7 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	json_t *artifacts, *updates;
 
 	if (fetch_all(ctx, o, st, res) < 0 ||
-	    kiln_cache_fetch(ctx, kurl, NULL, kp->size, kp->sha256, DEB_MAX, &kdeb) < 0 ||
+	    kiln_cache_fetch(ctx, kurl, NULL, kp->size, kp->sha256, DEB_MAX, &kdeb, NULL) < 0 ||
 	    kiln_kernel_load(ctx, kdeb, ktar, kp->name, st->res.kernel_release, &r->kernel_modules, &st->kernel) < 0)
 		return -1;
 	if (compose_initrd(ctx, r, o, st, &tsv, &n_files, &logs, &n_logs) < 0)

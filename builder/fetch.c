@@ -11,6 +11,7 @@ struct sink {
 	struct kiln_buf b;
 	size_t max;
 	int too_big;
+	const struct kiln_fetch_watch *watch;
 };
 
 static size_t
@@ -23,6 +24,8 @@ on_data(char *p, size_t size, size_t n, void *user)
 		return 0;
 	}
 	kiln_buf_add(&s->b, p, n * size);
+	if (s->watch && s->watch->fn)
+		s->watch->fn(s->watch->data, s->b.len);
 	return n * size;
 }
 
@@ -45,10 +48,10 @@ fetch_file(struct kiln_ctx *ctx, const char *url, size_t max, char **ret, size_t
 
 int
 kiln_fetch(struct kiln_ctx *ctx, const char *url, size_t max, char **ret, size_t *ret_len,
-	   int *ret_notfound)
+	   int *ret_notfound, const struct kiln_fetch_watch *watch)
 {
 	static int curl_ready;
-	struct sink s = { .max = max };
+	struct sink s = { .max = max, .watch = watch };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURL *c;
 	CURLcode cc;

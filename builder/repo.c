@@ -184,7 +184,7 @@ get_inrelease(struct kiln_ctx *ctx, const char *url, char **ret, size_t *ret_len
 	struct kiln_ctx sub;
 
 	if (!ctx->offline)
-		return kiln_fetch(ctx, url, KILN_INRELEASE_MAX, ret, ret_len, NULL);
+		return kiln_fetch(ctx, url, KILN_INRELEASE_MAX, ret, ret_len, NULL, NULL);
 	kiln_ctx_init(&sub);
 	if (kiln_read_file(&sub, ref, 128, &hash, &hlen) < 0)
 		return kiln_error(ctx, KILN_EXIT_FETCH, "'%s' is not in the cache and --offline forbids fetching it", url);
@@ -220,7 +220,7 @@ check_release(struct kiln_ctx *ctx, const char *url, const char *suite, const st
 
 int
 kiln_cache_fetch(struct kiln_ctx *ctx, const char *url, const char *alt_url, uint64_t size,
-		 const char *sha256, uint64_t max, char **ret_path)
+		 const char *sha256, uint64_t max, char **ret_path, const struct kiln_fetch_watch *watch)
 {
 	_cleanup_free_ char *path = kiln_cache_blob_path(ctx->store, sha256);
 	_cleanup_free_ char *data = NULL;
@@ -242,10 +242,10 @@ kiln_cache_fetch(struct kiln_ctx *ctx, const char *url, const char *alt_url, uin
 
 		kiln_ctx_init(&sub);
 		sub.store = ctx->store;
-		if (kiln_fetch(&sub, alt_url, size, &data, &len, &notfound) < 0 && !notfound)
+		if (kiln_fetch(&sub, alt_url, size, &data, &len, &notfound, watch) < 0 && !notfound)
 			return kiln_error(ctx, sub.code, "%s", sub.msg);
 	}
-	if (!data && kiln_fetch(ctx, url, size, &data, &len, NULL) < 0)
+	if (!data && kiln_fetch(ctx, url, size, &data, &len, NULL, watch) < 0)
 		return -1;
 	kiln_sha256_hex(data, len, actual);
 	if (len != size || strcmp(actual, sha256) != 0)
@@ -271,7 +271,7 @@ ensure_packages(struct kiln_ctx *ctx, const char *base, int by_hash, struct kiln
 		hurl = kiln_asprintf("%s/%.*sby-hash/SHA256/%s", base, slash ? (int)(slash - pi->path + 1) : 0,
 				     pi->path, pi->sha256);
 	}
-	return kiln_cache_fetch(ctx, url, hurl, pi->size, pi->sha256, KILN_PACKAGES_MAX, &pi->cache_path);
+	return kiln_cache_fetch(ctx, url, hurl, pi->size, pi->sha256, KILN_PACKAGES_MAX, &pi->cache_path, NULL);
 }
 
 /* Picks each component's Packages index from the signed list and brings it into the cache. */

@@ -3,6 +3,7 @@
 #define KILN_REPO_H
 
 #include "kiln.h"
+#include "fetch.h"
 #include "recipe.h"
 
 #define KILN_PACKAGES_MAX ((size_t)512 * 1024 * 1024)
@@ -64,9 +65,10 @@ void kiln_repo_index_release(struct kiln_repo_index *ri);
  * Fetches @url (first @alt_url, e.g. by-hash, when given), checks @size and
  * @sha256, stores it in STORE/cache/sha256/ atomically and returns its path
  * there (caller frees). Exit 4 on mismatch (nothing cached), 5 on fetch errors.
+ * @watch (may be NULL) hears of the bytes as a download goes.
  */
 int kiln_cache_fetch(struct kiln_ctx *ctx, const char *url, const char *alt_url, uint64_t size,
-		     const char *sha256, uint64_t max, char **ret_path);
+		     const char *sha256, uint64_t max, char **ret_path, const struct kiln_fetch_watch *watch);
 
 /* STORE/cache/data/SHA256.tar: the decompressed data.tar of a cached .deb. Caller frees. */
 char *kiln_cache_data_tar_path(struct kiln_ctx *ctx, const char *deb_sha256);
