@@ -54,6 +54,7 @@ kiln_build_result_release(struct kiln_build_result *res)
 	free(res->dir);
 	free(res->version);
 	kiln_strv_release(&res->ignored);
+	kiln_strv_release(&res->warnings);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -638,9 +639,16 @@ manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, co
 	for (size_t i = 0; i < res->n_indexes; i++) {
 		const struct kiln_repo_index *ri = &res->indexes[i];
 
+		json_t *src;
+
 		kiln_format_iso8601(ri->date, when);
-		json_array_append_new(sources, json_pack("{s:s, s:s, s:s, s:s}", "uri", ri->uri, "suite", ri->suite,
-							 "date", when, "inrelease_sha256", ri->inrelease_sha256));
+		src = json_pack("{s:s, s:s, s:s, s:s}", "uri", ri->uri, "suite", ri->suite, "date", when,
+				"inrelease_sha256", ri->inrelease_sha256);
+		if (ri->rollback_from) {	/* the override stays on record */
+			kiln_format_iso8601(ri->rollback_from, when);
+			json_object_set_new(src, "accepted_older_than", json_string(when));
+		}
+		json_array_append_new(sources, src);
 	}
 	for (size_t i = 0; i < res->set.n; i++) {
 		const struct kiln_pkg *p = &res->set.pkgs[i];
@@ -846,6 +854,69 @@ previous_packages(const char *store, const char *family, const char *version)
 	}
 	json_decref(root);
 	return out;
+}
+
+/* The previous manifest's kernel version (caller frees), or NULL. */
+static char *
+previous_kernel_version(const char *store, const char *family, const char *version)
+{
+	_cleanup_free_ char *path = NULL, *data = NULL;
+	struct kiln_ctx sub;
+	json_t *root;
+	char *out = NULL;
+	size_t len;
+
+	if (!version)
+		return NULL;
+	path = kiln_asprintf("%s/%s/%s/manifest.json", store, family, version);
+	kiln_ctx_init(&sub);
+	if (kiln_read_file(&sub, path, KILN_MANIFEST_MAX, &data, &len) < 0 ||
+	    !(root = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL)))
+		return NULL;
+	if (json_string_value(json_object_get(json_object_get(root, "kernel"), "version")))
+		out = kiln_strdup(json_string_value(json_object_get(json_object_get(root, "kernel"), "version")));
+	json_decref(root);
+	return out;
+}
+
+/*
+ * A new version never carries a package older than the family's previous
+ * version has, unless the recipe's AllowDowngrade= names it: a rolled-back
+ * repository or a mistaken pin would otherwise undo security fixes quietly.
+ */
+static int
+check_downgrades(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct build_state *st,
+		 struct kiln_strv *warnings)
+{
+	json_t *prev = previous_packages(ctx->store, r->family, st->prev_version);
+	_cleanup_free_ char *pk = previous_kernel_version(ctx->store, r->family, st->prev_version);
+	struct kiln_buf bad = { 0 };
+	size_t n_bad = 0;
+
+	for (size_t i = 0; i <= st->res.set.n; i++) {
+		const struct kiln_pkg *p = i < st->res.set.n ? &st->res.set.pkgs[i] : &st->res.kernel;
+		const char *pv = i < st->res.set.n ? (prev ? json_string_value(json_object_get(prev, p->name)) : NULL) : pk;
+		int allowed;
+
+		if (!pv || kiln_deb_version_cmp(p->version, pv) >= 0)
+			continue;
+		allowed = kiln_strv_contains(&r->allow_downgrade, p->name) ||
+			  (i == st->res.set.n && kiln_strv_contains(&r->allow_downgrade, r->kernel_package));
+		if (allowed) {
+			kiln_strv_push_take(warnings, kiln_asprintf("%s %s is older than %s in %s/%s (AllowDowngrade=)", p->name,
+								    p->version, pv, r->family, st->prev_version));
+			continue;
+		}
+		kiln_buf_addf(&bad, "%s%s %s → %s", n_bad++ ? ", " : "", p->name, pv, p->version);
+	}
+	json_decref(prev);
+	if (n_bad) {
+		kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: would downgrade %s against %s/%s; [Packages] AllowDowngrade= names the packages that may go back",
+			   r->path, bad.data, r->family, st->prev_version);
+		kiln_buf_release(&bad);
+		return -1;
+	}
+	return 0;
 }
 
 static json_t *
@@ -1098,6 +1169,14 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 	}
 	if (rc == 0 && !kiln_manifest_previous(ctx->store, r->family, st.version, &st.prev_version, st.prev_sha256))
 		st.prev_version = NULL;
+	for (size_t i = 0; rc == 0 && i < st.res.n_indexes; i++) {
+		char *note = kiln_repo_index_rollback_note(&st.res.indexes[i]);
+
+		if (note)
+			kiln_strv_push_take(&res.warnings, note);
+	}
+	if (rc == 0)
+		rc = check_downgrades(ctx, r, &st, &res.warnings);
 	if (rc == 0)
 		rc = build_in_tmp(ctx, r, o, &st, &res);
 	/* fault injection for tests/t/t3000-build.sh: a failure, and a window to kill -9 */
@@ -1115,6 +1194,8 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 		res.dir = TAKE_PTR(st.target);
 		res.version = TAKE_PTR(st.version);
 		*ret = res;
+	} else {
+		kiln_build_result_release(&res);
 	}
 	kiln_resolution_release(&st.res);
 	kiln_kernel_release(&st.kernel);

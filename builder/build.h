@@ -32,6 +32,7 @@ struct kiln_build_result {
 	size_t n_packages, n_files, n_modules;
 	uint64_t vmlinuz_size, initrd_size;
 	struct kiln_strv ignored;	/* package declarations kiln did not act on, each with its origin */
+	struct kiln_strv warnings;	/* overrides that took effect (an older index accepted, a downgrade allowed) */
 	size_t n_fetched;		/* packages downloaded (the rest came from the cache) */
 	uint64_t fetched_bytes;
 };

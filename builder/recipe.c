@@ -22,7 +22,7 @@ static const struct {
 					 "User", "Environment", "State", "ExecStartPre", "FirstBoot" } },
 	[SEC_SOURCE] = { "Source", 1, 0, { "From", "URI", "Suites", "Components", "Keyring" } },
 	[SEC_KERNEL] = { "Kernel", 0, 0, { "Package", "Cmdline", "Modules" } },
-	[SEC_PACKAGES] = { "Packages", 0, 0, { "Install", "Exclude" } },
+	[SEC_PACKAGES] = { "Packages", 0, 0, { "Install", "Exclude", "AllowDowngrade" } },
 	[SEC_FILES] = { "Files", 0, 1, { 0 } },
 	[SEC_USERS] = { "Users", 0, 1, { 0 } },
 	[SEC_DIRECTORIES] = { "Directories", 0, 1, { 0 } },
@@ -541,6 +541,11 @@ validate_packages(struct parse *p, struct kiln_recipe *r)
 	for (size_t i = 0; i < r->install.n; i++)
 		if (!package_name_valid(r->install.v[i]))
 			return perr(p, kv->line, "bad package name '%s' for key 'Install' in [Packages]", r->install.v[i]);
+	opt_words(s, "AllowDowngrade", &r->allow_downgrade, NULL);
+	for (size_t i = 0; i < r->allow_downgrade.n; i++)
+		if (!package_name_valid(r->allow_downgrade.v[i]))
+			return perr(p, sec_get(s, "AllowDowngrade")->line, "bad package name '%s' for key 'AllowDowngrade' in [Packages]",
+				    r->allow_downgrade.v[i]);
 	opt_words(s, "Exclude", &r->exclude,
 		  "/usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/locale/* /usr/share/lintian/*");
 	for (size_t i = 0; i < r->exclude.n; i++)
@@ -821,6 +826,7 @@ kiln_recipe_free(struct kiln_recipe *r)
 	kiln_strv_release(&r->kernel_modules);
 	kiln_strv_release(&r->install);
 	kiln_strv_release(&r->exclude);
+	kiln_strv_release(&r->allow_downgrade);
 	for (size_t i = 0; i < r->n_files; i++) {
 		free(r->files[i].dest);
 		free(r->files[i].src);

@@ -65,6 +65,7 @@ struct kiln_recipe {
 	struct kiln_strv kernel_modules;
 
 	struct kiln_strv install, exclude;
+	struct kiln_strv allow_downgrade;	/* packages that may be older than in the family's previous version */
 
 	struct kiln_file_entry *files;
 	size_t n_files;

@@ -133,6 +133,19 @@ kiln_repo_index_release(struct kiln_repo_index *ri)
 }
 
 char *
+kiln_repo_index_rollback_note(const struct kiln_repo_index *ri)
+{
+	char when[21], seen[21];
+
+	if (!ri->rollback_from)
+		return NULL;
+	kiln_format_iso8601(ri->date, when);
+	kiln_format_iso8601(ri->rollback_from, seen);
+	return kiln_asprintf("accepted %s/dists/%s/InRelease dated %s, older than the one dated %s accepted before (--allow-older-index)",
+			     ri->uri, ri->suite, when, seen);
+}
+
+char *
 kiln_cache_data_tar_path(struct kiln_ctx *ctx, const char *deb_sha256)
 {
 	_cleanup_free_ char *dir = kiln_asprintf("%s/cache/data", ctx->store);
@@ -201,10 +214,57 @@ get_inrelease(struct kiln_ctx *ctx, const char *url, char **ret, size_t *ret_len
 	return 0;
 }
 
-static int
-check_release(struct kiln_ctx *ctx, const char *url, const char *suite, const struct kiln_release *rel)
+/*
+ * The newest Date: kiln accepted for each InRelease URL (source and suite),
+ * so that an older index, validly signed but replayed or rolled back, is
+ * refused (TUF's rule for its timestamp and snapshot).
+ */
+static char *
+date_path(const char *store, const char *url)
 {
+	char h[65];
+
+	kiln_sha256_hex(url, strlen(url), h);
+	return kiln_asprintf("%s/cache/dates/%s", store, h);
+}
+
+/* The newest Date: accepted for @url, or 0 when none is known. */
+static time_t
+newest_accepted(const char *store, const char *url)
+{
+	_cleanup_free_ char *path = date_path(store, url), *data = NULL;
+	struct kiln_ctx sub;
+	long long t = 0;
+	size_t len;
+
+	kiln_ctx_init(&sub);
+	if (kiln_read_file(&sub, path, 4096, &data, &len) < 0 || sscanf(data, "%lld", &t) != 1 || t < 0)
+		return 0;
+	return (time_t)t;
+}
+
+static int
+remember_date(struct kiln_ctx *ctx, const char *url, time_t date)
+{
+	_cleanup_free_ char *dir = kiln_asprintf("%s/cache/dates", ctx->store), *path = date_path(ctx->store, url);
+	_cleanup_free_ char *line = NULL;
 	char when[21];
+
+	if (date <= newest_accepted(ctx->store, url))
+		return 0;
+	kiln_format_iso8601(date, when);
+	line = kiln_asprintf("%lld %s %s\n", (long long)date, when, url);
+	if (kiln_mkdir_p(ctx, dir, 0755) < 0)
+		return -1;
+	return kiln_write_atomic(ctx, path, line, strlen(line), 0644);
+}
+
+static int
+check_release(struct kiln_ctx *ctx, const char *url, const char *suite, const struct kiln_release *rel,
+	      time_t *ret_rollback_from)
+{
+	time_t newest = newest_accepted(ctx->store, url);
+	char when[21], seen[21];
 
 	if (!kiln_streq_ptr(rel->suite, suite) && !kiln_streq_ptr(rel->codename, suite))
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY,
@@ -214,6 +274,15 @@ check_release(struct kiln_ctx *ctx, const char *url, const char *suite, const st
 		kiln_format_iso8601(rel->valid_until, when);
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY,
 				  "'%s': index expired at %s (Valid-Until); --allow-expired accepts it", url, when);
+	}
+	if (rel->date < newest) {
+		kiln_format_iso8601(rel->date, when);
+		kiln_format_iso8601(newest, seen);
+		if (!ctx->allow_older_index)
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY,
+					  "'%s': signed index dated %s is older than the one already accepted (%s): a replayed or rolled-back repository; --allow-older-index accepts it",
+					  url, when, seen);
+		*ret_rollback_from = newest;
 	}
 	return 0;
 }
@@ -347,9 +416,11 @@ kiln_repo_index_load(struct kiln_ctx *ctx, const struct kiln_repo_spec *spec, co
 	ri.label = rel.label ? kiln_strdup(rel.label) : NULL;
 	ri.codename = rel.codename ? kiln_strdup(rel.codename) : NULL;
 	ri.date = rel.date;
-	rc = check_release(ctx, url, spec->suite, &rel);
+	rc = check_release(ctx, url, spec->suite, &rel, &ri.rollback_from);
 	if (rc == 0)
 		rc = index_fill(ctx, spec, arch, base, url, raw, raw_len, &rel, &ri);
+	if (rc == 0)
+		rc = remember_date(ctx, url, rel.date);
 	kiln_release_release(&rel);
 	if (rc < 0) {
 		kiln_repo_index_release(&ri);

@@ -31,6 +31,7 @@ struct kiln_repo_index {
 	char *uri, *suite;
 	char *origin, *label, *codename;
 	time_t date;
+	time_t rollback_from;	/* with --allow-older-index: the newer Date it replaced, else 0 */
 	char inrelease_sha256[65];
 	char fingerprint[65];	/* of the key that signed it */
 	struct kiln_packages_index *packages;
@@ -59,6 +60,8 @@ void kiln_repo_specs_free(struct kiln_repo_spec *s, size_t n);
 int kiln_repo_index_load(struct kiln_ctx *ctx, const struct kiln_repo_spec *spec, const char *arch,
 			 struct kiln_repo_index *ret);
 void kiln_repo_index_release(struct kiln_repo_index *ri);
+/* "accepted URL dated D, older than D' seen before (--allow-older-index)" for an override, else NULL (caller frees). */
+char *kiln_repo_index_rollback_note(const struct kiln_repo_index *ri);
 
 /*
  * kiln_cache_fetch() - a file the signed index describes, from the cache or fetched

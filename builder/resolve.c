@@ -99,10 +99,14 @@ kiln_resolution_json(const struct kiln_resolution *res)
 		const struct kiln_repo_index *ri = &res->indexes[i];
 
 		kiln_format_iso8601(ri->date, date);
-		json_array_append_new(sources,
-				      json_pack("{s:s, s:s, s:s, s:s, s:s}", "uri", ri->uri, "suite", ri->suite,
-						"date", date, "inrelease_sha256", ri->inrelease_sha256,
-						"signed_by", ri->fingerprint));
+		json_t *src = json_pack("{s:s, s:s, s:s, s:s, s:s}", "uri", ri->uri, "suite", ri->suite, "date", date,
+					"inrelease_sha256", ri->inrelease_sha256, "signed_by", ri->fingerprint);
+
+		if (ri->rollback_from) {
+			kiln_format_iso8601(ri->rollback_from, date);
+			json_object_set_new(src, "accepted_older_than", json_string(date));
+		}
+		json_array_append_new(sources, src);
 	}
 	for (size_t i = 0; i < res->set.n; i++)
 		json_array_append_new(pkgs, pkg_json(&res->set.pkgs[i]));

@@ -24,7 +24,7 @@ int kiln_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((f
 struct kiln_cli_common {
 	const char *store;
 	const char *now;
-	int offline, allow_expired, json;
+	int offline, allow_expired, allow_older_index, json;
 };
 
 /*
@@ -42,7 +42,8 @@ struct option;
 /*
  * kiln_cli_getopt() - getopt_long over @opts for command @cmd (help topic
  * @topic). The options every command spells alike go to @co: store 's',
- * now 'n', json 'j', offline 'o', allow-expired 'e'; 'h' prints the help.
+ * now 'n', json 'j', offline 'o', allow-expired 'e', allow-older-index 'R';
+ * 'h' prints the help.
  * Returns the next option of the command's own, -1 at the end, or '?' with
  * *@ret_exit set after printing the help or a usage error.
  */

@@ -94,6 +94,7 @@ cmd_build(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "offline", no_argument, NULL, 'o' },
 		{ "allow-expired", no_argument, NULL, 'e' },
+		{ "allow-older-index", no_argument, NULL, 'R' },
 		{ "arch", required_argument, NULL, 'a' },
 		{ "now", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
@@ -148,6 +149,8 @@ cmd_build(int argc, char **argv)
 		r->family, res.version, res.n_packages, res.n_files, res.n_modules,
 		(unsigned long long)res.vmlinuz_size, (unsigned long long)res.initrd_size, res.n_fetched,
 		res.fetched_bytes / 1e6, kiln_monotonic_s() - disp.t0);
+	for (size_t i = 0; i < res.warnings.n; i++)
+		fprintf(stderr, "kiln build: warning: %s\n", res.warnings.v[i]);
 	for (size_t i = 0; i < res.ignored.n; i++)
 		fprintf(stderr, "kiln build: not acted on: %s\n", res.ignored.v[i]);
 	printf("%s\n", res.dir);

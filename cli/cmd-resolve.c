@@ -36,6 +36,7 @@ cmd_resolve(int argc, char **argv)
 		{ "store", required_argument, NULL, 's' },
 		{ "offline", no_argument, NULL, 'o' },
 		{ "allow-expired", no_argument, NULL, 'e' },
+		{ "allow-older-index", no_argument, NULL, 'R' },
 		{ "arch", required_argument, NULL, 'a' },
 		{ "now", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
@@ -63,6 +64,13 @@ cmd_resolve(int argc, char **argv)
 		return kiln_cli_fail("resolve", &ctx);
 	if (kiln_resolve(&ctx, r, arch, apt_root && *apt_root ? apt_root : "/", &res) < 0)
 		return kiln_cli_fail("resolve", &ctx);
+	for (size_t i = 0; i < res.n_indexes; i++) {
+		char *w = kiln_repo_index_rollback_note(&res.indexes[i]);
+
+		if (w)
+			fprintf(stderr, "kiln resolve: warning: %s\n", w);
+		free(w);
+	}
 	if (co.json) {
 		char *j = kiln_resolution_json(&res);
 

@@ -36,6 +36,7 @@ kiln_cli_setup(const char *cmd, const struct kiln_cli_common *co, struct kiln_ct
 	ctx->store = store && *store ? store : "images";
 	ctx->offline = co->offline;
 	ctx->allow_expired = co->allow_expired;
+	ctx->allow_older_index = co->allow_older_index;
 	return 0;
 }
 
@@ -106,6 +107,7 @@ kiln_cli_getopt(int argc, char **argv, const struct option *opts, const char *cm
 		case 'j': co->json = 1; continue;
 		case 'o': co->offline = 1; continue;
 		case 'e': co->allow_expired = 1; continue;
+		case 'R': co->allow_older_index = 1; continue;
 		case 'h':
 			*ret_exit = cmd_help(2, (char *[]){ "help", (char *)topic, NULL });
 			return '?';

@@ -23,7 +23,7 @@ const struct kiln_cmd kiln_commands[] = {
 	{ "build", cmd_build, "bake a recipe into an image version in the store",
 	  "usage: kiln build RECIPE [--store DIR] [--key KEY] [--advisories FILE] [--version V]\n"
 	  "                  [--force] [--offline]\n"
-	  "                  [--allow-expired] [--arch ARCH] [--now DATE]\n"
+	  "                  [--allow-expired] [--allow-older-index] [--arch ARCH] [--now DATE]\n"
 	  "\n"
 	  "Resolves the recipe (see 'kiln help resolve'), fetches every package into the\n"
 	  "cache (size and SHA256 checked against the signed index), and streams their\n"
@@ -44,6 +44,9 @@ const struct kiln_cmd kiln_commands[] = {
 	  "  --force          rebuild a version that exists\n"
 	  "  --offline        use only the cache; exit 5 if something is missing\n"
 	  "  --allow-expired  accept an index whose Valid-Until has passed\n"
+	  "  --allow-older-index  accept a signed index older than one kiln already\n"
+	  "                   accepted for that source and suite (a rollback); the\n"
+	  "                   manifest records it\n"
 	  "  --arch ARCH      Debian architecture (default: amd64)\n"
 	  "  --now DATE       the clock, ISO 8601 (default: $KILN_NOW or the real time)\n"
 	  "\n"
@@ -142,7 +145,7 @@ const struct kiln_cmd kiln_commands[] = {
 	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
 	  "  --now DATE       the clock (default: $KILN_NOW or the real time)\n" },
 	{ "resolve", cmd_resolve, "resolve a recipe to the exact package set of its image",
-	  "usage: kiln resolve RECIPE [--json] [--store DIR] [--offline] [--allow-expired]\n"
+	  "usage: kiln resolve RECIPE [--json] [--store DIR] [--offline] [--allow-expired] [--allow-older-index]\n"
 	  "                    [--arch ARCH] [--now DATE]\n"
 	  "\n"
 	  "Reads the recipe's sources (From=host: the host's apt sources), verifies each\n"
@@ -154,6 +157,9 @@ const struct kiln_cmd kiln_commands[] = {
 	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
 	  "  --offline        use only the cache; exit 5 if something is missing\n"
 	  "  --allow-expired  accept an index whose Valid-Until has passed\n"
+	  "  --allow-older-index  accept a signed index older than one kiln already\n"
+	  "                   accepted for that source and suite (a rollback); the\n"
+	  "                   manifest records it\n"
 	  "  --arch ARCH      Debian architecture (default: amd64)\n"
 	  "  --now DATE       the clock, ISO 8601 (default: $KILN_NOW or the real time)\n"
 	  "\n"

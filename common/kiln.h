@@ -29,6 +29,7 @@ struct kiln_ctx {
 	time_t now;		/* the clock (--now / KILN_NOW), for Valid-Until etc. */
 	int offline;		/* never touch the network */
 	int allow_expired;	/* accept a Valid-Until in the past */
+	int allow_older_index;	/* accept a signed index older than one already accepted (rollback) */
 	const char *store;	/* borrowed: image store directory */
 	int conflict;		/* the error is a clash with what exists (HTTP 409) */
 };

@@ -1,6 +1,7 @@
 #!/bin/bash
 # mkrepo.sh DIR [update] - generate a small signed Debian repository for the tests
-# ("update" adds libfoo 1.2 to kilntest-security, as a month later):
+# ("update" adds libfoo 1.2 to kilntest-security, re-signed with a later Date:,
+# 2026-01-15, or $REPO_DATE):
 #   DIR/repo/        dists/{kilntest,kilntest-security}/InRelease + main/binary-amd64/Packages.xz, pool/
 #   DIR/keyring.gpg  the throwaway signing key (binary);  DIR/keyring.asc  the same, armored
 #   DIR/other.gpg    a key that signed nothing
@@ -166,7 +167,7 @@ release() {
 		echo "Label: kiln-test"
 		echo "Suite: $suite"
 		echo "Codename: $suite"
-		echo "Date: $(LC_ALL=C date -u -d @1767225600 '+%a, %d %b %Y %H:%M:%S UTC')"
+		echo "Date: $(LC_ALL=C date -u -d "@${REPO_DATE:-1767225600}" '+%a, %d %b %Y %H:%M:%S UTC')"
 		[ -n "$valid" ] && echo "Valid-Until: $valid"
 		echo "Acquire-By-Hash: $byhash"
 		echo "Architectures: amd64"
@@ -191,7 +192,7 @@ if [ "${2:-}" = update ]; then
 	# a month later: a new security update, re-signed index
 	deb $S libfoo 1.2 amd64
 	deb $S libfoo-tools 1.2 amd64 "Depends: libfoo (= 1.2)" "Source: libfoo"
-	release kilntest-security "Tue, 01 Jun 2027 00:00:00 UTC" yes
+	REPO_DATE=${REPO_DATE:-1768435200} release kilntest-security "Tue, 01 Jun 2027 00:00:00 UTC" yes
 	GNUPGHOME=$dir/gnupg gpgconf --kill gpg-agent 2>/dev/null || true
 	exit 0
 fi
