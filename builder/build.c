@@ -501,12 +501,11 @@ static int
 add_recipe_files(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln_recipe *r)
 {
 	for (size_t i = 0; i < r->n_files; i++) {
-		_cleanup_free_ char *src = r->files[i].src[0] == '/' ? kiln_strdup(r->files[i].src)
-					     : kiln_asprintf("%s/%s", r->dir, r->files[i].src);
 		_cleanup_free_ char *data = NULL;
 		size_t len;
 
-		if (kiln_read_file(ctx, src, RECIPE_FILE_MAX, &data, &len) < 0)
+		/* sources stay inside the recipe's directory: a recipe must not read the host */
+		if (kiln_read_file_beneath(ctx, r->dir, r->files[i].src, RECIPE_FILE_MAX, &data, &len) < 0)
 			return kiln_error_replace(ctx, KILN_EXIT_USAGE, "%s:%d: [Files] %s: %s", r->path,
 						  r->files[i].line, r->files[i].dest, ctx->msg);
 		if (kiln_compose_add(ctx, c, r->files[i].dest, KILN_ENT_FILE, r->files[i].mode, 0, 0, data, len, NULL) < 0)

@@ -570,6 +570,9 @@ validate_files_users(struct parse *p, struct kiln_recipe *r)
 			return perr(p, kv->line, "bad path '%s' in [Files]: use an absolute path without '.' or '..'", kv->key);
 		if (!colon || colon == kv->value)
 			return perr(p, kv->line, "bad value '%s' for key '%s' in [Files]: use SOURCE:MODE", kv->value, kv->key);
+		if (kv->value[0] == '/')
+			return perr(p, kv->line, "bad source '%.*s' for key '%s' in [Files]: sources are paths inside the recipe's directory",
+				    (int)(colon - kv->value), kv->value, kv->key);
 		if (colon[1] != '0' || parse_uint(colon + 1, 8, 07777, &mode) < 0)
 			return perr(p, kv->line, "bad mode '%s' for key '%s' in [Files]: use octal 0000..07777 with a leading 0",
 				    colon + 1, kv->key);

@@ -96,6 +96,16 @@ int kiln_read_file(struct kiln_ctx *ctx, const char *path, size_t max,
 		   char **ret_data, size_t *ret_len);
 
 /*
+ * kiln_read_file_beneath() - read @relpath, which must stay inside @dir
+ * Resolved by the kernel beneath @dir (openat2 RESOLVE_BENEATH: no absolute
+ * path, no ".." out of it, no symlink leading out, no /proc magic links);
+ * only a regular file of at most @max bytes is read, so a FIFO or a device
+ * cannot hang or feed the caller. Errors are exit 2 with the reason.
+ */
+int kiln_read_file_beneath(struct kiln_ctx *ctx, const char *dir, const char *relpath, size_t max,
+			   char **ret_data, size_t *ret_len);
+
+/*
  * kiln_write_atomic() - write @len bytes to @path through a temporary file
  * in the same directory, fsync and rename. Nothing is left on failure.
  */

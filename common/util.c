@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -266,6 +268,79 @@ kiln_read_file(struct kiln_ctx *ctx, const char *path, size_t max,
 		}
 		kiln_buf_add(&b, chunk, n);
 	}
+	*ret_data = kiln_buf_detach(&b, ret_len);
+	return 0;
+}
+
+/* openat2() with RESOLVE_BENEATH; where the kernel lacks it, a resolved-path check that is as strict but racy. */
+static int
+open_beneath(const char *dir, const char *relpath)
+{
+	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *rdir = NULL, *full = NULL, *rfull = NULL;
+	int fd;
+
+	if (dfd < 0)
+		return -1;
+	fd = (int)syscall(SYS_openat2, dfd, relpath, &how, sizeof(how));
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
+	if (relpath[0] == '/') {
+		errno = EXDEV;
+		return -1;
+	}
+	full = kiln_asprintf("%s/%s", dir, relpath);
+	rdir = realpath(dir, NULL);
+	rfull = realpath(full, NULL);
+	if (!rdir || !rfull)
+		return -1;
+	if (strncmp(rfull, rdir, strlen(rdir)) != 0 || rfull[strlen(rdir)] != '/' || kiln_startswith(rfull, "/proc/")) {
+		errno = EXDEV;
+		return -1;
+	}
+	return open(rfull, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+int
+kiln_read_file_beneath(struct kiln_ctx *ctx, const char *dir, const char *relpath, size_t max,
+		       char **ret_data, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open_beneath(dir, relpath);
+	struct kiln_buf b = { 0 };
+	char chunk[65536];
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0 && errno == EXDEV)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s' leads outside '%s' (an absolute path, '..' or a symlink out of it)",
+				  relpath, dir);
+	if (fd < 0 && errno == ELOOP)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s' goes through a link kiln does not follow", relpath);
+	if (fd < 0)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "cannot open '%s' in '%s': %s", relpath, dir, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "cannot stat '%s': %s", relpath, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s' is not a regular file", relpath);
+	if ((uint64_t)st.st_size > max)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s' is too large (%lld bytes, at most %zu)", relpath,
+				  (long long)st.st_size, max);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			kiln_buf_release(&b);
+			return kiln_error(ctx, KILN_EXIT_USAGE, "cannot read '%s': %s", relpath, strerror(errno));
+		}
+		if (b.len + (size_t)n > max) {	/* it grew while being read */
+			kiln_buf_release(&b);
+			return kiln_error(ctx, KILN_EXIT_USAGE, "'%s' is too large (over %zu bytes)", relpath, max);
+		}
+		kiln_buf_add(&b, chunk, n);
+	}
+	kiln_buf_add(&b, "", 0);
 	*ret_data = kiln_buf_detach(&b, ret_len);
 	return 0;
 }
