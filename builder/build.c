@@ -304,7 +304,7 @@ load_base_files(struct kiln_ctx *ctx, const struct kiln_pkg *p, struct base_file
 	_cleanup_free_ char *deb = NULL;
 
 	if (kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb, NULL) < 0 ||
-	    kiln_deb_foreach(ctx, deb, p->name, tar, on_base_entry, ret) < 0)
+	    kiln_deb_foreach(ctx, deb, p->name, tar, NULL, on_base_entry, ret) < 0)
 		return -1;
 	if (!ret->passwd || !ret->group)
 		return kiln_error(ctx, KILN_EXIT_USAGE, "package '%s' %s holds no /usr/share/base-passwd/{passwd,group}.master",
@@ -717,7 +717,7 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 		kiln_strv_push(&reserved, generated_paths[i]);
 	for (size_t i = 0; i < r->n_files; i++)
 		kiln_strv_push(&reserved, r->files[i].dest);
-	c = kiln_compose_new(ctx, initrd, r->compression, st->sde, &r->exclude, &reserved);
+	c = kiln_compose_new(ctx, initrd, r->compression, st->sde, &r->exclude, &reserved, &r->limits);
 	if (!c) {
 		kiln_strv_release(&reserved);
 		return -1;

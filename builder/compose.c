@@ -5,7 +5,9 @@
 #include <fnmatch.h>
 #include <string.h>
 
-#define FILE_MAX ((size_t)1024 * 1024 * 1024)
+#define KEEP_MAX ((size_t)8 << 20)	/* changelogs and declarations are read whole, up to this */
+#define LINK_CACHE_FILE ((size_t)16 << 20)	/* a package's files kept for its hard links: each up to this... */
+#define LINK_CACHE_TOTAL ((size_t)64 << 20)	/* ... and all of them up to this; the rest takes a second pass */
 
 struct ent {
 	char *path;
@@ -17,10 +19,17 @@ struct ent {
 	const char *pkg;	/* owner, "" for kiln */
 };
 
-struct pkgfile {		/* regular files of the package being read, for its hardlinks */
+struct pkgfile {		/* a file of the package being read, kept for its hard links (bounded) */
 	char *path;
 	char *data;
 	size_t len;
+};
+
+struct pending_link {		/* a hard link of the package being read, written in a second pass */
+	char *path, *target;
+	unsigned mode, uid, gid;
+	int64_t mtime;
+	int done;
 };
 
 struct kiln_compose {
@@ -32,9 +41,14 @@ struct kiln_compose {
 	size_t *table;		/* open addressing: index + 1, 0 empty */
 	size_t tsize;
 	struct kiln_strv pkgs;	/* owners' names */
+	struct kiln_limits limits;
+	uint64_t image_bytes, image_entries;
+	uint64_t pkg_bytes;	/* of the package being read, hard links included */
+	struct pending_link *links;
+	size_t n_links;
 	struct pkgfile *pf;
-	size_t n_pf;
-	const char *cur_pkg;
+	size_t n_pf, pf_bytes;
+	const char *cur_pkg, *cur_deb, *cur_tar;
 	struct kiln_changelog *logs;
 	size_t n_logs;
 	struct kiln_declaration *decls;
@@ -153,13 +167,34 @@ insert(struct kiln_compose *c, const char *path)
 	return e;
 }
 
+/* One more entry of @size bytes in the image (and in the package being read): within the limits? */
+static int
+count_entry(struct kiln_ctx *ctx, struct kiln_compose *c, uint64_t size, const char *pkg)
+{
+	_cleanup_free_ char *what = *pkg ? kiln_asprintf("package '%s'", pkg) : kiln_strdup("the image");
+
+	if (++c->image_entries > c->limits.image_entries)
+		return kiln_limit_error(ctx, what, "the image", c->limits.image_entries, 1, "ImageEntries");
+	if (size > c->limits.image_bytes - c->image_bytes)
+		return kiln_limit_error(ctx, what, "the image", c->limits.image_bytes, 0, "ImageSize");
+	c->image_bytes += size;
+	if (*pkg && size > c->limits.package_bytes - c->pkg_bytes)
+		return kiln_limit_error(ctx, what, "one package", c->limits.package_bytes, 0, "PackageSize");
+	if (*pkg)
+		c->pkg_bytes += size;
+	return 0;
+}
+
 static int
 write_ent(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum kiln_entry_type type,
 	  unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const void *data, size_t len,
 	  const char *link, const char *pkg)
 {
-	struct ent *e = insert(c, path);
+	struct ent *e;
 
+	if (count_entry(ctx, c, type == KILN_ENT_FILE ? len : 0, pkg) < 0)
+		return -1;
+	e = insert(c, path);
 	e->type = type;
 	e->mode = mode;
 	e->uid = uid;
@@ -208,8 +243,9 @@ ensure_parents(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, c
 
 struct kiln_compose *
 kiln_compose_new(struct kiln_ctx *ctx, const char *path, const char *compression, int64_t mtime,
-		 const struct kiln_strv *exclude, const struct kiln_strv *reserved)
+		 const struct kiln_strv *exclude, const struct kiln_strv *reserved, const struct kiln_limits *limits)
 {
+	static const struct kiln_limits defaults = KILN_LIMITS_DEFAULT;
 	static const struct { const char *path; unsigned mode; } dirs[] = {
 		{ "/usr", 0755 }, { "/usr/bin", 0755 }, { "/usr/sbin", 0755 }, { "/usr/lib", 0755 },
 		{ "/usr/lib64", 0755 }, { "/dev", 0755 }, { "/etc", 0755 }, { "/proc", 0555 },
@@ -224,6 +260,7 @@ kiln_compose_new(struct kiln_ctx *ctx, const char *path, const char *compression
 	c->mtime = mtime;
 	c->exclude = exclude;
 	c->reserved = reserved;
+	c->limits = limits ? *limits : defaults;
 	c->cpio = kiln_cpio_open(ctx, path, compression);
 	if (!c->cpio) {
 		kiln_compose_abort(c);
@@ -256,6 +293,18 @@ excluded(const struct kiln_compose *c, const char *path)
 	return 0;
 }
 
+static void
+pkgfiles_release(struct kiln_compose *c)
+{
+	for (size_t i = 0; i < c->n_pf; i++) {
+		free(c->pf[i].path);
+		free(c->pf[i].data);
+	}
+	free(c->pf);
+	c->pf = NULL;
+	c->n_pf = c->pf_bytes = 0;
+}
+
 static const struct pkgfile *
 pkgfile_find(const struct kiln_compose *c, const char *path)
 {
@@ -266,18 +315,33 @@ pkgfile_find(const struct kiln_compose *c, const char *path)
 }
 
 static void
-pkgfiles_release(struct kiln_compose *c)
+links_release(struct kiln_compose *c)
 {
-	for (size_t i = 0; i < c->n_pf; i++) {
-		free(c->pf[i].path);
-		free(c->pf[i].data);
+	for (size_t i = 0; i < c->n_links; i++) {
+		free(c->links[i].path);
+		free(c->links[i].target);
 	}
-	free(c->pf);
-	c->pf = NULL;
-	c->n_pf = 0;
+	free(c->links);
+	c->links = NULL;
+	c->n_links = 0;
 }
 
 /* Adds one entry; an existing one is kept when identical, else it is a conflict. */
+/* @path exists already as @e: the same file (by @sha256 and @mode) is fine, anything else a conflict. */
+static int
+same_or_conflict(struct kiln_ctx *ctx, const struct ent *e, const char *path, enum kiln_entry_type type, unsigned mode,
+		 const char *sha256, const char *link, const char *pkg)
+{
+	if (e->type == KILN_ENT_DIR && type == KILN_ENT_DIR)
+		return 0;
+	if (e->type == type && type == KILN_ENT_FILE && strcmp(e->sha256, sha256) == 0 && e->mode == mode)
+		return 0;
+	if (e->type == type && type == KILN_ENT_SYMLINK && strcmp(e->link, link) == 0)
+		return 0;
+	return kiln_error(ctx, KILN_EXIT_USAGE, "package '%s': '%s' conflicts with the one from '%s'",
+			  pkg, path, *e->pkg ? e->pkg : "kiln");
+}
+
 static int
 add_entry(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum kiln_entry_type type,
 	  unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const char *data, size_t len,
@@ -290,14 +354,7 @@ add_entry(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum k
 
 		if (type == KILN_ENT_FILE)
 			kiln_sha256_hex(data, len, h);
-		if (e->type == KILN_ENT_DIR && type == KILN_ENT_DIR)
-			return 0;
-		if (e->type == type && type == KILN_ENT_FILE && strcmp(e->sha256, h) == 0 && e->mode == mode)
-			return 0;
-		if (e->type == type && type == KILN_ENT_SYMLINK && strcmp(e->link, link) == 0)
-			return 0;
-		return kiln_error(ctx, KILN_EXIT_USAGE, "package '%s': '%s' conflicts with the one from '%s'",
-				  pkg, path, *e->pkg ? e->pkg : "kiln");
+		return same_or_conflict(ctx, e, path, type, mode, h, link, pkg);
 	}
 	if (ensure_parents(ctx, c, path, pkg) < 0)
 		return -1;
@@ -376,6 +433,92 @@ keep_declaration(struct kiln_compose *c, const char *path, const char *data, siz
 	d->len = len;
 }
 
+/* Where streamed content goes: the image (when @cpio), a copy for hard links (when @keep), and always the hash. */
+struct sink {
+	struct kiln_cpio *cpio;
+	struct kiln_sha256_stream *h;
+	struct kiln_buf *keep;
+};
+
+static int
+sink_write(struct kiln_ctx *ctx, void *user, const void *data, size_t len)
+{
+	struct sink *k = user;
+
+	kiln_sha256_stream_add(k->h, data, len);
+	if (k->keep)
+		kiln_buf_add(k->keep, data, len);
+	return k->cpio ? kiln_cpio_write(ctx, k->cpio, data, len) : 0;
+}
+
+/*
+ * A regular file of the package, streamed from the archive into the image
+ * (never whole in memory), or only hashed when the path exists already.
+ */
+static int
+stream_file(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, const struct kiln_deb_entry *de,
+	    struct kiln_deb_reader *r, const char *pkg)
+{
+	struct sink k = { NULL, kiln_sha256_stream_new(), NULL };
+	struct ent *e = lookup(c, path);
+	struct kiln_buf keep = { 0 };
+	char hex[65];
+	int rc;
+
+	if (!e) {
+		if (ensure_parents(ctx, c, path, pkg) < 0 || count_entry(ctx, c, (uint64_t)de->size, pkg) < 0) {
+			kiln_sha256_stream_end(k.h, hex);
+			return -1;
+		}
+		k.cpio = c->cpio;
+		if ((uint64_t)de->size <= LINK_CACHE_FILE && c->pf_bytes + (size_t)de->size <= LINK_CACHE_TOTAL)
+			k.keep = &keep;
+		if (kiln_cpio_begin_file(ctx, c->cpio, path, de->mode, de->uid, de->gid,
+					 de->mtime > c->mtime ? c->mtime : de->mtime, (uint64_t)de->size) < 0) {
+			kiln_sha256_stream_end(k.h, hex);
+			return -1;
+		}
+	}
+	rc = kiln_deb_stream(ctx, r, sink_write, &k);
+	kiln_sha256_stream_end(k.h, hex);
+	if (rc < 0) {
+		kiln_buf_release(&keep);
+		return kiln_error_replace(ctx, ctx->code, "package '%s': '%s': %s", pkg, path, ctx->msg);
+	}
+	if (k.keep) {
+		c->pf = kiln_realloc(c->pf, (c->n_pf + 1) * sizeof(*c->pf));
+		c->pf[c->n_pf].path = kiln_strdup(path);
+		c->pf[c->n_pf].len = keep.len;
+		c->pf[c->n_pf++].data = kiln_buf_detach(&keep, NULL);
+		c->pf_bytes += (size_t)de->size;
+	}
+	if (e)
+		return same_or_conflict(ctx, e, path, KILN_ENT_FILE, de->mode, hex, NULL, pkg);
+	e = insert(c, path);
+	e->type = KILN_ENT_FILE;
+	e->mode = de->mode;
+	e->uid = de->uid;
+	e->gid = de->gid;
+	e->pkg = pkg;
+	e->size = (uint64_t)de->size;
+	memcpy(e->sha256, hex, sizeof(hex));
+	return 0;
+}
+
+/* Is @path a file kiln reads while streaming (a changelog, a declaration)? */
+static int
+kept_path(const char *path)
+{
+	const char *slash;
+
+	if (declaration_path(path))
+		return 1;
+	if (!kiln_startswith(path, "/usr/share/doc/"))
+		return 0;
+	slash = strchr(path + strlen("/usr/share/doc/"), '/');
+	return slash && strcmp(slash, "/changelog.Debian.gz") == 0;
+}
+
 static int
 on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, struct kiln_deb_reader *r)
 {
@@ -383,49 +526,86 @@ on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, 
 	const char *pkg = c->cur_pkg;
 	_cleanup_free_ char *path = kiln_path_normalize(de->path);
 	_cleanup_free_ char *data = NULL, *target = NULL;
-	const struct pkgfile *pf;
+	const struct ent *t;
 	size_t len = 0;
+	int skip;
 
 	if (!path)
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': unsafe path '%s'", pkg, de->path);
 	if (!*path)
 		return 0;	/* the root */
+	for (const char *s = path; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)	/* files.tsv is one line per entry, tab-separated */
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': a control character in the path '%s'", pkg, path);
+	skip = excluded(c, path) || (c->reserved && kiln_strv_contains(c->reserved, path));
 	switch (de->type) {
 	case KILN_ENT_FILE:
-		if (kiln_deb_read(ctx, r, FILE_MAX, &data, &len) < 0)
-			return kiln_error_replace(ctx, ctx->code, "package '%s': '%s': %s", pkg, path, ctx->msg);
-		keep_changelog(c, path, data, len);
-		keep_declaration(c, path, data, len);
-		break;
+		if (kept_path(path) && (uint64_t)de->size <= KEEP_MAX) {
+			if (kiln_deb_read(ctx, r, KEEP_MAX, &data, &len) < 0)
+				return kiln_error_replace(ctx, ctx->code, "package '%s': '%s': %s", pkg, path, ctx->msg);
+			keep_changelog(c, path, data, len);
+			keep_declaration(c, path, data, len);
+			break;
+		}
+		return skip ? 0 : stream_file(ctx, c, path, de, r, pkg);
 	case KILN_ENT_HARDLINK:
 		target = kiln_path_normalize(de->link);
-		pf = target ? pkgfile_find(c, target) : NULL;
-		if (!pf)
+		t = target ? lookup(c, target) : NULL;
+		if (!t || t->type != KILN_ENT_FILE || t->pkg != pkg)
 			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': hard link '%s' to '%s' outside the package",
 					  pkg, path, de->link);
-		data = kiln_malloc(pf->len ? pf->len : 1);
-		memcpy(data, pf->data, pf->len);
-		len = pf->len;
-		break;
+		if (skip)
+			return 0;
+		if (lookup(c, path))	/* the content is the target's: compared by its hash */
+			return same_or_conflict(ctx, lookup(c, path), path, KILN_ENT_FILE, de->mode, t->sha256, NULL, pkg);
+		if (pkgfile_find(c, target)) {	/* in place, as the archive has it */
+			const struct pkgfile *pf = pkgfile_find(c, target);
+
+			return add_entry(ctx, c, path, KILN_ENT_FILE, de->mode, de->uid, de->gid, de->mtime, pf->data,
+					 pf->len, NULL, pkg);
+		}
+		c->links = kiln_realloc(c->links, (c->n_links + 1) * sizeof(*c->links));
+		c->links[c->n_links++] = (struct pending_link){ kiln_strdup(path), TAKE_PTR(target), de->mode, de->uid,
+								de->gid, de->mtime, 0 };
+		return 0;
 	case KILN_ENT_SYMLINK:
 		keep_doclink(c, path, de->link);
+		if (strpbrk(de->link, "\n\t"))
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': a control character in the target of '%s'", pkg, path);
 		break;
 	case KILN_ENT_DIR:
 		break;
 	default:
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': '%s' is a device or special file", pkg, path);
 	}
-	if (excluded(c, path) || (c->reserved && kiln_strv_contains(c->reserved, path)))
+	if (skip)
 		return 0;
-	if (de->type == KILN_ENT_FILE || de->type == KILN_ENT_HARDLINK) {
-		c->pf = kiln_realloc(c->pf, (c->n_pf + 1) * sizeof(*c->pf));
-		c->pf[c->n_pf].path = kiln_strdup(path);
-		c->pf[c->n_pf].data = kiln_malloc(len ? len : 1);
-		memcpy(c->pf[c->n_pf].data, data, len);
-		c->pf[c->n_pf++].len = len;
-	}
-	return add_entry(ctx, c, path, de->type == KILN_ENT_HARDLINK ? KILN_ENT_FILE : de->type, de->mode,
-			 de->uid, de->gid, de->mtime, data, len, de->link, pkg);
+	return add_entry(ctx, c, path, de->type, de->mode, de->uid, de->gid, de->mtime, data, len, de->link, pkg);
+}
+
+/* Second pass over the package: the content of each hard link's target, streamed into its own file. */
+static int
+on_link_source(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, struct kiln_deb_reader *r)
+{
+	struct kiln_compose *c = user;
+	_cleanup_free_ char *path = NULL;
+	struct pending_link *l = NULL;
+	struct kiln_deb_entry as_link;
+
+	if (de->type != KILN_ENT_FILE || !(path = kiln_path_normalize(de->path)))
+		return 0;
+	for (size_t i = 0; i < c->n_links && !l; i++)
+		if (!c->links[i].done && strcmp(c->links[i].target, path) == 0)
+			l = &c->links[i];
+	if (!l)
+		return 0;
+	l->done = 1;	/* one link per pass: the content can be read once */
+	as_link = *de;
+	as_link.mode = l->mode;
+	as_link.uid = l->uid;
+	as_link.gid = l->gid;
+	as_link.mtime = l->mtime;
+	return stream_file(ctx, c, l->path, &as_link, r, c->cur_pkg);
 }
 
 int
@@ -436,7 +616,18 @@ kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const char *d
 
 	kiln_strv_push(&c->pkgs, pkg);
 	c->cur_pkg = c->pkgs.v[c->pkgs.n - 1];
-	rc = kiln_deb_foreach(ctx, deb, pkg, data_tar, on_deb_entry, c);
+	c->pkg_bytes = 0;
+	rc = kiln_deb_foreach(ctx, deb, pkg, data_tar, &c->limits, on_deb_entry, c);
+	/* hard links: rare (perl, a few tools); each pass streams one link's content */
+	for (size_t left = c->n_links, now; rc == 0 && left; left = now) {
+		rc = kiln_deb_foreach(ctx, deb, pkg, data_tar, &c->limits, on_link_source, c);
+		now = 0;
+		for (size_t i = 0; i < c->n_links; i++)
+			now += !c->links[i].done;
+		if (rc == 0 && now == left)
+			rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': a hard link's target changed between passes", pkg);
+	}
+	links_release(c);
 	pkgfiles_release(c);
 	return rc;
 }
@@ -524,6 +715,7 @@ compose_free(struct kiln_compose *c)
 	free(c->ents);
 	free(c->table);
 	kiln_strv_release(&c->pkgs);
+	links_release(c);
 	pkgfiles_release(c);
 	kiln_changelogs_free(c->logs, c->n_logs);
 	for (size_t i = 0; i < c->n_decls; i++) {

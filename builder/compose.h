@@ -30,13 +30,20 @@ struct kiln_changelog {
  * kiln_compose_new() - start an initramfs at @path
  * @mtime: SOURCE_DATE_EPOCH, the clamp for every mtime; @exclude: fnmatch
  * patterns of paths to leave out; @reserved: paths kiln generates itself
- * (package files there are skipped). Writes the merged-/usr skeleton first.
+ * (package files there are skipped); @limits (NULL: the defaults) bound what
+ * each package and the whole image expand to. Writes the merged-/usr
+ * skeleton first.
  */
 struct kiln_compose *kiln_compose_new(struct kiln_ctx *ctx, const char *path, const char *compression,
 				      int64_t mtime, const struct kiln_strv *exclude,
-				      const struct kiln_strv *reserved);
+				      const struct kiln_strv *reserved, const struct kiln_limits *limits);
 
-/* Streams every entry of the .deb at @deb (package @pkg; @data_tar: see kiln_deb_foreach()) into the image. Exit 4 on unsafe paths. */
+/*
+ * Streams every entry of the .deb at @deb (package @pkg; @data_tar: see
+ * kiln_deb_foreach()) into the image, file content in chunks. Exit 4 on
+ * unsafe paths (.., absolute, through a symlink, control characters), device
+ * nodes, hard links out of the package, or a limit passed.
+ */
 int kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const char *deb, const char *data_tar,
 			 const char *pkg);
 

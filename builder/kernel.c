@@ -198,7 +198,7 @@ kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *data_tar, co
 
 	kl.vmlinuz_path = kiln_asprintf("/boot/vmlinuz-%s", release);
 	kl.mod_prefix = kiln_asprintf("/lib/modules/%s/", release);
-	rc = kiln_deb_foreach(ctx, deb, what, data_tar, on_entry, &kl);
+	rc = kiln_deb_foreach(ctx, deb, what, data_tar, NULL, on_entry, &kl);
 	free(kl.vmlinuz_path);
 	free(kl.mod_prefix);
 	if (rc == 0 && !k.vmlinuz)

@@ -11,18 +11,73 @@
 #include <unistd.h>
 
 struct kiln_deb_reader {
-	struct archive *outer;	/* the .deb (ar) */
-	struct archive *inner;	/* its data.tar.* */
-	char buf[65536];
+	struct archive *outer;	/* the .deb (ar), when unpacking */
+	struct archive *raw;	/* its data.tar.* member, decompressed */
+	struct archive *inner;	/* the tar stream read from one of them */
+	int fd_in;		/* the cached data.tar, or -1 when unpacking */
+	int fd_cache;		/* the new cache file a fresh unpack tees into, or -1 */
+	struct kiln_sha256_stream *hash;	/* of the raw tar stream, as it passes */
+	uint64_t raw_bytes, raw_max;	/* read so far; allowed by the headers seen (and a little read-ahead) */
+	int raw_too_big, io_error;
+	char buf[65536];	/* the tar stream */
+	char mbuf[65536];	/* the compressed member */
+	char buf2[65536];	/* an entry's content */
 };
 
+/* The compressed data.tar.* member of the .deb, for the decompressor. */
+static la_ssize_t
+member_read(struct archive *a, void *user, const void **buf)
+{
+	struct kiln_deb_reader *r = user;
+	la_ssize_t n = archive_read_data(r->outer, r->mbuf, sizeof(r->mbuf));
+
+	(void)a;
+	*buf = r->mbuf;
+	return n;
+}
+
+/* The tar stream: from the cached file, or decompressed from the .deb and teed into a new cache file. */
 static la_ssize_t
 inner_read(struct archive *a, void *user, const void **buf)
 {
 	struct kiln_deb_reader *r = user;
-	la_ssize_t n = archive_read_data(r->outer, r->buf, sizeof(r->buf));
+	la_ssize_t n;
 
 	(void)a;
+	if (r->fd_in >= 0) {
+		do
+			n = read(r->fd_in, r->buf, sizeof(r->buf));
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			r->io_error = errno;
+	} else {
+		n = archive_read_data(r->raw, r->buf, sizeof(r->buf));
+	}
+	if (n <= 0)
+		return n;
+	r->raw_bytes += (uint64_t)n;
+	if (r->raw_bytes > r->raw_max) {	/* a stream far beyond what its headers declare */
+		r->raw_too_big = 1;
+		return -1;
+	}
+	kiln_sha256_stream_add(r->hash, r->buf, (size_t)n);
+	if (r->fd_cache >= 0) {
+		const char *p = r->buf;
+		size_t left = (size_t)n;
+
+		while (left) {
+			ssize_t w = write(r->fd_cache, p, left);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				r->io_error = w < 0 ? errno : EIO;
+				return -1;
+			}
+			p += w;
+			left -= (size_t)w;
+		}
+	}
 	*buf = r->buf;
 	return n;
 }
@@ -41,20 +96,54 @@ entry_type(struct archive_entry *e)
 	}
 }
 
+/* "1073741824 bytes (1 GiB)" for messages. */
+static void
+human(uint64_t v, char out[64])
+{
+	if (v >= (1ull << 30) && v % (1ull << 30) == 0)
+		snprintf(out, 64, "%llu bytes (%llu GiB)", (unsigned long long)v, (unsigned long long)(v >> 30));
+	else if (v >= (1ull << 20) && v % (1ull << 20) == 0)
+		snprintf(out, 64, "%llu bytes (%llu MiB)", (unsigned long long)v, (unsigned long long)(v >> 20));
+	else
+		snprintf(out, 64, "%llu bytes", (unsigned long long)v);
+}
+
+int
+kiln_limit_error(struct kiln_ctx *ctx, const char *what, const char *whole, uint64_t limit, int entries,
+		 const char *key)
+{
+	char h[64];
+
+	if (entries)
+		snprintf(h, sizeof(h), "%llu entries", (unsigned long long)limit);
+	else
+		human(limit, h);
+	return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: expands to more than %s, the limit for %s ([Limits] %s= raises it)",
+			  what, h, whole, key);
+}
+
+static const char *
+reader_error(struct kiln_deb_reader *r, struct archive *a)
+{
+	if (r->io_error)
+		return strerror(r->io_error);
+	return archive_error_string(a) ? archive_error_string(a) : "malformed";
+}
+
 static int
-foreach_data(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *what,
+foreach_data(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *what, const struct kiln_limits *lim,
 	     int (*cb)(struct kiln_ctx *, void *, const struct kiln_deb_entry *, struct kiln_deb_reader *),
 	     void *user)
 {
+	_cleanup_free_ char *pkg = kiln_asprintf("package '%s'", what);
 	struct archive_entry *ae;
+	uint64_t entries = 0, bytes = 0;
 	int rc;
 
 	r->inner = archive_read_new();
-	archive_read_support_filter_all(r->inner);
 	archive_read_support_format_tar(r->inner);
 	if (archive_read_open(r->inner, r, NULL, inner_read, NULL) != ARCHIVE_OK)
-		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': bad data.tar: %s", what,
-				  archive_error_string(r->inner));
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': bad data.tar: %s", what, reader_error(r, r->inner));
 	while ((rc = archive_read_next_header(r->inner, &ae)) == ARCHIVE_OK) {
 		struct kiln_deb_entry e = {
 			.path = archive_entry_pathname(ae),
@@ -68,6 +157,16 @@ foreach_data(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *what,
 
 		if (!e.path)
 			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': entry without a name", what);
+		/* the limits hold before anything is read: a header is enough to refuse a bomb */
+		if (++entries > lim->package_entries)
+			return kiln_limit_error(ctx, pkg, "one package", lim->package_entries, 1, "PackageEntries");
+		if (e.size < 0 || (uint64_t)e.size > lim->package_bytes - bytes)
+			return kiln_limit_error(ctx, pkg, "one package", lim->package_bytes, 0, "PackageSize");
+		bytes += (uint64_t)e.size;
+		/* the stream may hold this entry's data, padding and (long-name) headers; no more */
+		r->raw_max += (uint64_t)e.size + 2048 + 2 * strlen(e.path) +
+			      2 * strlen(archive_entry_hardlink(ae) ? archive_entry_hardlink(ae) :
+					 archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "");
 		if (e.type == KILN_ENT_HARDLINK)
 			e.link = archive_entry_hardlink(ae);
 		else if (e.type == KILN_ENT_SYMLINK)
@@ -77,9 +176,18 @@ foreach_data(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *what,
 		if (cb(ctx, user, &e, r) < 0)
 			return -1;
 	}
+	if (rc != ARCHIVE_EOF && r->raw_too_big)
+		return kiln_limit_error(ctx, pkg, "one package", lim->package_bytes, 0, "PackageSize");
 	if (rc != ARCHIVE_EOF)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': bad data.tar: %s", what, reader_error(r, r->inner));
+	/* the rest of the stream (tar's end blocks, padding): hashed and cached like the rest */
+	while ((rc = (int)inner_read(r->inner, r, &(const void *){ NULL })) > 0)
+		;
+	if (rc < 0 && r->raw_too_big)
+		return kiln_limit_error(ctx, pkg, "one package", lim->package_bytes, 0, "PackageSize");
+	if (rc < 0)
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': bad data.tar: %s", what,
-				  archive_error_string(r->inner));
+				  reader_error(r, r->fd_in >= 0 ? r->inner : r->raw));
 	return 0;
 }
 
@@ -88,101 +196,126 @@ reader_free(struct kiln_deb_reader *r)
 {
 	if (r->inner)
 		archive_read_free(r->inner);
-	archive_read_free(r->outer);
+	if (r->raw)
+		archive_read_free(r->raw);
+	if (r->outer)
+		archive_read_free(r->outer);
+	if (r->fd_in >= 0)
+		close(r->fd_in);
+	if (r->fd_cache >= 0)
+		close(r->fd_cache);
+	if (r->hash) {
+		char discard[65];
+
+		kiln_sha256_stream_end(r->hash, discard);
+	}
 	free(r);
 }
 
-/* Decompresses the current member of @outer (data.tar.*) into @fd: one raw stream. */
-static int
-decompress_member(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *what, int fd)
-{
-	struct archive_entry *ae;
-	char buf[65536];
-	la_ssize_t n;
-
-	r->inner = archive_read_new();
-	archive_read_support_filter_all(r->inner);
-	archive_read_support_format_raw(r->inner);
-	if (archive_read_open(r->inner, r, NULL, inner_read, NULL) != ARCHIVE_OK ||
-	    archive_read_next_header(r->inner, &ae) != ARCHIVE_OK)
-		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': bad data.tar: %s", what,
-				  archive_error_string(r->inner));
-	while ((n = archive_read_data(r->inner, buf, sizeof(buf))) > 0)
-		if (write(fd, buf, n) != n)
-			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot write the package cache: %s", strerror(errno));
-	if (n < 0)
-		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': bad data.tar: %s", what,
-				  archive_error_string(r->inner));
-	archive_read_free(r->inner);
-	r->inner = NULL;
-	return 0;
-}
-
-/* Writes the decompressed data.tar of the .deb at @path to @tar (atomically). */
-static int
-unpack_data_tar(struct kiln_ctx *ctx, const char *path, const char *what, const char *tar)
+static struct kiln_deb_reader *
+reader_new(const struct kiln_limits *lim)
 {
 	struct kiln_deb_reader *r = kiln_calloc(1, sizeof(*r));
-	char *tmp = kiln_asprintf("%s.tmp.XXXXXX", tar);
-	struct archive_entry *ae;
-	int rc = -1, found = 0, arc, fd = mkostemp(tmp, O_CLOEXEC);
 
-	if (fd < 0) {
-		kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", tmp, strerror(errno));
-		free(tmp);
-		free(r);
-		return -1;
-	}
+	r->fd_in = r->fd_cache = -1;
+	r->hash = kiln_sha256_stream_new();
+	/* before any header: the first headers, end blocks and libarchive's read-ahead; grows per entry */
+	r->raw_max = 1u << 20;
+	(void)lim;
+	return r;
+}
+
+/* Opens the .deb at @path and positions @r on its data.tar.* member, decompressed. */
+static int
+open_member(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *path, const char *what)
+{
+	struct archive_entry *ae;
+	int arc;
+
 	r->outer = archive_read_new();
 	archive_read_support_format_ar(r->outer);
-	if (archive_read_open_filename(r->outer, path, 65536) != ARCHIVE_OK) {
-		kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': not a .deb: %s", what, archive_error_string(r->outer));
-		goto out;
-	}
+	if (archive_read_open_filename(r->outer, path, 65536) != ARCHIVE_OK)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': not a .deb: %s", what, archive_error_string(r->outer));
 	while ((arc = archive_read_next_header(r->outer, &ae)) == ARCHIVE_OK) {
 		const char *n = archive_entry_pathname(ae);
 
 		if (n && kiln_startswith(n, "data.tar")) {
-			found = 1;
-			rc = decompress_member(ctx, r, what, fd);
-			break;
+			r->raw = archive_read_new();
+			archive_read_support_filter_all(r->raw);
+			archive_read_support_format_raw(r->raw);
+			if (archive_read_open(r->raw, r, NULL, member_read, NULL) != ARCHIVE_OK ||
+			    archive_read_next_header(r->raw, &ae) != ARCHIVE_OK)
+				return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': bad data.tar: %s", what,
+						  archive_error_string(r->raw));
+			return 0;
 		}
 	}
-	if (!found && arc != ARCHIVE_OK && arc != ARCHIVE_EOF)
-		kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': not a .deb: %s", what, archive_error_string(r->outer));
-	else if (!found)
-		kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': no data.tar member", what);
-	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, tar) < 0))
-		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", tar, strerror(errno));
-out:
-	close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	reader_free(r);
-	return rc;
+	if (arc != ARCHIVE_OK && arc != ARCHIVE_EOF)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': not a .deb: %s", what, archive_error_string(r->outer));
+	return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': no data.tar member", what);
+}
+
+/* The sidecar that holds a cached data.tar's own SHA-256, written when kiln made it. */
+static char *
+sidecar_path(const char *data_tar)
+{
+	return kiln_asprintf("%s.sha256", data_tar);
 }
 
 int
 kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what, const char *data_tar,
+		 const struct kiln_limits *limits,
 		 int (*cb)(struct kiln_ctx *, void *, const struct kiln_deb_entry *, struct kiln_deb_reader *),
 		 void *user)
 {
-	struct kiln_deb_reader *r;
-	struct stat st;
+	static const struct kiln_limits defaults = KILN_LIMITS_DEFAULT;
+	const struct kiln_limits *lim = limits ? limits : &defaults;
+	struct kiln_deb_reader *r = reader_new(lim);
+	_cleanup_free_ char *side = sidecar_path(data_tar), *want = NULL, *tmp = NULL;
+	char got[65];
+	size_t len;
+	struct kiln_ctx sub;
 	int rc;
 
-	if (stat(data_tar, &st) < 0 && unpack_data_tar(ctx, path, what, data_tar) < 0)
-		return -1;
-	r = kiln_calloc(1, sizeof(*r));
-	r->outer = archive_read_new();	/* the data.tar itself, uncompressed */
-	archive_read_support_format_raw(r->outer);
-	if (archive_read_open_filename(r->outer, data_tar, 1 << 20) != ARCHIVE_OK ||
-	    archive_read_next_header(r->outer, &(struct archive_entry *){ NULL }) != ARCHIVE_OK) {
-		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot read '%s': %s", data_tar, archive_error_string(r->outer));
+	kiln_ctx_init(&sub);
+	if (kiln_read_file(&sub, side, 128, &want, &len) == 0 && (want[strcspn(want, "\n")] = '\0', kiln_is_sha256_hex(want)))
+		r->fd_in = open(data_tar, O_RDONLY | O_CLOEXEC);
+	if (r->fd_in < 0) {
+		/* not cached (or from an older kiln): decompress from the verified .deb, teeing into the cache */
+		tmp = kiln_asprintf("%s.tmp.%d.XXXXXX", data_tar, (int)getpid());
+		r->fd_cache = mkostemp(tmp, O_CLOEXEC);
+		if (r->fd_cache < 0) {
+			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", tmp, strerror(errno));
+			reader_free(r);
+			return rc;
+		}
+		rc = open_member(ctx, r, path, what);
 	} else {
-		rc = foreach_data(ctx, r, what, cb, user);
+		rc = 0;
 	}
+	if (rc == 0)
+		rc = foreach_data(ctx, r, what, lim, cb, user);
+	kiln_sha256_stream_end(r->hash, got);
+	r->hash = NULL;
+	if (rc == 0 && want && strcmp(got, want) != 0) {
+		/* the cache changed since kiln wrote it: never trusted, removed, re-derived next time */
+		unlink(data_tar);
+		unlink(side);
+		rc = kiln_error(ctx, KILN_EXIT_INTEGRITY,
+				"package '%s': the cached '%s' changed since kiln made it (SHA256 %s, not %s); removed, the next build unpacks the verified .deb again",
+				what, data_tar, got, want);
+	}
+	if (rc == 0 && r->fd_cache >= 0) {
+		char line[66];
+
+		snprintf(line, sizeof(line), "%s\n", got);
+		if (fsync(r->fd_cache) < 0 || rename(tmp, data_tar) < 0)
+			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", data_tar, strerror(errno));
+		else
+			rc = kiln_write_atomic(ctx, side, line, strlen(line), 0644);
+	}
+	if (tmp && (rc < 0 || r->fd_cache < 0))
+		unlink(tmp);
 	reader_free(r);
 	return rc;
 }
@@ -203,9 +336,24 @@ kiln_deb_read(struct kiln_ctx *ctx, struct kiln_deb_reader *r, size_t max, char 
 	}
 	if (n < 0) {
 		kiln_buf_release(&b);
-		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "cannot read entry: %s", archive_error_string(r->inner));
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "cannot read entry: %s", reader_error(r, r->inner));
 	}
+	kiln_buf_add(&b, "", 0);
 	*ret = kiln_buf_detach(&b, ret_len);
+	return 0;
+}
+
+int
+kiln_deb_stream(struct kiln_ctx *ctx, struct kiln_deb_reader *r,
+		int (*fn)(struct kiln_ctx *ctx, void *user, const void *data, size_t len), void *user)
+{
+	la_ssize_t n;
+
+	while ((n = archive_read_data(r->inner, r->buf2, sizeof(r->buf2))) > 0)
+		if (fn(ctx, user, r->buf2, (size_t)n) < 0)
+			return -1;
+	if (n < 0)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "cannot read entry: %s", reader_error(r, r->inner));
 	return 0;
 }
 
@@ -302,6 +450,37 @@ kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, enum 
 				archive_error_string(c->a));
 	archive_entry_free(e);
 	return rc;
+}
+
+int
+kiln_cpio_begin_file(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, unsigned mode, unsigned uid,
+		     unsigned gid, int64_t mtime, uint64_t size)
+{
+	struct archive_entry *e = archive_entry_new();
+	int rc = 0;
+
+	archive_entry_set_pathname(e, path[0] == '/' ? path + 1 : path);
+	archive_entry_set_uid(e, uid);
+	archive_entry_set_gid(e, gid);
+	archive_entry_set_mtime(e, mtime, 0);
+	archive_entry_set_ino64(e, ++c->ino);
+	archive_entry_set_dev(e, 0);
+	archive_entry_set_mode(e, AE_IFREG | mode);
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_nlink(e, 1);
+	if (archive_write_header(c->a, e) != ARCHIVE_OK)
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s' to the initramfs: %s", path,
+				archive_error_string(c->a));
+	archive_entry_free(e);
+	return rc;
+}
+
+int
+kiln_cpio_write(struct kiln_ctx *ctx, struct kiln_cpio *c, const void *data, size_t len)
+{
+	if (len && archive_write_data(c->a, data, len) != (la_ssize_t)len)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot write to the initramfs: %s", archive_error_string(c->a));
+	return 0;
 }
 
 int

@@ -20,21 +20,43 @@ struct kiln_deb_entry {
 
 struct kiln_deb_reader;
 
+/* What one package, and the whole image, may expand to: bytes of content and entries. */
+struct kiln_limits {
+	uint64_t package_bytes, package_entries;
+	uint64_t image_bytes, image_entries;
+};
+/* Generous for real Debian packages (the largest a server image holds are ~150 MB, ~10,000 files). */
+#define KILN_LIMITS_DEFAULT { (uint64_t)1 << 30, 100000, (uint64_t)4 << 30, 500000 }
+
+/* Records exit 4 "WHAT: expands to more than LIMIT, the limit for WHOLE ([Limits] KEY= raises it)"; returns -1. */
+int kiln_limit_error(struct kiln_ctx *ctx, const char *what, const char *whole, uint64_t limit, int entries,
+		     const char *key);
+
 /*
  * kiln_deb_foreach() - stream the data.tar of the .deb at @path
- * The member is decompressed once into @data_tar (a cache file, written
- * atomically) and read from there, so warm builds skip xz. Calls @cb for each
- * entry; the callback may read the entry's content with kiln_deb_read(). A
- * callback returning -1 (with an error on @ctx) stops. @what names the
- * package in messages. Exit 4 for a malformed archive.
+ * The first time, the member is decompressed from the .deb (which the caller
+ * has verified) and teed into @data_tar, a cache file, with its SHA-256 in
+ * @data_tar.sha256; later, the cached file is read instead and checked
+ * against that hash as it streams (exit 4, and the cache file removed, when
+ * it changed). @limits (NULL: the defaults) bound entries and declared bytes
+ * before any content is read, and the raw stream too (exit 4 naming the
+ * package and the limit). Calls @cb for each entry; the callback may read
+ * the entry's content with kiln_deb_read() or kiln_deb_stream(). A callback
+ * returning -1 (with an error on @ctx) stops. @what names the package in
+ * messages. Exit 4 for a malformed archive.
  */
 int kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what, const char *data_tar,
+		     const struct kiln_limits *limits,
 		     int (*cb)(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *e,
 			       struct kiln_deb_reader *r),
 		     void *user);
 
-/* Reads the current entry's whole content (at most @max bytes) into a new buffer. */
+/* Reads the current entry's whole content (at most @max bytes) into a new NUL-terminated buffer. */
 int kiln_deb_read(struct kiln_ctx *ctx, struct kiln_deb_reader *r, size_t max, char **ret, size_t *ret_len);
+
+/* Streams the current entry's content to @fn in chunks (never all of it in memory); a -1 from @fn stops. */
+int kiln_deb_stream(struct kiln_ctx *ctx, struct kiln_deb_reader *r,
+		    int (*fn)(struct kiln_ctx *ctx, void *user, const void *data, size_t len), void *user);
 
 struct kiln_cpio;
 
@@ -45,6 +67,11 @@ struct kiln_cpio *kiln_cpio_open(struct kiln_ctx *ctx, const char *path, const c
 int kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, enum kiln_entry_type type,
 		  unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const void *data, size_t len,
 		  const char *link, unsigned rdev_major, unsigned rdev_minor);
+
+/* A regular file written in pieces: its header (@size bytes follow), then kiln_cpio_write() until @size bytes are written. */
+int kiln_cpio_begin_file(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, unsigned mode, unsigned uid,
+			 unsigned gid, int64_t mtime, uint64_t size);
+int kiln_cpio_write(struct kiln_ctx *ctx, struct kiln_cpio *c, const void *data, size_t len);
 
 /* Finishes the archive; returns 0 or -1. Frees @c either way. */
 int kiln_cpio_close(struct kiln_ctx *ctx, struct kiln_cpio *c);

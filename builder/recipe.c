@@ -5,12 +5,13 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <ini.h>
 #include <libgen.h>
 #include <string.h>
 
 enum section_id { SEC_NONE, SEC_IMAGE, SEC_SOURCE, SEC_KERNEL, SEC_PACKAGES,
-		  SEC_FILES, SEC_USERS, SEC_DIRECTORIES, SEC_NETWORK, SEC_OUTPUT, SEC__MAX };
+		  SEC_FILES, SEC_USERS, SEC_DIRECTORIES, SEC_NETWORK, SEC_OUTPUT, SEC_LIMITS, SEC__MAX };
 
 static const struct {
 	const char *name;
@@ -28,6 +29,7 @@ static const struct {
 	[SEC_DIRECTORIES] = { "Directories", 0, 1, { 0 } },
 	[SEC_NETWORK] = { "Network", 0, 0, { "Address", "Gateway" } },
 	[SEC_OUTPUT] = { "Output", 0, 0, { "Formats", "Compression" } },
+	[SEC_LIMITS] = { "Limits", 0, 0, { "PackageSize", "PackageEntries", "ImageSize", "ImageEntries" } },
 };
 
 struct kv {
@@ -743,6 +745,60 @@ validate_rest(struct parse *p, struct kiln_recipe *r)
 	return 0;
 }
 
+/* A size: N, or N with K, M, G or T (binary multiples). */
+static int
+parse_size(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	}
+	if (*end || v == 0 || v > (~0ULL >> shift))
+		return -1;
+	*ret = (uint64_t)v << shift;
+	return 0;
+}
+
+/* [Limits]: what one package and the whole image may expand to (decompression bombs stop there). */
+static int
+validate_limits(struct parse *p, struct kiln_recipe *r)
+{
+	static const struct kiln_limits defaults = KILN_LIMITS_DEFAULT;
+	const struct sec *s = sec_find(p, SEC_LIMITS);
+	const struct { const char *key; uint64_t *v; int size; } keys[] = {
+		{ "PackageSize", &r->limits.package_bytes, 1 }, { "PackageEntries", &r->limits.package_entries, 0 },
+		{ "ImageSize", &r->limits.image_bytes, 1 }, { "ImageEntries", &r->limits.image_entries, 0 },
+	};
+
+	r->limits = defaults;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct kv *kv = sec_get(s, keys[i].key);
+		unsigned long n;
+
+		if (!kv)
+			continue;
+		if (keys[i].size ? parse_size(kv->value, keys[i].v) < 0
+				 : parse_uint(kv->value, 10, 100000000, &n) < 0 || !n)
+			return perr(p, kv->line, "bad value '%s' for key '%s' in [Limits]: use %s", kv->value, keys[i].key,
+				    keys[i].size ? "a size such as 1G, 512M or 1073741824" : "a count from 1 to 100000000");
+		if (!keys[i].size)
+			*keys[i].v = n;
+	}
+	return 0;
+}
+
 int
 kiln_recipe_parse(struct kiln_ctx *ctx, const char *path, const char *data, size_t len,
 		  struct kiln_recipe **ret)
@@ -773,7 +829,8 @@ kiln_recipe_parse(struct kiln_ctx *ctx, const char *path, const char *data, size
 		kiln_error_replace(ctx, KILN_EXIT_USAGE, "%s:%d: syntax error: expected [Section] or Key=Value", path, rc);
 	if (rc == 0 && !ctx->code &&
 	    (validate_image(&p, r) < 0 || validate_sources(&p, r) < 0 || validate_packages(&p, r) < 0 ||
-	     validate_files_users(&p, r) < 0 || validate_directories(&p, r) < 0 || validate_rest(&p, r) < 0))
+	     validate_files_users(&p, r) < 0 || validate_directories(&p, r) < 0 || validate_rest(&p, r) < 0 ||
+	     validate_limits(&p, r) < 0))
 		rc = -1;
 	parse_release(&p);
 	if (rc != 0 || ctx->code)

@@ -3,6 +3,7 @@
 #define KILN_RECIPE_H
 
 #include "kiln.h"
+#include "pkgarchive.h"
 
 #define KILN_RECIPE_MAX (1024 * 1024)	/* recipes over 1 MiB are refused */
 #define KILN_RECIPE_LINE_MAX 199	/* longest line; continue values on indented lines */
@@ -78,6 +79,8 @@ struct kiln_recipe {
 
 	struct kiln_strv formats;
 	char *compression;
+
+	struct kiln_limits limits;	/* [Limits], else KILN_LIMITS_DEFAULT */
 };
 
 /*

@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kiln_ctx_init(&ctx);
 	kiln_strv_push(&exclude, "/usr/share/doc/*");
 	kiln_strv_push(&reserved, "/etc/passwd");
-	c = kiln_compose_new(&ctx, "/dev/null", "none", 1700000000, &exclude, &reserved);
+	c = kiln_compose_new(&ctx, "/dev/null", "none", 1700000000, &exclude, &reserved, NULL);
 	if (c) {
 		/* twice: the second package meets the first one's entries (conflicts, symlinks) */
 		kiln_compose_add_deb(&ctx, c, "/nonexistent.deb", tar, "pkg-a");

@@ -59,7 +59,7 @@ deb() {
 # writes, for entries dpkg-deb refuses to build (../, absolute paths, ...).
 rawdata() {
 	local d; d=$(mktemp -d)
-	(cd "$d" && ar x "$1" && rm -f data.tar.* && python3 -c "$($2)" && xz -9 data.tar &&
+	(cd "$d" && ar x "$1" && rm -f data.tar.* && python3 -c "$($2)" && xz -1 -T1 data.tar &&
 		rm -f "$1" && ar rc "$1" debian-binary control.tar.* data.tar.xz)
 	rm -rf "$d"
 }
@@ -129,6 +129,58 @@ files_daemon() {
 files_badtmp() { mkdir -p "$1/usr/lib/tmpfiles.d"; printf 'c /dev/kiln 0600 - - - 1:3\n' > "$1/usr/lib/tmpfiles.d/badtmp.conf"; }
 files_takeover() { mkdir -p "$1/usr/lib/tmpfiles.d"; printf 'f /etc/passwd 0644 - - - root::0:0::/:/bin/sh\n' > "$1/usr/lib/tmpfiles.d/takeover.conf"; }
 files_ghost() { mkdir -p "$1/usr/lib/tmpfiles.d"; printf 'd /var/lib/ghost 0700 ghost ghost -\n' > "$1/usr/lib/tmpfiles.d/ghost.conf"; }
+# decompression bombs, small enough for the tests (which set tight [Limits])
+raw_bomb_cumulative() { cat <<'PY'
+import io, tarfile
+with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    for i in range(5):
+        n = 1000 * 1024; f = tarfile.TarInfo("./usr/share/bomb/part%d" % i); f.size = n; t.addfile(f, io.BytesIO(bytes(n)))
+PY
+}
+raw_bomb_huge() { cat <<'PY'
+import tarfile
+# one entry that says 5 GiB, and then the stream ends: only the header is ever read
+f = tarfile.TarInfo("./usr/share/bomb/huge"); f.size = 5 << 30
+open("data.tar", "wb").write(f.tobuf(tarfile.GNU_FORMAT) + bytes(1 << 20))
+PY
+}
+raw_bomb_entries() { cat <<'PY'
+import io, tarfile
+with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    for i in range(300):
+        f = tarfile.TarInfo("./usr/share/bomb/e%03d" % i); f.size = 0; t.addfile(f, io.BytesIO(b""))
+PY
+}
+raw_bomb_links() { cat <<'PY'
+import io, tarfile
+with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    n = 600 * 1024; f = tarfile.TarInfo("./usr/share/bomb/big"); f.size = n; t.addfile(f, io.BytesIO(bytes(n)))
+    for i in range(10):
+        l = tarfile.TarInfo("./usr/share/bomb/link%d" % i); l.type = tarfile.LNKTYPE; l.linkname = "./usr/share/bomb/big"; t.addfile(l)
+PY
+}
+raw_bomb_padding() { cat <<'PY'
+import io, tarfile
+with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    f = tarfile.TarInfo("./usr/share/bomb/small"); f.size = 1; t.addfile(f, io.BytesIO(b"x"))
+open("data.tar", "ab").write(bytes(20 << 20))	# 20 MiB after the end of the archive
+PY
+}
+raw_half_a() { raw_bomb_half; }
+raw_half_b() { raw_bomb_half; }
+raw_bomb_half() { cat <<'PY'
+import io, tarfile
+with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    n = 600 * 1024; f = tarfile.TarInfo("./usr/share/half/%s" % __import__("os").path.basename(__import__("os").getcwd())); f.size = n; t.addfile(f, io.BytesIO(bytes(n)))
+PY
+}
+# files.tsv injection: a name with a newline and tabs that forge a line
+raw_evil_newline() { cat <<'PY'
+import io, tarfile
+with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    i = tarfile.TarInfo("./usr/share/x\n/etc/forged\t100644\t0\t0\t1\tab"); d = b"x"; i.size = len(d); t.addfile(i, io.BytesIO(d))
+PY
+}
 raw_evil_dotdot() { cat <<'PY'
 import io, tarfile
 with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
@@ -230,6 +282,7 @@ deb $S daemon 1.0 amd64
 deb $S badtmp 1.0 all
 deb $S ghost 1.0 all
 deb $S takeover 1.0 all
+for b in bomb-cumulative bomb-huge bomb-entries bomb-links bomb-padding half-a half-b evil-newline; do deb $S "$b" 1.0 all; done
 deb $S needs-missing 1.0 all "Depends: does-not-exist (>= 3)"
 deb $S conflicted 1.0 all "Depends: libfoo (<< 1.0)"
 deb $S linux-image-6.1.0-9-kilntest 6.1.99-1 amd64 "Depends: kmod, initramfs-tools"

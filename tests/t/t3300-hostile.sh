@@ -54,4 +54,38 @@ ln -s ok.txt r/files/link-in
 hostile "/etc/ok=files/../files/link-in:0644"
 expect 0 "a symlink and a .. that stay inside are fine" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.0
 check "and the file is the one inside" -- test "$(bsdtar -xOf "$S/app/2026.01.0/initrd.img" etc/ok)" = ok
+
+# --- decompression bombs: refused at the header where it can be, bounded always, nothing left behind
+# limits RECIPE LIMITS-LINES INSTALL: a recipe with its own [Limits]
+limits() {
+	local f=$1 lim=$2; shift 2
+	hostile "/etc/ok=files/ok.txt:0644"
+	sed -i "s/^Install=app$/Install=app $*/" r/h.recipe
+	printf '[Limits]\n%b\n' "$lim" >> r/h.recipe
+	cp r/h.recipe "r/$f"
+}
+limits cum.recipe 'PackageSize=1M' bomb-cumulative
+expect 4 "5 x 1000 KiB in one package past PackageSize=1M" -- "$KILN" build r/cum.recipe --store "$S"
+err_has "package 'bomb-cumulative': expands to more than 1048576 bytes (1 MiB), the limit for one package ([Limits] PackageSize= raises it)"
+limits huge.recipe 'PackageSize=1G' bomb-huge
+expect 4 "one entry that says 5 GiB: refused at its header, with the default limit" -- "$KILN" build r/huge.recipe --store "$S"
+err_has "package 'bomb-huge': expands to more than 1073741824 bytes (1 GiB), the limit for one package ([Limits] PackageSize= raises it)"
+limits ent.recipe 'PackageEntries=100' bomb-entries
+expect 4 "300 entries past PackageEntries=100" -- "$KILN" build r/ent.recipe --store "$S"
+err_has "package 'bomb-entries': expands to more than 100 entries, the limit for one package ([Limits] PackageEntries= raises it)"
+limits links.recipe 'PackageSize=1M' bomb-links
+expect 4 "hard links count as the copies they become" -- "$KILN" build r/links.recipe --store "$S"
+err_has "package 'bomb-links': expands to more than 1048576 bytes (1 MiB), the limit for one package"
+limits pad.recipe 'PackageSize=1M' bomb-padding
+expect 4 "20 MiB after the end of the archive: the raw stream is bounded too" -- "$KILN" build r/pad.recipe --store "$S"
+err_has "package 'bomb-padding': expands to more than 1048576 bytes (1 MiB), the limit for one package"
+limits img.recipe 'ImageSize=1M' half-a half-b
+expect 4 "two packages of 600 KiB past ImageSize=1M" -- "$KILN" build r/img.recipe --store "$S"
+err_has "expands to more than 1048576 bytes (1 MiB), the limit for the image ([Limits] ImageSize= raises it)"
+limits img.recipe 'ImageSize=2M' half-a half-b
+expect 0 "... and within ImageSize=2M they build" -- "$KILN" build r/img.recipe --store "$S" --version 2026.01.1
+check "no bomb is left in the cache, nothing half-written anywhere" -- \
+	sh -c "! ls '$S/cache/data' | grep -q 'tmp' && [ \$(du -sm '$S' | cut -f1) -lt 20 ] && ! ls -a '$S' | grep -q '^\.build-'"
+expect 2 "[Limits] with a bad size" -- "$KILN" build <(sed 's/^PackageSize=.*/PackageSize=12Q/' r/cum.recipe) --store "$S"
+err_has "bad value '12Q' for key 'PackageSize' in [Limits]: use a size such as 1G, 512M or 1073741824"
 test_done
