@@ -299,12 +299,10 @@ on_base_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de,
 static int
 load_base_files(struct kiln_ctx *ctx, const struct kiln_pkg *p, struct base_files *ret)
 {
-	_cleanup_free_ char *url = kiln_asprintf("%s/%s", p->uri, p->filename);
 	_cleanup_free_ char *tar = kiln_cache_data_tar_path(ctx, p->sha256);
-	_cleanup_free_ char *deb = NULL;
+	_cleanup_free_ char *deb = kiln_cache_blob_path(ctx->store, p->sha256);	/* fetch_all() verified it */
 
-	if (kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb, NULL) < 0 ||
-	    kiln_deb_foreach(ctx, deb, p->name, tar, NULL, on_base_entry, ret) < 0)
+	if (kiln_deb_foreach(ctx, deb, p->name, tar, NULL, on_base_entry, ret) < 0)
 		return -1;
 	if (!ret->passwd || !ret->group)
 		return kiln_error(ctx, KILN_EXIT_USAGE, "package '%s' %s holds no /usr/share/base-passwd/{passwd,group}.master",
@@ -724,14 +722,12 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 	}
 	for (size_t i = 0; i < st->res.set.n && rc == 0; i++) {
 		const struct kiln_pkg *p = &st->res.set.pkgs[i];
-		_cleanup_free_ char *url = kiln_asprintf("%s/%s", p->uri, p->filename);
 		_cleanup_free_ char *deb = NULL;
 		_cleanup_free_ char *tar = kiln_cache_data_tar_path(ctx, p->sha256);
 
 		progress(o, "compose", i, st->res.set.n, p->name);
-		rc = kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb, NULL);
-		if (rc == 0)
-			rc = kiln_compose_add_deb(ctx, c, deb, tar, p->name);
+		deb = kiln_cache_blob_path(ctx->store, p->sha256);	/* fetch_all() verified it */
+		rc = kiln_compose_add_deb(ctx, c, deb, tar, p->name);
 	}
 	if (rc == 0)
 		rc = add_kernel_files(ctx, c, &st->kernel);
@@ -773,14 +769,19 @@ fetch_all(struct kiln_ctx *ctx, const struct kiln_build_opts *o, const struct bu
 	size_t n = 0;
 	int rc = 0;
 
-	for (size_t i = 0; i < st->res.set.n + 2; i++) {
+	for (size_t i = 0; i < st->res.set.n + 2 && rc == 0; i++) {
 		const struct kiln_pkg *p = i < st->res.set.n ? &st->res.set.pkgs[i]
 					   : i == st->res.set.n ? &st->res.kernel : &st->res.base;
 		_cleanup_free_ char *path = kiln_cache_blob_path(ctx->store, p->sha256);
 		struct stat sb;
 
-		if (stat(path, &sb) == 0 && (uint64_t)sb.st_size == p->size)
+		if (stat(path, &sb) == 0 && (uint64_t)sb.st_size == p->size) {
+			_cleanup_free_ char *url = kiln_asprintf("%s/%s", p->uri, p->filename), *deb = NULL;
+
+			/* cached: checked against the signed hash now (fetched again if it changed) */
+			rc = kiln_cache_fetch(ctx, url, NULL, p->size, p->sha256, DEB_MAX, &deb, NULL);
 			continue;
+		}
 		need[n++] = p;
 		total += p->size;
 	}
@@ -1044,8 +1045,8 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	     struct build_state *st, struct kiln_build_result *res)
 {
 	const struct kiln_pkg *kp = &st->res.kernel;
-	_cleanup_free_ char *kurl = kiln_asprintf("%s/%s", kp->uri, kp->filename);
-	_cleanup_free_ char *kdeb = NULL, *tsv = NULL, *manifest = NULL, *initrd = NULL;
+	_cleanup_free_ char *kdeb = kiln_cache_blob_path(ctx->store, kp->sha256);	/* fetch_all() verifies it */
+	_cleanup_free_ char *tsv = NULL, *manifest = NULL, *initrd = NULL;
 	_cleanup_free_ char *ktar = kiln_cache_data_tar_path(ctx, kp->sha256);
 	char files_sha[65], vm_sha[65], rd_sha[65];
 	struct kiln_changelog *logs = NULL;
@@ -1054,7 +1055,6 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	json_t *artifacts, *updates;
 
 	if (fetch_all(ctx, o, st, res) < 0 ||
-	    kiln_cache_fetch(ctx, kurl, NULL, kp->size, kp->sha256, DEB_MAX, &kdeb, NULL) < 0 ||
 	    kiln_kernel_load(ctx, kdeb, ktar, kp->name, st->res.kernel_release, &r->kernel_modules, &st->kernel) < 0)
 		return -1;
 	if (compose_initrd(ctx, r, o, st, &tsv, &n_files, &logs, &n_logs) < 0)

@@ -301,8 +301,12 @@ kiln_cache_fetch(struct kiln_ctx *ctx, const char *url, const char *alt_url, uin
 	if (!kiln_is_sha256_hex(sha256))
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': no valid SHA256 in the signed index", url);
 	if (stat(path, &st) == 0 && (uint64_t)st.st_size == size) {
-		*ret_path = TAKE_PTR(path);
-		return 0;
+		/* the cache is checked on every use: a file swapped or damaged in the store is fetched again */
+		if (kiln_file_sha256(path, actual) == 0 && strcmp(actual, sha256) == 0) {
+			*ret_path = TAKE_PTR(path);
+			return 0;
+		}
+		unlink(path);
 	}
 	if (size > max)
 		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s': too large (%llu bytes)", url, (unsigned long long)size);

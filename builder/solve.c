@@ -79,14 +79,30 @@ repo_new(struct kiln_solver *s, const char *uri, const char *suite, const char *
 	return repo;
 }
 
-/* Loads the parsed index from the .solv cache; 0 on success, -1 if absent or unusable. */
+#define SOLV_CACHE_MAX ((size_t)512 << 20)
+
+/*
+ * Loads the parsed index from the .solv cache; 0 on success, -1 if absent,
+ * unusable or not what kiln wrote (its SHA-256 is kept beside it: the
+ * package hashes the build trusts come from here, so the cache is checked
+ * on every use, and a changed one is parsed again from the verified index).
+ */
 static int
 solv_load(Repo *repo, const char *path)
 {
-	FILE *f = fopen(path, "re");
+	_cleanup_free_ char *side = kiln_asprintf("%s.sha256", path), *want = NULL, *data = NULL;
+	struct kiln_ctx sub;
+	char got[65];
+	size_t len, wlen;
+	FILE *f;
 	int rc;
 
-	if (!f)
+	kiln_ctx_init(&sub);
+	if (kiln_read_file(&sub, side, 128, &want, &wlen) < 0 || kiln_read_file(&sub, path, SOLV_CACHE_MAX, &data, &len) < 0)
+		return -1;
+	want[strcspn(want, "\n")] = '\0';
+	kiln_sha256_hex(data, len, got);
+	if (strcmp(got, want) != 0 || !(f = fmemopen(data, len ? len : 1, "r")))
 		return -1;
 	rc = repo_add_solv(repo, f, 0);
 	fclose(f);
@@ -110,8 +126,15 @@ solv_save(struct kiln_ctx *ctx, Repo *repo, const char *dir, const char *path)
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return;
-	if (repo_write(repo, f) == 0 && fflush(f) == 0 && kiln_mkdir_p(&sub, dir, 0755) == 0)
-		kiln_write_atomic(&sub, path, buf, len, 0644);
+	if (repo_write(repo, f) == 0 && fflush(f) == 0 && kiln_mkdir_p(&sub, dir, 0755) == 0) {
+		_cleanup_free_ char *side = kiln_asprintf("%s.sha256", path);
+		char line[66];
+
+		kiln_sha256_hex(buf, len, line);
+		strcat(line, "\n");
+		if (kiln_write_atomic(&sub, path, buf, len, 0644) == 0)
+			kiln_write_atomic(&sub, side, line, strlen(line), 0644);
+	}
 	fclose(f);
 	free(buf);
 	(void)ctx;

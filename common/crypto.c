@@ -1,6 +1,10 @@
 /* crypto.c - every OpenSSL call of kiln: hashing and base64 (signatures come later). */
 #include "kiln.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <openssl/evp.h>
 
 void
@@ -287,4 +291,27 @@ kiln_random_hex(char *hex, size_t bytes)
 		snprintf(hex + 2 * i, 3, "%02x", buf[i]);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return 0;
+}
+
+int
+kiln_file_sha256(const char *path, char hex[65])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct kiln_sha256_stream *h;
+	char buf[1 << 16];
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	h = kiln_sha256_stream_new();
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		kiln_sha256_stream_add(h, buf, (size_t)n);
+	}
+	kiln_sha256_stream_end(h, hex);
+	close(fd);
+	return n < 0 ? -1 : 0;
 }

@@ -115,6 +115,9 @@ int kiln_write_atomic(struct kiln_ctx *ctx, const char *path, const void *data,
 /* mkdir -p; returns 0 or -1 with an error on @ctx. */
 int kiln_mkdir_p(struct kiln_ctx *ctx, const char *path, int mode);
 
+/* SHA-256 of the file at @path, streamed, into @hex[65]; -1 (errno set) if it cannot be read. */
+int kiln_file_sha256(const char *path, char hex[65]);
+
 /* SHA-256 of @len bytes as 64 lowercase hex digits into @hex[65]. */
 void kiln_sha256_hex(const void *data, size_t len, char hex[65]);
 int kiln_is_sha256_hex(const char *s);

@@ -55,6 +55,35 @@ hostile "/etc/ok=files/../files/link-in:0644"
 expect 0 "a symlink and a .. that stay inside are fine" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.0
 check "and the file is the one inside" -- test "$(bsdtar -xOf "$S/app/2026.01.0/initrd.img" etc/ok)" = ok
 
+# --- the cache is checked on every use
+appsha=$(python3 -c 'import json,sys; print(next(p["sha256"] for p in json.load(open(sys.argv[1]))["packages"] if p["name"] == "app"))' "$S/app/2026.01.0/manifest.json")
+tar=$S/cache/data/$appsha.tar
+check "the data.tar cache keeps its own hash beside it" -- sh -c "test \"\$(cut -d' ' -f1 '$tar.sha256')\" = \"\$(sha256sum < '$tar' | cut -d' ' -f1)\""
+python3 - "$tar" <<'PY'
+import sys
+p = sys.argv[1]; d = open(p, "rb").read(); assert d.count(b"setting=1") == 1
+open(p, "wb").write(d.replace(b"setting=1", b"setting=X"))
+PY
+expect 4 "a data.tar changed in the cache is refused, not baked in" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.5
+err_has "package 'app': the cached '$tar' changed since kiln made it"
+check "nothing was built, and the bad cache file is gone" -- sh -c "test ! -e '$S/app/2026.01.5' && test ! -e '$tar'"
+expect 0 "the next build unpacks the verified .deb again" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.5
+check "with the package's own content" -- test "$(bsdtar -xOf "$S/app/2026.01.5/initrd.img" etc/app/app.conf)" = setting=1
+deb=$S/cache/sha256/$appsha
+python3 - "$deb" <<'PY'
+import sys
+p = sys.argv[1]; d = bytearray(open(p, "rb").read()); d[-100] ^= 0xff; open(p, "wb").write(bytes(d))
+PY
+rm -f "$tar" "$tar.sha256"
+expect 0 "a .deb damaged in the cache is noticed and fetched again" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.6
+check "the cache holds the signed .deb again" -- test "$(sha256sum < "$deb" | cut -d' ' -f1)" = "$appsha"
+check "and the image its content" -- test "$(bsdtar -xOf "$S/app/2026.01.6/initrd.img" etc/app/app.conf)" = setting=1
+"$KILN" resolve r/h.recipe --store "$S" > resolve.before
+set -- "$S"/cache/solv/*.solv	# two valid parsed indexes, swapped: each now says the other suite's packages
+mv "$1" swap.tmp; mv "$2" "$1"; mv swap.tmp "$2"
+expect 0 "a swapped .solv cache is not used" -- "$KILN" resolve r/h.recipe --store "$S"
+check "the resolution is the verified index's" -- cmp -s "$T/out" resolve.before
+
 # --- decompression bombs: refused at the header where it can be, bounded always, nothing left behind
 # limits RECIPE LIMITS-LINES INSTALL: a recipe with its own [Limits]
 limits() {
