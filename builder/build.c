@@ -114,13 +114,54 @@ rm_rf(const char *path)
 	}
 }
 
-/* Removes what builds that were killed left behind: .build-PID-* of dead PIDs. */
+/* Is @name a temporary file ("X.tmp.PID.XXXXXX") of a process that is gone, or an unnamed one an hour old? */
+static int
+stale_tmp(const char *dir, const char *name)
+{
+	const char *t = strstr(name, ".tmp.");
+	_cleanup_free_ char *p = NULL;
+	struct stat st;
+	int pid, n = 0;
+
+	if (!t)
+		return 0;
+	if (sscanf(t, ".tmp.%d.%n", &pid, &n) == 1 && n > 0 && pid > 0)
+		return pid != getpid() && kill(pid, 0) < 0 && errno == ESRCH;
+	p = kiln_asprintf("%s/%s", dir, name);	/* written by an older kiln, without its pid */
+	return lstat(p, &st) == 0 && S_ISREG(st.st_mode) && time(NULL) - st.st_mtime > 3600;
+}
+
+/* Removes what killed builds left in the cache: temporary files of dead processes. */
+static void
+clean_stale_cache(const char *store)
+{
+	static const char *const dirs[] = { "data", "sha256", "solv", "refs", "dates" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *dir = kiln_asprintf("%s/cache/%s", store, dirs[i]);
+		DIR *d = opendir(dir);
+		struct dirent *de;
+
+		if (!d)
+			continue;
+		while ((de = readdir(d)))
+			if (stale_tmp(dir, de->d_name)) {
+				_cleanup_free_ char *p = kiln_asprintf("%s/%s", dir, de->d_name);
+
+				unlink(p);
+			}
+		closedir(d);
+	}
+}
+
+/* Removes what builds that were killed left behind: .build-PID-* of dead PIDs, and cache temporaries. */
 static void
 clean_stale(const char *store)
 {
 	DIR *d = opendir(store);
 	struct dirent *de;
 
+	clean_stale_cache(store);
 	if (!d)
 		return;
 	while ((de = readdir(d))) {

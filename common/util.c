@@ -367,7 +367,7 @@ int
 kiln_write_atomic(struct kiln_ctx *ctx, const char *path, const void *data,
 		  size_t len, int mode)
 {
-	_cleanup_free_ char *tmp = kiln_asprintf("%s.tmp.XXXXXX", path);
+	_cleanup_free_ char *tmp = kiln_asprintf("%s.tmp.%d.XXXXXX", path, (int)getpid());
 	_cleanup_close_ int fd = -1;
 
 	fd = mkostemp(tmp, O_CLOEXEC);

@@ -84,6 +84,19 @@ mv "$1" swap.tmp; mv "$2" "$1"; mv swap.tmp "$2"
 expect 0 "a swapped .solv cache is not used" -- "$KILN" resolve r/h.recipe --store "$S"
 check "the resolution is the verified index's" -- cmp -s "$T/out" resolve.before
 
+# --- what killed builds left behind is cleaned by the next one
+sleep 300 & live=$!
+dead=999999; while kill -0 $dead 2>/dev/null; do dead=$((dead - 1)); done
+head -c 1M /dev/zero > "$S/cache/data/$appsha.tar.tmp.$dead.Ab12Cd"
+head -c 1M /dev/zero > "$S/cache/sha256/$appsha.tmp.$dead.Xy34Zw"
+head -c 1M /dev/zero > "$S/cache/data/old.tar.tmp.QwErTy"; touch -d '2 hours ago' "$S/cache/data/old.tar.tmp.QwErTy"
+head -c 1M /dev/zero > "$S/cache/data/$appsha.tar.tmp.$live.Live01"
+expect 0 "a build after killed ones" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.7
+check "temporaries of dead builds are removed" -- \
+	sh -c "test ! -e '$S/cache/data/$appsha.tar.tmp.$dead.Ab12Cd' -a ! -e '$S/cache/sha256/$appsha.tmp.$dead.Xy34Zw' -a ! -e '$S/cache/data/old.tar.tmp.QwErTy'"
+check "a running build's temporary is left alone" -- test -e "$S/cache/data/$appsha.tar.tmp.$live.Live01"
+kill $live; wait $live 2>/dev/null
+
 # --- decompression bombs: refused at the header where it can be, bounded always, nothing left behind
 # limits RECIPE LIMITS-LINES INSTALL: a recipe with its own [Limits]
 limits() {
