@@ -153,6 +153,64 @@ check_chain(struct kiln_ctx *ctx, const char *dir, json_t *root, const struct ki
 	return 0;
 }
 
+/* The manifest says which FAMILY/VERSION it is: it must be the one at STORE/FAMILY/VERSION. */
+static int
+check_place(struct kiln_ctx *ctx, const char *dir, json_t *root, struct kiln_buf *report)
+{
+	const char *family = json_string_value(json_object_get(root, "family"));
+	const char *version = json_string_value(json_object_get(root, "version"));
+	_cleanup_free_ char *d = kiln_strdup(dir);
+	char *v, *f;
+
+	while (strlen(d) > 1 && d[strlen(d) - 1] == '/')
+		d[strlen(d) - 1] = '\0';
+	v = strrchr(d, '/');
+	if (!v)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s' is not STORE/FAMILY/VERSION", dir);
+	*v++ = '\0';
+	f = strrchr(d, '/') ? strrchr(d, '/') + 1 : d;
+	if (!family || !version)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: the manifest names no family or version", dir);
+	if (strcmp(family, f) != 0 || strcmp(version, v) != 0)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: the manifest is for %s/%s, not %s/%s (a bundle copied to another version)",
+				  dir, family, version, f, v);
+	kiln_buf_addf(report, "ok the manifest is for %s/%s\n", family, version);
+	return 0;
+}
+
+/* files.tsv: as many well-formed lines (six fields, no control characters in the path) as the manifest counts. */
+static int
+check_files_tsv(struct kiln_ctx *ctx, const char *dir, const char *path, json_t *count, struct kiln_buf *report)
+{
+	_cleanup_free_ char *tsv = NULL;
+	size_t len, lines = 0;
+
+	if (!json_is_integer(count) || json_integer_value(count) < 0)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: the manifest has no files count", dir);
+	if (kiln_read_file(ctx, path, (size_t)1 << 30, &tsv, &len) < 0)
+		return kiln_error_replace(ctx, KILN_EXIT_INTEGRITY, "%s: %s", dir, ctx->msg);
+	for (const char *p = tsv; p < tsv + len; lines++) {
+		const char *nl = memchr(p, '\n', tsv + len - p);
+		int tabs = 0;
+
+		if (!nl)
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: files.tsv does not end with a newline", dir);
+		for (const char *c = p; c < nl; c++) {
+			tabs += *c == '\t';
+			if ((unsigned char)*c < 0x20 && *c != '\t')
+				return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: files.tsv line %zu has a control character", dir, lines + 1);
+		}
+		if (tabs != 5)
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: files.tsv line %zu has %d fields, not 6", dir, lines + 1, tabs + 1);
+		p = nl + 1;
+	}
+	if ((json_int_t)lines != json_integer_value(count))
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: files.tsv has %zu entries, the manifest counts %lld", dir, lines,
+				  (long long)json_integer_value(count));
+	kiln_buf_addf(report, "ok files.tsv: %zu entries, as the manifest counts\n", lines);
+	return 0;
+}
+
 static int
 verify_parsed(struct kiln_ctx *ctx, const char *dir, const char *mpath, json_t *root,
 	      const struct kiln_verify_opts *o, struct kiln_buf *report)
@@ -167,6 +225,8 @@ verify_parsed(struct kiln_ctx *ctx, const char *dir, const char *mpath, json_t *
 
 	if (!json_is_array(arts) || !schema || strcmp(schema, "kiln.manifest/1") != 0)
 		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: not a kiln.manifest/1 document", mpath);
+	if (check_place(ctx, dir, root, report) < 0)
+		return -1;
 	json_array_foreach(arts, i, a) {
 		const char *name = json_string_value(json_object_get(a, "name"));
 		const char *sha = json_string_value(json_object_get(a, "sha256"));
@@ -182,7 +242,9 @@ verify_parsed(struct kiln_ctx *ctx, const char *dir, const char *mpath, json_t *
 	fp = kiln_asprintf("%s/%s", dir, fname);
 	if (stat(fp, &st) < 0)
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: %s is missing", dir, fname);
-	if (check_blob(ctx, dir, fname, st.st_size, fsha, report) < 0 || check_chain(ctx, dir, root, o, report) < 0)
+	if (check_blob(ctx, dir, fname, st.st_size, fsha, report) < 0 ||
+	    check_files_tsv(ctx, dir, fp, json_object_get(files, "count"), report) < 0 ||
+	    check_chain(ctx, dir, root, o, report) < 0)
 		return -1;
 	if (o->deep && check_deep(ctx, dir, report) < 0)
 		return -1;

@@ -555,6 +555,13 @@ kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, si
 
 		if (!name)
 			break;
+		for (const char *c = name; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+				kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': an entry's name has a control character", path);
+				archive_read_free(a);
+				kiln_strv_release(&lines);
+				return -1;
+			}
 		if (S_ISREG(mode)) {
 			struct kiln_sha256_stream *h = kiln_sha256_stream_new();
 			la_ssize_t n;

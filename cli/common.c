@@ -7,7 +7,19 @@
 int
 kiln_cli_fail(const char *cmd, const struct kiln_ctx *ctx)
 {
-	fprintf(stderr, "kiln %s: %s\n", cmd, ctx->msg[0] ? ctx->msg : "failed");
+	/* one line, whatever a package or a file put into the message: control characters are escaped */
+	fprintf(stderr, "kiln %s: ", cmd);
+	for (const char *c = ctx->msg[0] ? ctx->msg : "failed"; *c; c++) {
+		if (*c == '\n')
+			fputs("\\n", stderr);
+		else if (*c == '\t')
+			fputs("\\t", stderr);
+		else if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			fprintf(stderr, "\\x%02x", (unsigned char)*c);
+		else
+			fputc(*c, stderr);
+	}
+	fputc('\n', stderr);
 	return ctx->code ? ctx->code : KILN_EXIT_FAILED;
 }
 

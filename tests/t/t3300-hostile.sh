@@ -27,6 +27,15 @@ $1
 EOR
 }
 
+# limits RECIPE LIMITS-LINES INSTALL: a recipe with its own [Limits]
+limits() {
+	local f=$1 lim=$2; shift 2
+	hostile "/etc/ok=files/ok.txt:0644"
+	sed -i "s/^Install=app$/Install=app $*/" r/h.recipe
+	printf '[Limits]\n%b\n' "$lim" >> r/h.recipe
+	cp r/h.recipe "r/$f"
+}
+
 # --- [Files] sources stay inside the recipe's directory
 hostile "/etc/stolen=../../../../../../../../etc/shadow:0644"
 expect 2 "a source with .. out of the recipe's directory" -- "$KILN" build r/h.recipe --store "$S"
@@ -97,15 +106,38 @@ check "temporaries of dead builds are removed" -- \
 check "a running build's temporary is left alone" -- test -e "$S/cache/data/$appsha.tar.tmp.$live.Live01"
 kill $live; wait $live 2>/dev/null
 
+# --- files.tsv cannot be forged through a package's path
+limits nl.recipe 'PackageSize=1G' evil-newline
+expect 4 "a path with a newline and tabs is refused" -- "$KILN" build r/nl.recipe --store "$S"
+err_has "package 'evil-newline': a control character in the path '/usr/share/x\\n/etc/forged\\t100644\\t0\\t0\\t1\\tab'"
+V=$S/app/2026.01.7
+cp -a "$V" "$T/v.saved"
+printf '/etc/forged\t100644\t0\t0\t1\tab\n' >> "$V/files.tsv"
+expect 4 "a line added to files.tsv: its count no longer matches" -- "$KILN" manifest verify app/2026.01.7 --store "$S" --allow-unsigned
+err_has "files.tsv"
+rm -rf "$V"; cp -a "$T/v.saved" "$V"
+python3 - "$V" <<'PY'
+import hashlib, json, sys
+d = sys.argv[1]; lines = open(d + "/files.tsv").read().splitlines(True)
+lines.insert(1, "/etc/x\n"); lines[1] = "/etc/x\x01y\t100644\t0\t0\t1\tab\n"
+t = "".join(lines); open(d + "/files.tsv", "w").write(t)
+m = json.load(open(d + "/manifest.json")); m["files"]["count"] = len(lines); m["files"]["sha256"] = hashlib.sha256(t.encode()).hexdigest()
+json.dump(m, open(d + "/manifest.json", "w"))
+PY
+expect 4 "a control character in files.tsv, count and hash made to match" -- "$KILN" manifest verify app/2026.01.7 --store "$S" --allow-unsigned
+err_has "files.tsv line 2 has a control character"
+rm -rf "$V"; cp -a "$T/v.saved" "$V"
+
+# --- a version is verified where it sits
+cp -a "$S/app/2026.01.7" "$S/app/2026.01.8"
+expect 4 "a complete bundle copied to another version does not verify" -- "$KILN" manifest verify app/2026.01.8 --store "$S" --allow-unsigned --deep
+err_has "app/2026.01.8: the manifest is for app/2026.01.7, not app/2026.01.8 (a bundle copied to another version)"
+mkdir -p "$S/other"; mv "$S/app/2026.01.8" "$S/other/2026.01.7"
+expect 4 "nor one copied to another family" -- "$KILN" manifest verify other/2026.01.7 --store "$S" --allow-unsigned
+err_has "the manifest is for app/2026.01.7, not other/2026.01.7"
+expect 0 "the original still verifies" -- "$KILN" manifest verify app/2026.01.7 --store "$S" --allow-unsigned --deep
+
 # --- decompression bombs: refused at the header where it can be, bounded always, nothing left behind
-# limits RECIPE LIMITS-LINES INSTALL: a recipe with its own [Limits]
-limits() {
-	local f=$1 lim=$2; shift 2
-	hostile "/etc/ok=files/ok.txt:0644"
-	sed -i "s/^Install=app$/Install=app $*/" r/h.recipe
-	printf '[Limits]\n%b\n' "$lim" >> r/h.recipe
-	cp r/h.recipe "r/$f"
-}
 limits cum.recipe 'PackageSize=1M' bomb-cumulative
 expect 4 "5 x 1000 KiB in one package past PackageSize=1M" -- "$KILN" build r/cum.recipe --store "$S"
 err_has "package 'bomb-cumulative': expands to more than 1048576 bytes (1 MiB), the limit for one package ([Limits] PackageSize= raises it)"
