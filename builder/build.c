@@ -60,7 +60,7 @@ kiln_build_result_release(struct kiln_build_result *res)
 
 /* The next free YYYY.MM.R of @family for the month of @sde. */
 static char *
-next_version(const char *store, const char *family, int64_t sde)
+next_version(const char *store, const char *family, int64_t sde, const struct kiln_strv *released)
 {
 	_cleanup_free_ char *dir = kiln_asprintf("%s/%s", store, family);
 	time_t t = (time_t)sde;
@@ -85,6 +85,9 @@ next_version(const char *store, const char *family, int64_t sde)
 		}
 		closedir(d);
 	}
+	for (size_t i = 0; released && i < released->n; i++)	/* released, even if gone from the store */
+		if (kiln_startswith(released->v[i], prefix) && atoi(released->v[i] + strlen(prefix)) + 1 > next)
+			next = atoi(released->v[i] + strlen(prefix)) + 1;
 	return kiln_asprintf("%s%d", prefix, next);
 }
 
@@ -1195,9 +1198,14 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 		for (size_t i = 0; i < st.res.n_indexes; i++)
 			if (st.res.indexes[i].date > st.sde)
 				st.sde = st.res.indexes[i].date;
-	st.version = o->version ? kiln_strdup(o->version) : next_version(ctx->store, r->family, st.sde);
+	st.version = o->version ? kiln_strdup(o->version) : next_version(ctx->store, r->family, st.sde, o->released);
 	st.target = kiln_asprintf("%s/%s", famdir, st.version);
-	rc = kiln_mkdir_p(ctx, famdir, 0755);
+	rc = o->released && kiln_strv_contains(o->released, st.version)
+		     ? kiln_error(ctx, KILN_EXIT_REFUSED, "%s/%s is released: a released version never changes; a rebuild gets a new version",
+				  r->family, st.version)
+		     : 0;
+	if (rc == 0)
+		rc = kiln_mkdir_p(ctx, famdir, 0755);
 	if (rc == 0 && stat(st.target, &sb) == 0 && !o->force)
 		rc = kiln_error(ctx, KILN_EXIT_USAGE, "%s/%s is already built (--force rebuilds it)", r->family, st.version);
 	if (rc == 0) {

@@ -1,6 +1,7 @@
 /* cmd-build.c - kiln build: bake a recipe into FAMILY/VERSION in the store; the path is printed last. */
 #define _GNU_SOURCE
 #include "build.h"
+#include "catalog.h"
 #include "cli.h"
 #include "recipe.h"
 
@@ -105,6 +106,7 @@ cmd_build(int argc, char **argv)
 	_cleanup_(kiln_recipe_freep) struct kiln_recipe *r = NULL;
 	_cleanup_free_ char *init = NULL;
 	struct kiln_build_result res;
+	_cleanup_(kiln_strv_releasep) struct kiln_strv released = { 0 };
 	struct display disp = { .t0 = kiln_monotonic_s() };
 	const char *sde = getenv("SOURCE_DATE_EPOCH"), *apt_root = getenv("KILN_APT_ROOT");
 	struct kiln_ctx ctx;
@@ -136,6 +138,19 @@ cmd_build(int argc, char **argv)
 	o.init_path = init = find_init();
 	if (kiln_recipe_load(&ctx, argv[optind], &r) < 0)
 		return kiln_cli_fail("build", &ctx);
+	{
+		/* released versions are immutable: the catalog says which (if there is one) */
+		_cleanup_free_ char *db = kiln_asprintf("%s/catalog.db", ctx.store);
+
+		if (access(db, F_OK) == 0) {
+			_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
+
+			if (kiln_catalog_open(&ctx, ctx.store, &cat) < 0 ||
+			    kiln_catalog_released_versions(&ctx, cat, r->family, &released) < 0)
+				return kiln_cli_fail("build", &ctx);
+			o.released = &released;
+		}
+	}
 	if (isatty(STDERR_FILENO)) {
 		o.progress = show_progress;
 		o.progress_data = &disp;

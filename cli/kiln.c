@@ -50,8 +50,9 @@ const struct kiln_cmd kiln_commands[] = {
 	  "  --arch ARCH      Debian architecture (default: amd64)\n"
 	  "  --now DATE       the clock, ISO 8601 (default: $KILN_NOW or the real time)\n"
 	  "\n"
-	  "Exit: 0 ok, 2 bad recipe or existing version, 4 signature, hash or unsafe\n"
-	  "package content, 5 fetch error.\n" },
+	  "Exit: 0 ok, 2 bad recipe or existing version, 3 a released version (never\n"
+	  "rebuilt), 4 signature, hash, unsafe package content, a limit passed, a\n"
+	  "rolled-back index or a downgrade, 5 fetch error.\n" },
 	{ "deploy", cmd_deploy, "create, update or list deployments",
 	  "usage: kiln deploy create NAME --tenant T --family F [--version V | --auto]\n"
 	  "       kiln deploy update NAME [--tenant T] [--config KEY=VALUE] [--version V] [--auto | --pin]\n"

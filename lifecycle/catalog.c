@@ -846,3 +846,19 @@ kiln_catalog_data_version(struct kiln_catalog *c)
 	sqlite3_finalize(st);
 	return v;
 }
+
+int
+kiln_catalog_released_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, struct kiln_strv *ret)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT version FROM versions WHERE family = ?1 ORDER BY y, m, r", "s", family);
+	int rc;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		kiln_strv_push(ret, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(ctx, c, "select");
+	return 0;
+}

@@ -52,6 +52,10 @@ struct kiln_release_info {
 int kiln_catalog_release(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_release_info *r,
 			 int *ret_new);
 
+/* The versions of @family ever released (appended to @ret): immutable, never built again. */
+int kiln_catalog_released_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family,
+				   struct kiln_strv *ret);
+
 /*
  * kiln_catalog_versions() - the versions of @family (all families when NULL)
  * with their lifecycle at @now: [{family, version, state, released,

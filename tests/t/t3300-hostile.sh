@@ -137,6 +137,20 @@ expect 4 "nor one copied to another family" -- "$KILN" manifest verify other/202
 err_has "the manifest is for app/2026.01.7, not other/2026.01.7"
 expect 0 "the original still verifies" -- "$KILN" manifest verify app/2026.01.7 --store "$S" --allow-unsigned --deep
 
+# --- a released version never changes
+hostile "/etc/ok=files/ok.txt:0644"
+"$KILN" keygen --out rel.key > /dev/null
+expect 0 "build a version to release" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.9 --key rel.key
+expect 0 "release it" -- "$KILN" release app/2026.01.9 --store "$S" --pubkey rel.key.pub
+sha_before=$(sha256sum < "$S/app/2026.01.9/manifest.json")
+expect 3 "build --force cannot replace a released version" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.9 --force --key rel.key
+err_has "app/2026.01.9 is released: a released version never changes; a rebuild gets a new version"
+check "its manifest is the released one" -- test "$(sha256sum < "$S/app/2026.01.9/manifest.json")" = "$sha_before"
+rm -rf "$S/app/2026.01.9"
+expect 3 "nor can a build bring it back after its directory was removed" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.9
+expect 0 "a build without --version takes the next free version, released ones counted" -- "$KILN" build r/h.recipe --store "$S"
+check "... which is 2026.01.10" -- test "$(cat "$T/out")" = "$S/app/2026.01.10"
+
 # --- decompression bombs: refused at the header where it can be, bounded always, nothing left behind
 limits cum.recipe 'PackageSize=1M' bomb-cumulative
 expect 4 "5 x 1000 KiB in one package past PackageSize=1M" -- "$KILN" build r/cum.recipe --store "$S"
