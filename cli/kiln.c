@@ -167,7 +167,8 @@ const struct kiln_cmd kiln_commands[] = {
 	  "Exit: 0 ok, 2 bad recipe or unresolvable, 4 signature or hash mismatch,\n"
 	  "5 fetch error or (--offline) not cached.\n" },
 	{ "serve", cmd_serve, "the HTTP JSON API",
-	  "usage: kiln serve [--listen ADDR:PORT] [--threads N] [--store DIR] [--now DATE]\n"
+	  "usage: kiln serve [--listen ADDR:PORT] [--threads N] [--max-per-client N] [--client-timeout S]\n"
+	  "                  [--store DIR] [--now DATE]\n"
 	  "\n"
 	  "GET /v1/families, /v1/families/F/versions[?all=1], /v1/versions/F/V,\n"
 	  "/v1/versions/F/V/manifest and /manifest.sig, /v1/fixes/ID; with a tenant's\n"
@@ -177,6 +178,10 @@ const struct kiln_cmd kiln_commands[] = {
 	  "\n"
 	  "  --listen A:P     address and port (default 127.0.0.1:8080)\n"
 	  "  --threads N      worker threads (default 2)\n"
+	  "  --max-per-client N  connections one client address may hold (default 64;\n"
+	  "                   of 1000 in all): slow clients cannot take every slot\n"
+	  "  --client-timeout S  a connection idle this long, in its headers or body\n"
+	  "                   too, is closed (default 10)\n"
 	  "  --store DIR      image store (default: $KILN_STORE or ./images)\n"
 	  "  --now DATE       a fixed clock for every request (tests)\n" },
 	{ "tenant", cmd_tenant, "create a bearer token for a tenant (HTTP API)",

@@ -428,8 +428,10 @@ kiln_serve(struct kiln_ctx *ctx, const struct kiln_serve_opts *o)
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 2),
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+			     /* slow clients (slowloris) hold at most per_client connections each, never for long idle */
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(o->per_client ? o->per_client : 64),
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout ? o->timeout : 10),
 			     MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
 			     MHD_OPTION_END);
 	if (!d)

@@ -13,6 +13,8 @@ struct kiln_serve_opts {
 	const char *store;
 	time_t fixed_now;	/* --now: the clock for every request (0: the real time) */
 	unsigned threads;	/* worker threads (default 2) */
+	unsigned per_client;	/* connections one client address may hold (default 64) */
+	unsigned timeout;	/* seconds a connection may stay idle, mid-request included (default 10) */
 };
 
 /* Runs the API until SIGINT/SIGTERM. Exit 2 for a bad address, 1 if it cannot listen. */
