@@ -517,7 +517,7 @@ version_cmp_p(const void *a, const void *b)
 }
 
 json_t *
-kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id)
+kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id, const struct kiln_strv *only)
 {
 	json_t *families = json_array();
 	struct kiln_strv fams = { 0 };
@@ -549,6 +549,12 @@ kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id)
 			json_t *m, *u, *c;
 			size_t i, j;
 
+			if (only) {
+				_cleanup_free_ char *fv = kiln_asprintf("%s/%s", fams.v[f], vers.v[v]);
+
+				if (!kiln_strv_contains(only, fv))
+					continue;
+			}
 			kiln_ctx_init(&sub);
 			m = kiln_manifest_load(&sub, vdir, NULL);
 			if (!m)

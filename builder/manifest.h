@@ -55,8 +55,10 @@ json_t *kiln_manifest_vex(json_t *m, const char *manifest_sha256);
 /*
  * kiln_fixes_find() - which versions in @store contain the fix for @id (a CVE
  * or DSA/DLA id): a JSON object {id, families: [{family, first, versions:
- * [{version, package, package_version}]}]}, versions in order.
+ * [{version, package, package_version}]}]}, versions in order. With @only
+ * ("FAMILY/VERSION" strings), only those versions are looked at: the HTTP
+ * API passes the released ones.
  */
-json_t *kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id);
+json_t *kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id, const struct kiln_strv *only);
 
 #endif

@@ -40,7 +40,7 @@ cmd_fixes(int argc, char **argv)
 		return kiln_cli_usage_error("fixes", "expected one CVE-YYYY-NNNN, DSA-NNNN-N or DLA-NNNN-N");
 	if ((rc = kiln_cli_setup("fixes", &co, &ctx)) != 0)
 		return rc;
-	r = kiln_fixes_find(&ctx, ctx.store, argv[optind]);
+	r = kiln_fixes_find(&ctx, ctx.store, argv[optind], NULL);
 	if (co.json) {
 		json_dumpf(r, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');

@@ -850,7 +850,8 @@ kiln_catalog_data_version(struct kiln_catalog *c)
 int
 kiln_catalog_released_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, struct kiln_strv *ret)
 {
-	sqlite3_stmt *st = prep(ctx, c, "SELECT version FROM versions WHERE family = ?1 ORDER BY y, m, r", "s", family);
+	sqlite3_stmt *st = family ? prep(ctx, c, "SELECT version FROM versions WHERE family = ?1 ORDER BY y, m, r", "s", family)
+				  : prep(ctx, c, "SELECT family || '/' || version FROM versions ORDER BY family, y, m, r", "");
 	int rc;
 
 	if (!st)
@@ -861,4 +862,24 @@ kiln_catalog_released_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, con
 	if (rc != SQLITE_DONE)
 		return db_error(ctx, c, "select");
 	return 0;
+}
+
+int
+kiln_catalog_manifest_sha256(struct kiln_catalog *c, const char *family, const char *version, char ret[65])
+{
+	struct kiln_ctx sub;
+	sqlite3_stmt *st;
+	int found = -1;
+
+	kiln_ctx_init(&sub);
+	st = prep(&sub, c, "SELECT manifest_sha256 FROM versions WHERE family = ?1 AND version = ?2", "ss", family, version);
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64) {
+		memcpy(ret, sqlite3_column_text(st, 0), 64);
+		ret[64] = '\0';
+		found = 0;
+	}
+	sqlite3_finalize(st);
+	return found;
 }

@@ -52,9 +52,12 @@ struct kiln_release_info {
 int kiln_catalog_release(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_release_info *r,
 			 int *ret_new);
 
-/* The versions of @family ever released (appended to @ret): immutable, never built again. */
+/* The versions of @family ever released (appended to @ret; all families' as "FAMILY/VERSION" when @family is NULL). */
 int kiln_catalog_released_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family,
 				   struct kiln_strv *ret);
+
+/* The SHA-256 of the manifest recorded when @family/@version was released, into @ret[65]: 0, or -1 (no error recorded) if not released. */
+int kiln_catalog_manifest_sha256(struct kiln_catalog *c, const char *family, const char *version, char ret[65]);
 
 /*
  * kiln_catalog_versions() - the versions of @family (all families when NULL)

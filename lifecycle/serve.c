@@ -193,16 +193,28 @@ version_detail(struct MHD_Connection *conn, struct kiln_ctx *ctx, struct kiln_ca
 }
 
 static enum MHD_Result
-manifest_file(struct MHD_Connection *conn, const char *store, const char *f, const char *v, int sig)
+manifest_file(struct MHD_Connection *conn, const char *store, const char *f, const char *v, int sig, const char *recorded)
 {
-	_cleanup_free_ char *path = kiln_asprintf("%s/%s/%s/manifest.json%s", store, f, v, sig ? ".sig" : "");
-	char *data = NULL;
+	_cleanup_free_ char *path = kiln_asprintf("%s/%s/%s/manifest.json", store, f, v), *sigpath = NULL;
+	char *data = NULL, actual[65];
 	size_t len;
 	struct kiln_ctx sub;
 
 	kiln_ctx_init(&sub);
 	if (kiln_read_file(&sub, path, KILN_MANIFEST_MAX, &data, &len) < 0)
-		return send_error(conn, MHD_HTTP_NOT_FOUND, sig ? "no signature for this version" : "no manifest for this version");
+		return send_error(conn, MHD_HTTP_NOT_FOUND, "no manifest for this version");
+	/* only the bytes that were released, never what the store holds now if it changed */
+	kiln_sha256_hex(data, len, actual);
+	if (strcmp(actual, recorded) != 0) {
+		free(data);
+		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the stored manifest is not the one released");
+	}
+	if (sig) {
+		free(data);
+		sigpath = kiln_asprintf("%s.sig", path);
+		if (kiln_read_file(&sub, sigpath, 4096, &data, &len) < 0)
+			return send_error(conn, MHD_HTTP_NOT_FOUND, "no signature for this version");
+	}
 	return send_text(conn, MHD_HTTP_OK, sig ? "text/plain" : "application/json", data, len);
 }
 
@@ -312,23 +324,25 @@ route(struct server *s, struct MHD_Connection *conn, const char *url, const char
 		if (n == 3)
 			return version_detail(conn, &ctx, thread_catalog, o->store, seg[1], seg[2], now);
 		if (!strcmp(seg[3], "manifest") || !strcmp(seg[3], "manifest.sig")) {
-			json_t *all = kiln_catalog_versions(&ctx, thread_catalog, seg[1], 1, now), *x;
-			int released = 0;
-			size_t i;
+			char recorded[65];
 
-			json_array_foreach(all, i, x)
-				released |= !strcmp(json_string_value(json_object_get(x, "version")), seg[2]);
-			json_decref(all);
-			if (!released)
+			if (kiln_catalog_manifest_sha256(thread_catalog, seg[1], seg[2], recorded) < 0)
 				return send_error(conn, MHD_HTTP_NOT_FOUND, "no such released version");
-			return manifest_file(conn, o->store, seg[1], seg[2], seg[3][8] == '.');
+			return manifest_file(conn, o->store, seg[1], seg[2], seg[3][8] == '.', recorded);
 		}
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "no such resource");
 	}
 	if (!strcmp(seg[0], "fixes") && get && n == 2) {
 		if (strncmp(seg[1], "CVE-", 4) && strncmp(seg[1], "DSA-", 4) && strncmp(seg[1], "DLA-", 4))
 			return send_error(conn, MHD_HTTP_BAD_REQUEST, "expected a CVE, DSA or DLA id");
-		return send_json(conn, MHD_HTTP_OK, kiln_fixes_find(&ctx, o->store, seg[1]));
+		{
+			/* public answers come from released versions only */
+			_cleanup_(kiln_strv_releasep) struct kiln_strv released = { 0 };
+
+			if (kiln_catalog_released_versions(&ctx, thread_catalog, NULL, &released) < 0)
+				return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, ctx.msg);
+			return send_json(conn, MHD_HTTP_OK, kiln_fixes_find(&ctx, o->store, seg[1], &released));
+		}
 	}
 	if ((!strcmp(seg[0], "deployments") || !strcmp(seg[0], "events")) && n == 1) {
 		_cleanup_free_ char *tenant = tenant_of(conn, thread_catalog);

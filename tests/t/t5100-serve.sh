@@ -15,6 +15,11 @@ ACME=$("$KILN" tenant token acme)
 GLOBEX=$("$KILN" tenant token globex)
 "$KILN" deploy create g1 --tenant globex --family app --now 2026-02-10 > /dev/null
 expect 2 "tenant token with a bad name" -- "$KILN" tenant token 'a b'
+# built but never released: one simply not yet, one whose release was refused (untrusted key)
+"$KILN" keygen --out evil > /dev/null
+"$KILN" build img.recipe --key k --version 2026.04.0 > /dev/null 2>&1
+"$KILN" build img.recipe --key evil --version 2026.05.0 > /dev/null 2>&1
+expect 4 "a release signed by an untrusted key is refused" -- "$KILN" release app/2026.05.0
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$KILN" serve --listen "127.0.0.1:$port" --now 2026-03-10 2> serve.log &
@@ -45,7 +50,14 @@ cmp -s "$T/body" "$KILN_STORE/app/2026.02.0/manifest.json" && ok "the signed byt
 get "GET the signature" 200 /v1/versions/app/2026.02.0/manifest.sig
 cmp -s "$T/body" "$KILN_STORE/app/2026.02.0/manifest.json.sig" && ok "the signature file" || not_ok "signature differs"
 get "GET fixes" 200 /v1/fixes/CVE-2026-1111
-json "the fix is in every version" "len(j['families'][0]['versions']) >= 3"
+json "the fix is in every released version, and only in those" "[v['version'] for v in j['families'][0]['versions']] == ['2026.01.0', '2026.02.0', '2026.03.0']"
+get "a version never released has no manifest to serve" 404 /v1/versions/app/2026.05.0/manifest
+cp "$KILN_STORE/app/2026.02.0/manifest.json" manifest.saved
+sed -i 's/"app"/"ppa"/' "$KILN_STORE/app/2026.02.0/manifest.json"
+get "a released manifest changed in the store is not served" 500 /v1/versions/app/2026.02.0/manifest
+json "and the API says why" "j['error'] == 'the stored manifest is not the one released'"
+get "nor its signature" 500 /v1/versions/app/2026.02.0/manifest.sig
+cp manifest.saved "$KILN_STORE/app/2026.02.0/manifest.json"
 
 get "deployments without a token" 401 /v1/deployments
 get "deployments with a bad token" 401 /v1/deployments -H "Authorization: Bearer kiln_nope"
