@@ -132,7 +132,10 @@ assert ev and all(e['at'] >= '2026-12-01' for e in ev)" "$T/out"
 # --- releases never change
 expect 0 "releasing a version again is a no-op" -- "$KILN" release app/2026.12.0 --now 2026-12-31
 grep -q 'already released' "$T/out" && ok "says so" || not_ok "$(cat "$T/out")"
-SOURCE_DATE_EPOCH=1790000000 "$KILN" build img.recipe --key release.key --version 2026.12.0 --force > /dev/null 2>&1
+expect 3 "a released version cannot be rebuilt" -- "$KILN" build img.recipe --key release.key --version 2026.12.0 --force
+# ... but its bundle can be swapped behind kiln's back: a validly signed other build of the same version
+KILN_STORE=$T/elsewhere SOURCE_DATE_EPOCH=1790000000 "$KILN" build img.recipe --key release.key --version 2026.12.0 > /dev/null 2>&1
+rm -rf "$KILN_STORE/app/2026.12.0"; cp -a "$T/elsewhere/app/2026.12.0" "$KILN_STORE/app/2026.12.0"
 expect 4 "a released version whose manifest changed" -- "$KILN" release app/2026.12.0 --now 2026-12-31
 err_has "app/2026.12.0 is released with another manifest"
 
