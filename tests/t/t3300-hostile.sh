@@ -151,6 +151,12 @@ expect 3 "nor can a build bring it back after its directory was removed" -- "$KI
 expect 0 "a build without --version takes the next free version, released ones counted" -- "$KILN" build r/h.recipe --store "$S"
 check "... which is 2026.01.10" -- test "$(cat "$T/out")" = "$S/app/2026.01.10"
 
+# --- a message that wraps another keeps it whole, on one line
+hostile "/etc/ok=files/ok.txt:0644"
+sed -i "s|^Keyring=.*|Keyring=$T/no-such-keyring.gpg|" r/h.recipe
+expect 2 "a missing keyring" -- "$KILN" resolve r/h.recipe --store "$S"
+err_has "kiln resolve: cannot read keyring: cannot open '$T/no-such-keyring.gpg': No such file or directory"
+
 # --- decompression bombs: refused at the header where it can be, bounded always, nothing left behind
 limits cum.recipe 'PackageSize=1M' bomb-cumulative
 expect 4 "5 x 1000 KiB in one package past PackageSize=1M" -- "$KILN" build r/cum.recipe --store "$S"
