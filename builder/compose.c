@@ -48,6 +48,7 @@ struct kiln_compose {
 	size_t n_links;
 	struct pkgfile *pf;
 	size_t n_pf, pf_bytes;
+	struct kiln_strv pkg_files;	/* the regular files of the package being read: what its hard links may name */
 	const char *cur_pkg, *cur_deb, *cur_tar;
 	struct kiln_changelog *logs;
 	size_t n_logs;
@@ -196,7 +197,7 @@ write_ent(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum k
 		return -1;
 	e = insert(c, path);
 	e->type = type;
-	e->mode = mode;
+	e->mode = type == KILN_ENT_SYMLINK ? 0777 : mode;	/* as the archive holds it (and the kernel makes it) */
 	e->uid = uid;
 	e->gid = gid;
 	e->pkg = pkg;
@@ -545,13 +546,15 @@ on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, 
 				return kiln_error_replace(ctx, ctx->code, "package '%s': '%s': %s", pkg, path, ctx->msg);
 			keep_changelog(c, path, data, len);
 			keep_declaration(c, path, data, len);
+			kiln_strv_push(&c->pkg_files, path);
 			break;
 		}
+		kiln_strv_push(&c->pkg_files, path);
 		return skip ? 0 : stream_file(ctx, c, path, de, r, pkg);
 	case KILN_ENT_HARDLINK:
 		target = kiln_path_normalize(de->link);
-		t = target ? lookup(c, target) : NULL;
-		if (!t || t->type != KILN_ENT_FILE || t->pkg != pkg)
+		t = target && kiln_strv_contains(&c->pkg_files, target) ? lookup(c, target) : NULL;
+		if (!t || t->type != KILN_ENT_FILE)
 			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': hard link '%s' to '%s' outside the package",
 					  pkg, path, de->link);
 		if (skip)
@@ -629,6 +632,7 @@ kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const char *d
 	}
 	links_release(c);
 	pkgfiles_release(c);
+	kiln_strv_release(&c->pkg_files);
 	return rc;
 }
 
@@ -717,6 +721,7 @@ compose_free(struct kiln_compose *c)
 	kiln_strv_release(&c->pkgs);
 	links_release(c);
 	pkgfiles_release(c);
+	kiln_strv_release(&c->pkg_files);
 	kiln_changelogs_free(c->logs, c->n_logs);
 	for (size_t i = 0; i < c->n_decls; i++) {
 		free(c->decls[i].package);

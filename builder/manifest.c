@@ -178,17 +178,11 @@ check_place(struct kiln_ctx *ctx, const char *dir, json_t *root, struct kiln_buf
 	return 0;
 }
 
-/* files.tsv: as many well-formed lines (six fields, no control characters in the path) as the manifest counts. */
-static int
-check_files_tsv(struct kiln_ctx *ctx, const char *dir, const char *path, json_t *count, struct kiln_buf *report)
+int
+kiln_files_tsv_check(struct kiln_ctx *ctx, const char *dir, const char *tsv, size_t len, long long count)
 {
-	_cleanup_free_ char *tsv = NULL;
-	size_t len, lines = 0;
+	size_t lines = 0;
 
-	if (!json_is_integer(count) || json_integer_value(count) < 0)
-		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: the manifest has no files count", dir);
-	if (kiln_read_file(ctx, path, (size_t)1 << 30, &tsv, &len) < 0)
-		return kiln_error_replace(ctx, KILN_EXIT_INTEGRITY, "%s: %s", dir, ctx->msg);
 	for (const char *p = tsv; p < tsv + len; lines++) {
 		const char *nl = memchr(p, '\n', tsv + len - p);
 		int tabs = 0;
@@ -204,10 +198,26 @@ check_files_tsv(struct kiln_ctx *ctx, const char *dir, const char *path, json_t 
 			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: files.tsv line %zu has %d fields, not 6", dir, lines + 1, tabs + 1);
 		p = nl + 1;
 	}
-	if ((json_int_t)lines != json_integer_value(count))
+	if ((long long)lines != count)
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: files.tsv has %zu entries, the manifest counts %lld", dir, lines,
-				  (long long)json_integer_value(count));
-	kiln_buf_addf(report, "ok files.tsv: %zu entries, as the manifest counts\n", lines);
+				  count);
+	return 0;
+}
+
+/* files.tsv: as many well-formed lines (six fields, no control characters in the path) as the manifest counts. */
+static int
+check_files_tsv(struct kiln_ctx *ctx, const char *dir, const char *path, json_t *count, struct kiln_buf *report)
+{
+	_cleanup_free_ char *tsv = NULL;
+	size_t len;
+
+	if (!json_is_integer(count) || json_integer_value(count) < 0)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: the manifest has no files count", dir);
+	if (kiln_read_file(ctx, path, (size_t)1 << 30, &tsv, &len) < 0)
+		return kiln_error_replace(ctx, KILN_EXIT_INTEGRITY, "%s: %s", dir, ctx->msg);
+	if (kiln_files_tsv_check(ctx, dir, tsv, len, (long long)json_integer_value(count)) < 0)
+		return -1;
+	kiln_buf_addf(report, "ok files.tsv: %lld entries, as the manifest counts\n", (long long)json_integer_value(count));
 	return 0;
 }
 

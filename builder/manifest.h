@@ -53,6 +53,13 @@ json_t *kiln_manifest_diff(json_t *old, json_t *new);
 json_t *kiln_manifest_vex(json_t *m, const char *manifest_sha256);
 
 /*
+ * kiln_files_tsv_check() - @tsv (of @len bytes, from version @dir) is @count
+ * lines of six tab-separated fields, each ending in a newline, with no
+ * control character but the tabs: 0, or -1 with exit 4 naming the line.
+ */
+int kiln_files_tsv_check(struct kiln_ctx *ctx, const char *dir, const char *tsv, size_t len, long long count);
+
+/*
  * kiln_fixes_find() - which versions in @store contain the fix for @id (a CVE
  * or DSA/DLA id): a JSON object {id, families: [{family, first, versions:
  * [{version, package, package_version}]}]}, versions in order. With @only
