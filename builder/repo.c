@@ -228,19 +228,44 @@ date_path(const char *store, const char *url)
 	return kiln_asprintf("%s/cache/dates/%s", store, h);
 }
 
+char *
+kiln_index_date_format(time_t date, const char *url)
+{
+	char when[21];
+
+	kiln_format_iso8601(date, when);
+	return kiln_asprintf("%lld %s %s\n", (long long)date, when, url);
+}
+
+int
+kiln_index_date_parse(const char *text, size_t len, time_t *ret)
+{
+	long long t = 0;
+	char *end;
+
+	if (!len || !memchr(text, '\n', len) || text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	t = strtoll(text, &end, 10);
+	if (errno || end == text || *end != ' ' || t < 0 || t > (long long)INT64_MAX / 2)
+		return -1;
+	*ret = (time_t)t;
+	return 0;
+}
+
 /* The newest Date: accepted for @url, or 0 when none is known. */
 static time_t
 newest_accepted(const char *store, const char *url)
 {
 	_cleanup_free_ char *path = date_path(store, url), *data = NULL;
 	struct kiln_ctx sub;
-	long long t = 0;
+	time_t t = 0;
 	size_t len;
 
 	kiln_ctx_init(&sub);
-	if (kiln_read_file(&sub, path, 4096, &data, &len) < 0 || sscanf(data, "%lld", &t) != 1 || t < 0)
+	if (kiln_read_file(&sub, path, 4096, &data, &len) < 0 || kiln_index_date_parse(data, len, &t) < 0)
 		return 0;
-	return (time_t)t;
+	return t;
 }
 
 static int
@@ -248,12 +273,10 @@ remember_date(struct kiln_ctx *ctx, const char *url, time_t date)
 {
 	_cleanup_free_ char *dir = kiln_asprintf("%s/cache/dates", ctx->store), *path = date_path(ctx->store, url);
 	_cleanup_free_ char *line = NULL;
-	char when[21];
 
 	if (date <= newest_accepted(ctx->store, url))
 		return 0;
-	kiln_format_iso8601(date, when);
-	line = kiln_asprintf("%lld %s %s\n", (long long)date, when, url);
+	line = kiln_index_date_format(date, url);
 	if (kiln_mkdir_p(ctx, dir, 0755) < 0)
 		return -1;
 	return kiln_write_atomic(ctx, path, line, strlen(line), 0644);

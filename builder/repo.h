@@ -60,6 +60,15 @@ void kiln_repo_specs_free(struct kiln_repo_spec *s, size_t n);
 int kiln_repo_index_load(struct kiln_ctx *ctx, const struct kiln_repo_spec *spec, const char *arch,
 			 struct kiln_repo_index *ret);
 void kiln_repo_index_release(struct kiln_repo_index *ri);
+
+/*
+ * The rollback memory: STORE/cache/dates/ holds, per InRelease URL, one line
+ * "EPOCH ISO-DATE URL" with the newest Date: kiln accepted from it.
+ * kiln_index_date_format() makes the line (caller frees);
+ * kiln_index_date_parse() reads EPOCH back: 0, or -1 if it is not such a line.
+ */
+char *kiln_index_date_format(time_t date, const char *url);
+int kiln_index_date_parse(const char *text, size_t len, time_t *ret);
 /* "accepted URL dated D, older than D' seen before (--allow-older-index)" for an override, else NULL (caller frees). */
 char *kiln_repo_index_rollback_note(const struct kiln_repo_index *ri);
 
