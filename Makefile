@@ -45,7 +45,7 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all check check-archive bench bench-resolve bench-build bench-manifest bench-lifecycle bench-serve fuzz deps install clean qemu-check demo
+.PHONY: all check check-archive bench bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs fuzz deps install clean qemu-check demo
 
 all: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
 
@@ -122,7 +122,10 @@ demo:
 	$(Q)$(MAKE) all
 	$(Q)KILN=$(abspath $(BUILD)/kiln) qemu-tests/demo.sh
 
-bench: bench-resolve bench-build bench-manifest bench-lifecycle bench-serve
+bench: bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs
+
+bench-bombs: $(BUILD)/kiln $(BUILD)/bench/runstat
+	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/bombs
 
 bench-lifecycle: $(BUILD)/kiln $(BUILD)/bench/runstat
 	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/lifecycle

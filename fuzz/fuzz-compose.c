@@ -59,11 +59,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c = kiln_compose_new(&ctx, img, "none", 1700000000, &exclude, &reserved, &lim);
 	}
 	if (c) {
-		/* twice: the second package meets the first one's entries (conflicts, symlinks) */
-		kiln_compose_add_deb(&ctx, c, "/nonexistent.deb", tar, "pkg-a");
-		kiln_error_clear(&ctx);
-		kiln_compose_add_deb(&ctx, c, "/nonexistent.deb", tar, "pkg-b");
-		if (kiln_compose_finish(&ctx, c, &tsv, &count, &logs, &n_logs) == 0) {
+		/* twice: the second package meets the first one's entries (conflicts, symlinks); a failure
+		 * ends the image as a failed build does */
+		if (kiln_compose_add_deb(&ctx, c, "/nonexistent.deb", tar, "pkg-a") < 0 ||
+		    kiln_compose_add_deb(&ctx, c, "/nonexistent.deb", tar, "pkg-b") < 0) {
+			kiln_compose_abort(c);
+		} else if (kiln_compose_finish(&ctx, c, &tsv, &count, &logs, &n_logs) == 0) {
 			char *real = NULL;
 			size_t real_count;
 

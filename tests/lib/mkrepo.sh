@@ -59,8 +59,9 @@ deb() {
 # writes, for entries dpkg-deb refuses to build (../, absolute paths, ...).
 rawdata() {
 	local d; d=$(mktemp -d)
-	(cd "$d" && ar x "$1" && rm -f data.tar.* && python3 -c "$($2)" && xz -1 -T1 data.tar &&
-		rm -f "$1" && ar rc "$1" debian-binary control.tar.* data.tar.xz)
+	(cd "$d" && ar x "$1" && rm -f data.tar.* && python3 -c "$($2)" &&
+		if [ "$(stat -c %s data.tar)" -gt 100000000 ]; then zstd -q -1 -T0 --rm data.tar; else xz -1 -T1 data.tar; fi &&
+		rm -f "$1" && ar rc "$1" debian-binary control.tar.* data.tar.*)
 	rm -rf "$d"
 }
 
@@ -174,6 +175,27 @@ with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
     n = 600 * 1024; f = tarfile.TarInfo("./usr/share/half/%s" % __import__("os").path.basename(__import__("os").getcwd())); f.size = n; t.addfile(f, io.BytesIO(bytes(n)))
 PY
 }
+# the real bombs, for bench/bombs only (BOMBS=big): 5 x 1000 MiB, and 1 GiB of padding after the archive
+raw_bomb_big5() { cat <<'PY'
+import tarfile
+with open("data.tar", "wb") as out:
+    z = bytes(1 << 20)
+    for i in range(5):
+        f = tarfile.TarInfo("./usr/share/bomb/part%d" % i); f.size = 1000 << 20
+        out.write(f.tobuf(tarfile.GNU_FORMAT))
+        for _ in range(1000): out.write(z)
+    out.write(bytes(1024))
+PY
+}
+raw_bomb_bigpad() { cat <<'PY'
+import io, tarfile
+with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
+    f = tarfile.TarInfo("./usr/share/bomb/small"); f.size = 1; t.addfile(f, io.BytesIO(b"x"))
+with open("data.tar", "ab") as out:
+    z = bytes(1 << 20)
+    for _ in range(2048): out.write(z)
+PY
+}
 # files.tsv injection: a name with a newline and tabs that forge a line
 raw_evil_newline() { cat <<'PY'
 import io, tarfile
@@ -283,6 +305,7 @@ deb $S badtmp 1.0 all
 deb $S ghost 1.0 all
 deb $S takeover 1.0 all
 for b in bomb-cumulative bomb-huge bomb-entries bomb-links bomb-padding half-a half-b evil-newline; do deb $S "$b" 1.0 all; done
+if [ "${BOMBS:-}" = big ]; then deb $S bomb-big5 1.0 all; deb $S bomb-bigpad 1.0 all; fi
 deb $S needs-missing 1.0 all "Depends: does-not-exist (>= 3)"
 deb $S conflicted 1.0 all "Depends: libfoo (<< 1.0)"
 deb $S linux-image-6.1.0-9-kilntest 6.1.99-1 amd64 "Depends: kmod, initramfs-tools"
