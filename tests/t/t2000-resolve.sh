@@ -93,7 +93,7 @@ resign() { GNUPGHOME=$T/fx/gnupg gpg --batch --quiet --yes --pinentry-mode loopb
 restore() { rm -rf fx/repo; cp -a pristine fx/repo; }
 
 P=fx/repo/dists/kilntest/main/binary-amd64/Packages.xz
-printf 'X' | dd of=$P bs=1 seek=100 conv=notrunc 2>/dev/null
+python3 -c 'import sys; p = sys.argv[1]; d = bytearray(open(p, "rb").read()); d[100] ^= 0xff; open(p, "wb").write(bytes(d))' "$P"	# flipped: always a change
 expect 4 "a tampered Packages index" -- "$KILN" resolve app.recipe --store "$T/s1"
 err_has "Packages.xz': does not match the signed index: expected SHA256"
 check "nothing was cached" -- test -z "$(ls -A "$T/s1/cache/sha256" 2>/dev/null)"

@@ -43,7 +43,8 @@ PY
 # --- tampering: one byte anywhere is exit 4, naming what differs
 cp -a "$V1" pristine
 restore() { rm -rf "$V1"; cp -a pristine "$V1"; }
-flip() { printf '%s' "$2" | dd of="$1" bs=1 seek="$3" conv=notrunc 2>/dev/null; }
+# flip FILE CHAR OFFSET: writes CHAR there, or, if the byte is CHAR already, its complement: always a change
+flip() { python3 -c 'import sys; p, c, o = sys.argv[1], ord(sys.argv[2]), int(sys.argv[3]); d = bytearray(open(p, "rb").read()); d[o] = c if d[o] != c else c ^ 0xff; open(p, "wb").write(bytes(d))' "$1" "$2" "$3"; }
 flip "$V1/manifest.json" ' ' 40
 expect 4 "a manifest changed after signing" -- "$KILN" manifest verify app/2026.01.0 --pubkey release.key.pub
 err_has "the signature does not verify"
