@@ -119,6 +119,9 @@ on_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *e, struc
 			if (kiln_modinfo_parse(data, len, &name, &m->depends) < 0)
 				return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': module '%s' has no readable .modinfo",
 						  kl->what, rel);
+			/* only the closure's modules are kept: read again in a second pass (a kernel has thousands) */
+			free(m->data);
+			m->data = NULL;
 			if (!name) {
 				name = kiln_strndup(base, strlen(base) - 3);
 				normalize_name(name);
@@ -188,6 +191,42 @@ parse_builtin(struct kiln_kernel *k)
 	}
 }
 
+/* The second pass: the content of the modules the image loads. */
+static int
+on_wanted(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *e, struct kiln_deb_reader *r)
+{
+	struct kload *kl = user;
+	struct kiln_kernel *k = kl->k;
+	const char *p = e->path;
+
+	if (kiln_startswith(p, "./"))
+		p++;
+	if (e->type != KILN_ENT_FILE || !kiln_startswith(p, kl->mod_prefix))
+		return 0;
+	for (size_t i = 0; i < k->n_load; i++) {
+		struct kiln_module *m = &k->mods[k->load_order[i]];
+		char *name = NULL;
+		struct kiln_strv deps = { 0 };
+		int same;
+
+		if (m->data || strcmp(m->relpath, p + strlen(kl->mod_prefix)) != 0)
+			continue;
+		if (kiln_deb_read(ctx, r, KERNEL_FILE_MAX, &m->data, &m->len) < 0)
+			return -1;
+		/* the same module as the first pass saw: its .modinfo says the same */
+		same = kiln_modinfo_parse(m->data, m->len, &name, &deps) == 0 && deps.n == m->depends.n;
+		for (size_t j = 0; same && j < deps.n; j++)
+			same = strcmp(deps.v[j], m->depends.v[j]) == 0;
+		free(name);
+		kiln_strv_release(&deps);
+		if (!same)
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': module '%s' changed between passes", kl->what,
+					  m->relpath);
+		return 0;
+	}
+	return 0;
+}
+
 int
 kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *data_tar, const char *what, const char *release,
 		 const struct kiln_strv *modules, struct kiln_kernel *ret)
@@ -211,6 +250,15 @@ kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *data_tar, co
 			normalize_name(n);
 			rc = add_closure(ctx, &k, n, 0);
 		}
+	}
+	if (rc == 0 && k.n_load) {
+		kl.mod_prefix = kiln_asprintf("/lib/modules/%s/", release);
+		rc = kiln_deb_foreach(ctx, deb, what, data_tar, NULL, on_wanted, &kl);
+		free(kl.mod_prefix);
+		for (size_t i = 0; rc == 0 && i < k.n_load; i++)
+			if (!k.mods[k.load_order[i]].data)
+				rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': module '%s' changed between passes", what,
+						k.mods[k.load_order[i]].relpath);
 	}
 	if (rc < 0) {
 		kiln_kernel_release(&k);
