@@ -60,7 +60,8 @@ inner_read(struct archive *a, void *user, const void **buf)
 		r->raw_too_big = 1;
 		return -1;
 	}
-	kiln_sha256_stream_add(r->hash, r->buf, (size_t)n);
+	if (r->hash)
+		kiln_sha256_stream_add(r->hash, r->buf, (size_t)n);
 	if (r->fd_cache >= 0) {
 		const char *p = r->buf;
 		size_t left = (size_t)n;
@@ -255,6 +256,51 @@ open_member(struct kiln_ctx *ctx, struct kiln_deb_reader *r, const char *path, c
 	return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': no data.tar member", what);
 }
 
+/*
+ * Cached files this process has hashed and found right, by identity: a second
+ * pass over one (a kernel's modules, hard links) is read without hashing it
+ * again as long as it is the same inode, unchanged (a write moves ctime,
+ * which no one can set back).
+ */
+static struct verified {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec ctime;
+} verified[64];
+static size_t n_verified;
+
+static int
+same_file(const struct stat *a, const struct verified *v)
+{
+	return a->st_dev == v->dev && a->st_ino == v->ino && a->st_size == v->size &&
+	       a->st_ctim.tv_sec == v->ctime.tv_sec && a->st_ctim.tv_nsec == v->ctime.tv_nsec;
+}
+
+static int
+was_verified(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	for (size_t i = 0; i < n_verified; i++)
+		if (same_file(&st, &verified[i]))
+			return 1;
+	return 0;
+}
+
+static void
+remember_verified(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return;
+	verified[n_verified++ % ARRAY_SIZE(verified)] =
+		(struct verified){ st.st_dev, st.st_ino, st.st_size, st.st_ctim };
+}
+
 /* The sidecar that holds a cached data.tar's own SHA-256, written when kiln made it. */
 static char *
 sidecar_path(const char *data_tar)
@@ -293,10 +339,20 @@ kiln_deb_foreach(struct kiln_ctx *ctx, const char *path, const char *what, const
 	} else {
 		rc = 0;
 	}
+	if (rc == 0 && r->fd_in >= 0 && was_verified(r->fd_in)) {	/* hashed earlier in this run, unchanged since */
+		kiln_sha256_stream_end(r->hash, got);
+		r->hash = NULL;
+		free(want);
+		want = NULL;
+	}
 	if (rc == 0)
 		rc = foreach_data(ctx, r, what, lim, cb, user);
-	kiln_sha256_stream_end(r->hash, got);
-	r->hash = NULL;
+	if (r->hash) {
+		kiln_sha256_stream_end(r->hash, got);
+		r->hash = NULL;
+	}
+	if (rc == 0 && want && strcmp(got, want) == 0)
+		remember_verified(r->fd_in);
 	if (rc == 0 && want && strcmp(got, want) != 0) {
 		/* the cache changed since kiln wrote it: never trusted, removed, re-derived next time */
 		unlink(data_tar);
