@@ -24,30 +24,6 @@
 #define DEB_MAX ((uint64_t)2 * 1024 * 1024 * 1024)
 #define RECIPE_FILE_MAX (64 * 1024 * 1024)
 
-int
-kiln_version_valid(const char *v)
-{
-	unsigned y, m, r;
-	int n = 0;
-
-	if (sscanf(v, "%4u.%2u.%u%n", &y, &m, &r, &n) != 3 || v[n] || y < 1970 || m < 1 || m > 12 || r > 999)
-		return 0;
-	return strlen(v) >= 9 && v[4] == '.' && v[7] == '.' && (v[8] != '0' || !v[9]);
-}
-
-int
-kiln_version_cmp(const char *a, const char *b)
-{
-	unsigned x[3] = { 0 }, y[3] = { 0 };
-
-	sscanf(a, "%u.%u.%u", &x[0], &x[1], &x[2]);
-	sscanf(b, "%u.%u.%u", &y[0], &y[1], &y[2]);
-	for (int i = 0; i < 3; i++)
-		if (x[i] != y[i])
-			return x[i] < y[i] ? -1 : 1;
-	return 0;
-}
-
 void
 kiln_build_result_release(struct kiln_build_result *res)
 {

@@ -3,6 +3,7 @@
 #define KILN_BUILD_H
 
 #include "kiln.h"
+#include "names.h"
 #include "recipe.h"
 
 /* Where a build is, for a progress display (kiln_build_opts.progress). */
@@ -52,9 +53,5 @@ int kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 	       struct kiln_build_result *ret);
 void kiln_build_result_release(struct kiln_build_result *res);
 
-/* Is @v of the form YYYY.MM.R? */
-int kiln_version_valid(const char *v);
-/* Compares two valid versions part by part: <0, 0, >0. */
-int kiln_version_cmp(const char *a, const char *b);
 
 #endif

@@ -1,9 +1,8 @@
 /* manifest.c - verify a version directory: signature first, then artifacts, files, chain. */
 #define _GNU_SOURCE
 #include "manifest.h"
-#include "build.h"
+#include "names.h"
 #include "pkgarchive.h"
-#include "recipe.h"
 
 #include <dirent.h>
 #include <jansson.h>

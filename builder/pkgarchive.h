@@ -3,6 +3,7 @@
 #define KILN_PKGARCHIVE_H
 
 #include "kiln.h"
+#include "bounds.h"
 
 enum kiln_entry_type { KILN_ENT_FILE, KILN_ENT_DIR, KILN_ENT_SYMLINK, KILN_ENT_HARDLINK,
 		       KILN_ENT_CHAR, KILN_ENT_OTHER };
@@ -19,14 +20,6 @@ struct kiln_deb_entry {
 };
 
 struct kiln_deb_reader;
-
-/* What one package, and the whole image, may expand to: bytes of content and entries. */
-struct kiln_limits {
-	uint64_t package_bytes, package_entries;
-	uint64_t image_bytes, image_entries;
-};
-/* Generous for real Debian packages (the largest a server image holds are ~150 MB, ~10,000 files). */
-#define KILN_LIMITS_DEFAULT { (uint64_t)1 << 30, 100000, (uint64_t)4 << 30, 500000 }
 
 /* Records exit 4 "WHAT: expands to more than LIMIT, the limit for WHOLE ([Limits] KEY= raises it)"; returns -1. */
 int kiln_limit_error(struct kiln_ctx *ctx, const char *what, const char *whole, uint64_t limit, int entries,

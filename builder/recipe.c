@@ -266,19 +266,6 @@ opt_words(const struct sec *s, const char *key, struct kiln_strv *sv, const char
 	kiln_strv_split(sv, kv ? kv->value : (def ? def : ""));
 }
 
-int
-kiln_family_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 63 || s[0] == '-')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /* A Debian package name: [a-z0-9][a-z0-9+.-]+ (Policy 5.6.1). */
 static int
 package_name_valid(const char *s)

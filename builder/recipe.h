@@ -3,7 +3,8 @@
 #define KILN_RECIPE_H
 
 #include "kiln.h"
-#include "pkgarchive.h"
+#include "bounds.h"
+#include "names.h"
 
 #define KILN_RECIPE_MAX (1024 * 1024)	/* recipes over 1 MiB are refused */
 #define KILN_RECIPE_LINE_MAX 199	/* longest line; continue values on indented lines */
@@ -97,7 +98,5 @@ int kiln_recipe_parse(struct kiln_ctx *ctx, const char *path, const char *data,
 void kiln_recipe_free(struct kiln_recipe *r);
 static inline void kiln_recipe_freep(struct kiln_recipe **r) { kiln_recipe_free(*r); }
 
-/* Is @s a valid family name ([a-z0-9-]+, 1..63, not starting with '-')? */
-int kiln_family_name_valid(const char *s);
 
 #endif

@@ -3,8 +3,7 @@
 #include "serve.h"
 #include "catalog.h"
 #include "manifest.h"
-#include "build.h"
-#include "recipe.h"
+#include "names.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
