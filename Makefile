@@ -25,7 +25,10 @@ ifdef SANITIZE
 SAN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 KILN_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP -Icommon -Ibuilder -Ilifecycle -Icli \
+# builder/ holds the build side by concept, lowest layer first: recipe, apt (sources, fetch, OpenPGP, solver),
+# archive (every libarchive call), manifest, image (composing and building), boot (QEMU)
+BUILDER_DIRS := recipe apt archive manifest image boot
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP -Icommon $(BUILDER_DIRS:%=-Ibuilder/%) -Ilifecycle -Icli \
 	-DKILN_VERSION='"$(KILN_VERSION)"' $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN) -pthread
 
@@ -35,7 +38,7 @@ else
 Q := @
 endif
 
-LIB_SRCS := $(wildcard common/*.c builder/*.c lifecycle/*.c)
+LIB_SRCS := $(wildcard common/*.c $(BUILDER_DIRS:%=builder/%/*.c) lifecycle/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
