@@ -23,15 +23,24 @@ enum {
  * The one error a failed call records. Library code never prints: it fills
  * this and returns -1 (or NULL); the CLI prints "kiln CMD: message".
  */
+/* What kind of failure an error is, for code to test (never the message's text). */
+enum kiln_err_kind {
+	KILN_ERR_OTHER = 0,
+	KILN_ERR_NOT_FOUND,	/* a file or resource that is not there */
+	KILN_ERR_TOO_LARGE,	/* over the size allowed */
+	KILN_ERR_CONFLICT,	/* a clash with what exists (HTTP 409) */
+};
+
 struct kiln_ctx {
 	int code;		/* KILN_EXIT_* of the last error, 0 if none */
+	enum kiln_err_kind kind;	/* of the last error */
+	int err;		/* its errno, where there is one, else 0 */
 	char msg[1024];
 	time_t now;		/* the clock (--now / KILN_NOW), for Valid-Until etc. */
 	int offline;		/* never touch the network */
 	int allow_expired;	/* accept a Valid-Until in the past */
 	int allow_older_index;	/* accept a signed index older than one already accepted (rollback) */
 	const char *store;	/* borrowed: image store directory */
-	int conflict;		/* the error is a clash with what exists (HTTP 409) */
 };
 
 void kiln_ctx_init(struct kiln_ctx *ctx);
@@ -43,6 +52,8 @@ int kiln_error(struct kiln_ctx *ctx, int code, const char *fmt, ...)
 int kiln_error_replace(struct kiln_ctx *ctx, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void kiln_error_clear(struct kiln_ctx *ctx);
+/* Sets the kind (and errno) of the error just recorded; returns -1, for "return kiln_error_as(...)". */
+int kiln_error_as(struct kiln_ctx *ctx, enum kiln_err_kind kind, int err);
 
 /* Cleanup helpers (systemd style). */
 static inline void kiln_freep(void *p) { free(*(void **)p); }

@@ -33,6 +33,10 @@ error_v(struct kiln_ctx *ctx, int replace, int code, const char *fmt, va_list ap
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	memcpy(ctx->msg, msg, sizeof(msg));
 	ctx->code = code ? code : KILN_EXIT_FAILED;
+	if (!replace) {		/* a message replaced with context keeps the kind of what it wraps */
+		ctx->kind = KILN_ERR_OTHER;
+		ctx->err = 0;
+	}
 	return -1;
 }
 
@@ -62,7 +66,17 @@ void
 kiln_error_clear(struct kiln_ctx *ctx)
 {
 	ctx->code = 0;
+	ctx->kind = KILN_ERR_OTHER;
+	ctx->err = 0;
 	ctx->msg[0] = '\0';
+}
+
+int
+kiln_error_as(struct kiln_ctx *ctx, enum kiln_err_kind kind, int err)
+{
+	ctx->kind = kind;
+	ctx->err = err;
+	return -1;
 }
 
 void
@@ -250,8 +264,12 @@ kiln_read_file(struct kiln_ctx *ctx, const char *path, size_t max,
 	ssize_t n;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return kiln_error(ctx, KILN_EXIT_USAGE, "cannot open '%s': %s", path, strerror(errno));
+	if (fd < 0) {
+		int e = errno;
+
+		kiln_error(ctx, KILN_EXIT_USAGE, "cannot open '%s': %s", path, strerror(e));
+		return kiln_error_as(ctx, e == ENOENT ? KILN_ERR_NOT_FOUND : KILN_ERR_OTHER, e);
+	}
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -264,7 +282,8 @@ kiln_read_file(struct kiln_ctx *ctx, const char *path, size_t max,
 			break;
 		if (b.len + (size_t)n > max) {
 			kiln_buf_release(&b);
-			return kiln_error(ctx, KILN_EXIT_USAGE, "'%s' is too large (over %zu bytes)", path, max);
+			kiln_error(ctx, KILN_EXIT_USAGE, "'%s' is too large (over %zu bytes)", path, max);
+			return kiln_error_as(ctx, KILN_ERR_TOO_LARGE, 0);
 		}
 		kiln_buf_add(&b, chunk, n);
 	}

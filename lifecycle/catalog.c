@@ -3,6 +3,7 @@
 #include "catalog.h"
 
 #include <sqlite3.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -562,8 +563,8 @@ kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 	existing = deployment_json(c, r->tenant, r->name);
 	if (existing) {
 		json_decref(existing);
-		ctx->conflict = 1;
-		return kiln_error(ctx, KILN_EXIT_USAGE, "deployment '%s' of tenant '%s' exists", r->name, r->tenant);
+		kiln_error(ctx, KILN_EXIT_USAGE, "deployment '%s' of tenant '%s' exists", r->name, r->tenant);
+		return kiln_error_as(ctx, KILN_ERR_CONFLICT, EEXIST);
 	}
 	if (family_load(ctx, c, r->family, &f) < 0)
 		return -1;

@@ -252,7 +252,7 @@ post_deployment(struct MHD_Connection *conn, struct kiln_ctx *ctx, struct kiln_c
 	    kiln_catalog_commit(ctx, cat) < 0) {
 		kiln_catalog_rollback(cat);
 		json_decref(body);
-		return send_error(conn, ctx->conflict ? MHD_HTTP_CONFLICT : status_of(ctx->code), ctx->msg);
+		return send_error(conn, ctx->kind == KILN_ERR_CONFLICT ? MHD_HTTP_CONFLICT : status_of(ctx->code), ctx->msg);
 	}
 	json_decref(body);
 	return send_json(conn, MHD_HTTP_CREATED, out);

@@ -39,9 +39,10 @@ fetch_file(struct kiln_ctx *ctx, const char *url, size_t max, char **ret, size_t
 	kiln_ctx_init(&sub);
 	if (kiln_read_file(&sub, path, max, ret, ret_len) < 0) {
 		if (ret_notfound)
-			*ret_notfound = access(path, F_OK) < 0 && errno == ENOENT;
-		return kiln_error(ctx, KILN_EXIT_FETCH, "cannot fetch '%s': %s", url,
-				  strstr(sub.msg, "too large") ? "too large" : strerror(errno));
+			*ret_notfound = sub.kind == KILN_ERR_NOT_FOUND;
+		kiln_error(ctx, KILN_EXIT_FETCH, "cannot fetch '%s': %s", url,
+			   sub.kind == KILN_ERR_TOO_LARGE ? "too large" : strerror(sub.err ? sub.err : EIO));
+		return kiln_error_as(ctx, sub.kind, sub.err);
 	}
 	return 0;
 }

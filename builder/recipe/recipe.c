@@ -833,7 +833,7 @@ kiln_recipe_load(struct kiln_ctx *ctx, const char *path, struct kiln_recipe **re
 	size_t len;
 
 	if (kiln_read_file(ctx, path, KILN_RECIPE_MAX, &data, &len) < 0) {
-		if (strstr(ctx->msg, "too large"))
+		if (ctx->kind == KILN_ERR_TOO_LARGE)
 			return kiln_error_replace(ctx, KILN_EXIT_USAGE, "%s: recipe too large (over %d bytes)",
 						  path, KILN_RECIPE_MAX);
 		return -1;
