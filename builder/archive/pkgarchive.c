@@ -284,7 +284,7 @@ was_verified(int fd)
 
 	if (fstat(fd, &st) < 0)
 		return 0;
-	for (size_t i = 0; i < n_verified; i++)
+	for (size_t i = 0; i < n_verified && i < ARRAY_SIZE(verified); i++)	/* a ring: the newest 64 */
 		if (same_file(&st, &verified[i]))
 			return 1;
 	return 0;
