@@ -297,6 +297,10 @@ kiln_manifest_verify(struct kiln_ctx *ctx, const char *dir, const struct kiln_ve
 		return kiln_error(ctx, KILN_EXIT_USAGE, "%s:%d: %s", mpath, jerr.line, jerr.text);
 	}
 	rc = verify_parsed(ctx, dir, mpath, root, o, &report);
+	if (rc == 0 && o->out_sha256)
+		kiln_sha256_hex(data, len, o->out_sha256);
+	if (rc == 0 && o->out_manifest)
+		*o->out_manifest = json_incref(root);
 	json_decref(root);
 	if (rc < 0) {
 		kiln_buf_release(&report);

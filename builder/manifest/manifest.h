@@ -4,6 +4,8 @@
 
 #include "kiln.h"
 
+#include <jansson.h>
+
 #define KILN_MANIFEST_MAX (64 * 1024 * 1024)
 
 struct kiln_verify_opts {
@@ -12,6 +14,9 @@ struct kiln_verify_opts {
 	int allow_unsigned;	/* no manifest.json.sig is not an error */
 	int deep;		/* every file of files.tsv inside initrd.img too */
 	const char *store;	/* to check the chain against the previous version */
+	/* on success, when not NULL: the SHA-256 of the very bytes verified, and their parsed form (caller decrefs) */
+	char *out_sha256;	/* [65] */
+	json_t **out_manifest;
 };
 
 /*
