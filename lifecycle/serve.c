@@ -258,14 +258,135 @@ post_deployment(struct MHD_Connection *conn, struct kiln_ctx *ctx, struct kiln_c
 	return send_json(conn, MHD_HTTP_CREATED, out);
 }
 
+/* One request, as the handlers of the route table see it. */
+struct call {
+	struct server *s;
+	struct MHD_Connection *conn;
+	struct kiln_ctx *ctx;
+	const char *method;
+	struct request *rq;
+	char (*seg)[128];
+	time_t now;
+};
+
+static enum MHD_Result
+api_families(struct call *c)
+{
+	json_t *j = families_json(c->ctx, thread_catalog, c->now);
+
+	return j ? send_json(c->conn, MHD_HTTP_OK, j) : send_error(c->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, c->ctx->msg);
+}
+
+static enum MHD_Result
+api_family_versions(struct call *c)
+{
+	const char *all = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, "all");
+	json_t *j;
+
+	if (!kiln_family_name_valid(c->seg[1]))
+		return send_error(c->conn, MHD_HTTP_BAD_REQUEST, "bad family name");
+	j = kiln_catalog_versions(c->ctx, thread_catalog, c->seg[1], all && !strcmp(all, "1"), c->now);
+	if (!j)
+		return send_error(c->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, c->ctx->msg);
+	if (!json_array_size(j) && !all) {
+		json_t *any = kiln_catalog_versions(c->ctx, thread_catalog, c->seg[1], 1, c->now);
+		int known = any && json_array_size(any);
+
+		json_decref(any);
+		if (!known) {
+			json_decref(j);
+			return send_error(c->conn, MHD_HTTP_NOT_FOUND, "no such family");
+		}
+	}
+	return send_json(c->conn, MHD_HTTP_OK, j);
+}
+
+/* /v1/versions/F/V and /v1/versions/F/V/{manifest,manifest.sig} */
+static enum MHD_Result
+api_version(struct call *c)
+{
+	char recorded[65];
+
+	if (!kiln_family_name_valid(c->seg[1]) || !kiln_version_valid(c->seg[2]))
+		return send_error(c->conn, MHD_HTTP_BAD_REQUEST, "bad family or version");
+	if (!c->seg[3][0])
+		return version_detail(c->conn, c->ctx, thread_catalog, c->s->o->store, c->seg[1], c->seg[2], c->now);
+	if (strcmp(c->seg[3], "manifest") && strcmp(c->seg[3], "manifest.sig"))
+		return send_error(c->conn, MHD_HTTP_NOT_FOUND, "no such resource");
+	if (kiln_catalog_manifest_sha256(thread_catalog, c->seg[1], c->seg[2], recorded) < 0)
+		return send_error(c->conn, MHD_HTTP_NOT_FOUND, "no such released version");
+	return manifest_file(c->conn, c->s->o->store, c->seg[1], c->seg[2], c->seg[3][8] == '.', recorded);
+}
+
+static enum MHD_Result
+api_fixes(struct call *c)
+{
+	/* public answers come from released versions only */
+	_cleanup_(kiln_strv_releasep) struct kiln_strv released = { 0 };
+
+	if (strncmp(c->seg[1], "CVE-", 4) && strncmp(c->seg[1], "DSA-", 4) && strncmp(c->seg[1], "DLA-", 4))
+		return send_error(c->conn, MHD_HTTP_BAD_REQUEST, "expected a CVE, DSA or DLA id");
+	if (kiln_catalog_released_versions(c->ctx, thread_catalog, NULL, &released) < 0)
+		return send_error(c->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, c->ctx->msg);
+	return send_json(c->conn, MHD_HTTP_OK, kiln_fixes_find(c->ctx, c->s->o->store, c->seg[1], &released));
+}
+
+/* /v1/deployments and /v1/events: the token's tenant first, whatever the method */
+static enum MHD_Result
+api_tenant(struct call *c)
+{
+	_cleanup_free_ char *tenant = tenant_of(c->conn, thread_catalog);
+	int events = !strcmp(c->seg[0], "events");
+
+	if (!tenant)
+		return send_error(c->conn, MHD_HTTP_UNAUTHORIZED, "a tenant's bearer token is needed (kiln tenant token)");
+	if (!strcmp(c->method, "GET"))
+		return send_json(c->conn, MHD_HTTP_OK, events ? kiln_catalog_events(c->ctx, thread_catalog, tenant, 0)
+							      : kiln_catalog_deployments(c->ctx, thread_catalog, tenant));
+	if (!events && !strcmp(c->method, "POST"))
+		return post_deployment(c->conn, c->ctx, thread_catalog, tenant, c->rq, c->now);
+	return send_error(c->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+}
+
+/* The API: a method (NULL: any, the handler decides) and path segments ("*": any valid segment). */
+static const struct route {
+	const char *method;
+	const char *path[4];
+	enum MHD_Result (*fn)(struct call *c);
+} routes[] = {
+	{ "GET", { "families" }, api_families },
+	{ "GET", { "families", "*", "versions" }, api_family_versions },
+	{ "GET", { "versions", "*", "*" }, api_version },
+	{ "GET", { "versions", "*", "*", "*" }, api_version },
+	{ "GET", { "fixes", "*" }, api_fixes },
+	{ NULL, { "deployments" }, api_tenant },
+	{ NULL, { "events" }, api_tenant },
+};
+
+static int
+route_matches(const struct route *r, char seg[4][128], int n)
+{
+	int len = 0;
+
+	while (len < 4 && r->path[len])
+		len++;
+	if (len != n)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (strcmp(r->path[i], "*") != 0 && strcmp(r->path[i], seg[i]) != 0)
+			return 0;
+	return 1;
+}
+
 static enum MHD_Result
 route(struct server *s, struct MHD_Connection *conn, const char *url, const char *method, struct request *rq)
 {
 	const struct kiln_serve_opts *o = s->o;
 	time_t now = o->fixed_now ? o->fixed_now : time(NULL);
 	struct kiln_ctx ctx;
-	char seg[4][128];
+	char seg[4][128] = { "" };
 	int n = kiln_api_split_path(url, seg), get = strcmp(method, "GET") == 0;
+	struct call c = { s, conn, &ctx, method, rq, seg, now };
 
 	kiln_ctx_init(&ctx);
 	ctx.store = o->store;
@@ -291,71 +412,9 @@ route(struct server *s, struct MHD_Connection *conn, const char *url, const char
 		if (n < 4)	/* not the manifest files */
 			cache_fill = slot;
 	}
-	if (!strcmp(seg[0], "families") && get && n == 1) {
-		json_t *j = families_json(&ctx, thread_catalog, now);
-
-		return j ? send_json(conn, MHD_HTTP_OK, j) : send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, ctx.msg);
-	}
-	if (!strcmp(seg[0], "families") && get && n == 3 && !strcmp(seg[2], "versions")) {
-		const char *all = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "all");
-		json_t *j;
-
-		if (!kiln_family_name_valid(seg[1]))
-			return send_error(conn, MHD_HTTP_BAD_REQUEST, "bad family name");
-		j = kiln_catalog_versions(&ctx, thread_catalog, seg[1], all && !strcmp(all, "1"), now);
-		if (!j)
-			return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, ctx.msg);
-		if (!json_array_size(j) && !all) {
-			json_t *any = kiln_catalog_versions(&ctx, thread_catalog, seg[1], 1, now);
-			int known = any && json_array_size(any);
-
-			json_decref(any);
-			if (!known) {
-				json_decref(j);
-				return send_error(conn, MHD_HTTP_NOT_FOUND, "no such family");
-			}
-		}
-		return send_json(conn, MHD_HTTP_OK, j);
-	}
-	if (!strcmp(seg[0], "versions") && get && (n == 3 || n == 4)) {
-		if (!kiln_family_name_valid(seg[1]) || !kiln_version_valid(seg[2]))
-			return send_error(conn, MHD_HTTP_BAD_REQUEST, "bad family or version");
-		if (n == 3)
-			return version_detail(conn, &ctx, thread_catalog, o->store, seg[1], seg[2], now);
-		if (!strcmp(seg[3], "manifest") || !strcmp(seg[3], "manifest.sig")) {
-			char recorded[65];
-
-			if (kiln_catalog_manifest_sha256(thread_catalog, seg[1], seg[2], recorded) < 0)
-				return send_error(conn, MHD_HTTP_NOT_FOUND, "no such released version");
-			return manifest_file(conn, o->store, seg[1], seg[2], seg[3][8] == '.', recorded);
-		}
-		return send_error(conn, MHD_HTTP_NOT_FOUND, "no such resource");
-	}
-	if (!strcmp(seg[0], "fixes") && get && n == 2) {
-		if (strncmp(seg[1], "CVE-", 4) && strncmp(seg[1], "DSA-", 4) && strncmp(seg[1], "DLA-", 4))
-			return send_error(conn, MHD_HTTP_BAD_REQUEST, "expected a CVE, DSA or DLA id");
-		{
-			/* public answers come from released versions only */
-			_cleanup_(kiln_strv_releasep) struct kiln_strv released = { 0 };
-
-			if (kiln_catalog_released_versions(&ctx, thread_catalog, NULL, &released) < 0)
-				return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, ctx.msg);
-			return send_json(conn, MHD_HTTP_OK, kiln_fixes_find(&ctx, o->store, seg[1], &released));
-		}
-	}
-	if ((!strcmp(seg[0], "deployments") || !strcmp(seg[0], "events")) && n == 1) {
-		_cleanup_free_ char *tenant = tenant_of(conn, thread_catalog);
-
-		if (!tenant)
-			return send_error(conn, MHD_HTTP_UNAUTHORIZED, "a tenant's bearer token is needed (kiln tenant token)");
-		if (get)
-			return send_json(conn, MHD_HTTP_OK, !strcmp(seg[0], "events")
-						? kiln_catalog_events(&ctx, thread_catalog, tenant, 0)
-						: kiln_catalog_deployments(&ctx, thread_catalog, tenant));
-		if (!strcmp(seg[0], "deployments") && !strcmp(method, "POST"))
-			return post_deployment(conn, &ctx, thread_catalog, tenant, rq, now);
-		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++)
+		if ((!routes[i].method || !strcmp(routes[i].method, method)) && route_matches(&routes[i], seg, n))
+			return routes[i].fn(&c);
 	if (!get)
 		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 	return send_error(conn, MHD_HTTP_NOT_FOUND, "no such resource");
