@@ -1,6 +1,7 @@
 /* catalog.c - every SQLite call of kiln: the lifecycle catalog, its migrations and its rules applied. */
 #define _GNU_SOURCE
 #include "catalog.h"
+#include "manifest.h"
 
 #include <sqlite3.h>
 #include <errno.h>
@@ -31,6 +32,10 @@ static const char *const migrations[] = {
 	"  deployment TEXT, family TEXT, version TEXT, from_version TEXT, to_version TEXT, reason TEXT);"
 	"CREATE INDEX events_by_tenant ON events (tenant, at);"
 	"CREATE TABLE tokens (sha256 TEXT PRIMARY KEY, tenant TEXT NOT NULL, created INTEGER NOT NULL);",
+	/* 2: the fixes each released version carries, for /v1/fixes (filled from the manifests already released) */
+	"CREATE TABLE fixes (id TEXT NOT NULL, family TEXT NOT NULL, version TEXT NOT NULL, package TEXT NOT NULL,"
+	"  package_version TEXT NOT NULL);"
+	"CREATE INDEX fixes_by_id ON fixes (id);",
 };
 
 static int
@@ -101,6 +106,76 @@ col_text(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : NULL;
 }
 
+static int add_fixes(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, const char *version,
+		     const struct kiln_fix *fixes, size_t n);
+
+/*
+ * Migration 2 indexes the fixes of the versions released before it, from
+ * their manifests in the store, each checked against the hash recorded at
+ * release; a version whose manifest is gone or changed gets no entries.
+ */
+static int
+backfill_fixes(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *store)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT family, version, manifest_sha256 FROM versions", "");
+	int rc = 0;
+
+	if (!st)
+		return -1;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		_cleanup_free_ char *dir = kiln_asprintf("%s/%s/%s", store, col_text(st, 0), col_text(st, 1));
+		struct kiln_fix *fx = NULL;
+		struct kiln_ctx sub;
+		char sha[65];
+		json_t *m;
+		size_t n;
+
+		kiln_ctx_init(&sub);
+		m = kiln_manifest_load(&sub, dir, sha);
+		if (!m)
+			continue;
+		if (strcmp(sha, col_text(st, 2)) == 0) {
+			n = kiln_manifest_fixes(m, &fx);
+			rc = add_fixes(ctx, c, col_text(st, 0), col_text(st, 1), fx, n);
+			kiln_fixes_free(fx, n);
+		}
+		json_decref(m);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+json_t *
+kiln_catalog_fixes(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *id)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT f.family, f.version, f.package, f.package_version FROM fixes f"
+				" JOIN versions v ON v.family = f.family AND v.version = f.version WHERE f.id = ?1"
+				" ORDER BY f.family, v.y, v.m, v.r, f.rowid", "s", id);
+	json_t *families = json_array(), *fam = NULL, *versions = NULL;
+	int rc;
+
+	if (!st) {
+		json_decref(families);
+		return NULL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!fam || strcmp(json_string_value(json_object_get(fam, "family")), col_text(st, 0)) != 0) {
+			versions = json_array();
+			fam = json_pack("{s:s, s:s, s:o}", "family", col_text(st, 0), "first", col_text(st, 1), "versions", versions);
+			json_array_append_new(families, fam);
+		}
+		json_array_append_new(versions, json_pack("{s:s, s:s, s:s}", "version", col_text(st, 1), "package",
+							  col_text(st, 2), "package_version", col_text(st, 3)));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(families);
+		db_error(ctx, c, "select");
+		return NULL;
+	}
+	return json_pack("{s:s, s:o}", "id", id, "families", families);
+}
+
 int
 kiln_catalog_open(struct kiln_ctx *ctx, const char *store, struct kiln_catalog **ret)
 {
@@ -138,7 +213,8 @@ kiln_catalog_open(struct kiln_ctx *ctx, const char *store, struct kiln_catalog *
 	for (int v = version; v < (int)ARRAY_SIZE(migrations); v++) {
 		_cleanup_free_ char *set = kiln_asprintf("PRAGMA user_version = %d", v + 1);
 
-		if (exec(ctx, c, migrations[v]) < 0 || exec(ctx, c, set) < 0) {
+		if (exec(ctx, c, migrations[v]) < 0 || exec(ctx, c, set) < 0 ||
+		    (v == 1 && backfill_fixes(ctx, c, store) < 0)) {
 			kiln_catalog_rollback(c);
 			kiln_catalog_close(c);
 			return -1;
@@ -259,6 +335,17 @@ add_event(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t at, const char *k
 				tenant, deployment, family, version, from, to, reason));
 }
 
+static int
+add_fixes(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, const char *version,
+	  const struct kiln_fix *fixes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (run(ctx, c, prep(ctx, c, "INSERT INTO fixes (id, family, version, package, package_version) VALUES (?, ?, ?, ?, ?)",
+				     "sssss", fixes[i].id, family, version, fixes[i].package, fixes[i].package_version)) < 0)
+			return -1;
+	return 0;
+}
+
 int
 kiln_catalog_release(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_release_info *r, int *ret_new)
 {
@@ -292,6 +379,8 @@ kiln_catalog_release(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct 
 	kiln_format_iso8601(r->released, day);
 	day[10] = '\0';
 	*ret_new = 1;
+	if (add_fixes(ctx, c, r->family, r->version, r->fixes, r->n_fixes) < 0)
+		return -1;
 	return add_event(ctx, c, r->released, "released", NULL, NULL, r->family, r->version, NULL, NULL, day);
 }
 

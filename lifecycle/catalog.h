@@ -36,13 +36,19 @@ int kiln_catalog_trust(struct kiln_ctx *ctx, struct kiln_catalog *c, const char 
 /* The trusted keys' PEM texts (caller releases). */
 int kiln_catalog_trusted(struct kiln_ctx *ctx, struct kiln_catalog *c, struct kiln_strv *ret_pems);
 
+struct kiln_fix;
 struct kiln_release_info {
 	const char *family, *version;
 	time_t released;
 	const char *manifest_sha256;
 	const char *signer;		/* fingerprint of the key that verified it */
 	int security_updates;
+	const struct kiln_fix *fixes;	/* the fixes its manifest lists (kiln_manifest_fixes()), indexed for /v1/fixes */
+	size_t n_fixes;
 };
+
+/* {id, families: [{family, first, versions: [{version, package, package_version}]}]}: the released versions that carry the fix @id. */
+json_t *kiln_catalog_fixes(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *id);
 
 /*
  * kiln_catalog_release() - record a released version. The same version with

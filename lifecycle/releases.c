@@ -65,6 +65,7 @@ kiln_release(struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *family,
 	_cleanup_free_ char *dir = kiln_asprintf("%s/%s/%s", ctx->store, family, version);
 	struct kiln_release_result res = { 0 };
 	struct kiln_release_info ri = { 0 };
+	struct kiln_fix *fixes = NULL;
 	json_t *m = NULL;
 	int rc;
 
@@ -72,6 +73,8 @@ kiln_release(struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *family,
 	if (verify(ctx, cat, dir, pubkey_path, &res, &m) < 0)
 		return -1;
 	res.security_updates = count_security(m);
+	ri.n_fixes = kiln_manifest_fixes(m, &fixes);
+	ri.fixes = fixes;
 	json_decref(m);
 	ri.family = family;
 	ri.version = version;
@@ -79,11 +82,12 @@ kiln_release(struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *family,
 	ri.manifest_sha256 = res.manifest_sha256;
 	ri.signer = res.signer;
 	ri.security_updates = res.security_updates;
-	if (kiln_catalog_begin(ctx, cat) < 0)
-		return -1;
-	rc = kiln_catalog_release(ctx, cat, &ri, &res.is_new);
+	rc = kiln_catalog_begin(ctx, cat);
+	if (rc == 0)
+		rc = kiln_catalog_release(ctx, cat, &ri, &res.is_new);
 	if (rc == 0)
 		rc = kiln_catalog_commit(ctx, cat);
+	kiln_fixes_free(fixes, ri.n_fixes);
 	if (rc < 0) {
 		kiln_catalog_rollback(cat);
 		return -1;

@@ -318,17 +318,16 @@ api_version(struct call *c)
 	return manifest_file(c->conn, c->s->o->store, c->seg[1], c->seg[2], c->seg[3][8] == '.', recorded);
 }
 
+/* public answers come from released versions only: the catalog's index of their fixes */
 static enum MHD_Result
 api_fixes(struct call *c)
 {
-	/* public answers come from released versions only */
-	_cleanup_(kiln_strv_releasep) struct kiln_strv released = { 0 };
+	json_t *j;
 
 	if (strncmp(c->seg[1], "CVE-", 4) && strncmp(c->seg[1], "DSA-", 4) && strncmp(c->seg[1], "DLA-", 4))
 		return send_error(c->conn, MHD_HTTP_BAD_REQUEST, "expected a CVE, DSA or DLA id");
-	if (kiln_catalog_released_versions(c->ctx, thread_catalog, NULL, &released) < 0)
-		return send_error(c->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, c->ctx->msg);
-	return send_json(c->conn, MHD_HTTP_OK, kiln_fixes_find(c->ctx, c->s->o->store, c->seg[1], &released));
+	j = kiln_catalog_fixes(c->ctx, thread_catalog, c->seg[1]);
+	return j ? send_json(c->conn, MHD_HTTP_OK, j) : send_error(c->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, c->ctx->msg);
 }
 
 /* /v1/deployments and /v1/events: the token's tenant first, whatever the method */

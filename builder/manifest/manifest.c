@@ -529,6 +529,48 @@ version_cmp_p(const void *a, const void *b)
 	return kiln_version_cmp(*(char *const *)a, *(char *const *)b);
 }
 
+size_t
+kiln_manifest_fixes(json_t *m, struct kiln_fix **ret)
+{
+	static const char *const fields[] = { "fixed_cves", "cves", "advisories" };
+	struct kiln_fix *out = NULL;
+	size_t n = 0, i, j;
+	json_t *u, *c;
+
+	json_array_foreach(json_object_get(m, "security_updates"), i, u) {
+		const char *pkg = json_string_value(json_object_get(u, "package"));
+		const char *ver = json_string_value(json_object_get(u, "version"));
+		struct kiln_strv ids = { 0 };
+
+		if (!pkg || !ver)
+			continue;
+		for (size_t f = 0; f < ARRAY_SIZE(fields); f++)
+			json_array_foreach(json_object_get(u, fields[f]), j, c)
+				if (json_string_value(c) && !kiln_strv_contains(&ids, json_string_value(c)))
+					kiln_strv_push(&ids, json_string_value(c));
+		for (size_t k = 0; k < ids.n; k++) {
+			out = kiln_realloc(out, (n + 1) * sizeof(*out));
+			out[n].id = kiln_strdup(ids.v[k]);
+			out[n].package = kiln_strdup(pkg);
+			out[n++].package_version = kiln_strdup(ver);
+		}
+		kiln_strv_release(&ids);
+	}
+	*ret = out;
+	return n;
+}
+
+void
+kiln_fixes_free(struct kiln_fix *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].id);
+		free(f[i].package);
+		free(f[i].package_version);
+	}
+	free(f);
+}
+
 json_t *
 kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id, const struct kiln_strv *only)
 {
@@ -559,8 +601,7 @@ kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id, const s
 		for (size_t v = 0; v < vers.n; v++) {
 			_cleanup_free_ char *vdir = kiln_asprintf("%s/%s", fdir, vers.v[v]);
 			struct kiln_ctx sub;
-			json_t *m, *u, *c;
-			size_t i, j;
+			json_t *m;
 
 			if (only) {
 				_cleanup_free_ char *fv = kiln_asprintf("%s/%s", fams.v[f], vers.v[v]);
@@ -572,19 +613,16 @@ kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id, const s
 			m = kiln_manifest_load(&sub, vdir, NULL);
 			if (!m)
 				continue;	/* not a (readable) image version: skipped */
-			json_array_foreach(json_object_get(m, "security_updates"), i, u) {
-				int hit = 0;
+			{
+				struct kiln_fix *fx = NULL;
+				size_t nf = kiln_manifest_fixes(m, &fx);
 
-				json_array_foreach(json_object_get(u, "fixed_cves"), j, c)
-					hit |= strcmp(json_string_value(c), id) == 0;
-				json_array_foreach(json_object_get(u, "cves"), j, c)
-					hit |= strcmp(json_string_value(c), id) == 0;
-				json_array_foreach(json_object_get(u, "advisories"), j, c)
-					hit |= strcmp(json_string_value(c), id) == 0;
-				if (hit)
-					json_array_append_new(versions, json_pack("{s:s, s:O, s:O}", "version", vers.v[v],
-										  "package", json_object_get(u, "package"),
-										  "package_version", json_object_get(u, "version")));
+				for (size_t k = 0; k < nf; k++)
+					if (strcmp(fx[k].id, id) == 0)
+						json_array_append_new(versions, json_pack("{s:s, s:s, s:s}", "version", vers.v[v],
+											  "package", fx[k].package,
+											  "package_version", fx[k].package_version));
+				kiln_fixes_free(fx, nf);
 			}
 			json_decref(m);
 		}

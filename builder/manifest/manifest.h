@@ -57,6 +57,19 @@ json_t *kiln_manifest_diff(json_t *old, json_t *new);
 /* An OpenVEX document with a "fixed" statement per CVE the image's packages fix. */
 json_t *kiln_manifest_vex(json_t *m, const char *manifest_sha256);
 
+/* One fix a version carries: a CVE, DSA or DLA id, and the package (version) that fixes it. */
+struct kiln_fix {
+	char *id, *package, *package_version;
+};
+
+/*
+ * kiln_manifest_fixes() - every fix @m's security updates list (their cves,
+ * fixed_cves and advisories, each id once per update), in manifest order.
+ * Returns the count; *@ret is a new array: free with kiln_fixes_free().
+ */
+size_t kiln_manifest_fixes(json_t *m, struct kiln_fix **ret);
+void kiln_fixes_free(struct kiln_fix *f, size_t n);
+
 /*
  * kiln_files_tsv_check() - @tsv (of @len bytes, from version @dir) is @count
  * lines of six tab-separated fields, each ending in a newline, with no

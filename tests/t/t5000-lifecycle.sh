@@ -24,7 +24,7 @@ expect 2 "policy trust with something that is not a key" -- "$KILN" policy trust
 check "the catalog is WAL, schema 1" -- python3 -c "
 import sqlite3, sys; d = sqlite3.connect(sys.argv[1])
 assert d.execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
-assert d.execute('PRAGMA user_version').fetchone()[0] == 1" "$KILN_STORE/catalog.db"
+assert d.execute('PRAGMA user_version').fetchone()[0] == 2" "$KILN_STORE/catalog.db"
 expect 0 "policy show" -- "$KILN" policy show --json
 check "defaults are the README's" -- python3 -c "
 import json, sys; p = json.load(open(sys.argv[1]))[0]

@@ -20,6 +20,14 @@ expect 2 "tenant token with a bad name" -- "$KILN" tenant token 'a b'
 "$KILN" build img.recipe --key k --version 2026.04.0 > /dev/null 2>&1
 "$KILN" build img.recipe --key evil --version 2026.05.0 > /dev/null 2>&1
 expect 4 "a release signed by an untrusted key is refused" -- "$KILN" release app/2026.05.0
+# a catalog from before the fixes index (schema 1): opening it indexes the released versions' manifests
+python3 -c "import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute('DROP TABLE fixes'); d.execute('PRAGMA user_version = 1'); d.commit()" "$KILN_STORE/catalog.db"
+"$KILN" versions > /dev/null
+check "the migration indexed the fixes of the three released versions, from their manifests" -- python3 -c "
+import sqlite3, sys; d = sqlite3.connect(sys.argv[1])
+assert d.execute('PRAGMA user_version').fetchone()[0] == 2
+rows = d.execute(\"SELECT DISTINCT version FROM fixes WHERE id = 'CVE-2026-1111' ORDER BY version\").fetchall()
+assert rows == [('2026.01.0',), ('2026.02.0',), ('2026.03.0',)], rows" "$KILN_STORE/catalog.db"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$KILN" serve --listen "127.0.0.1:$port" --now 2026-03-10 2> serve.log &
