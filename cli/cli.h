@@ -6,14 +6,43 @@
 
 #include <jansson.h>
 
+/*
+ * One option of a command: what getopt needs and its help line, side by
+ * side, so that the help cannot forget an option (git's OPT_*).
+ */
+struct kiln_opt {
+	const char *name;	/* the long option, without "--" */
+	const char *arg;	/* the name of its value ("DIR"), or NULL for a flag */
+	int val;		/* what kiln_cli_getopt() returns for it */
+	const char *help;	/* lines separated by '\n'; NULL: not listed (--help) */
+};
+
+/* The options many commands share, spelled once (kiln_cli_getopt() handles their letters). */
+#define KILN_OPT_STORE { "store", "DIR", 's', "image store (default: $KILN_STORE or ./images)" }
+#define KILN_OPT_NOW { "now", "DATE", 'n', "the clock (default: $KILN_NOW or the real time)" }
+#define KILN_OPT_OFFLINE { "offline", NULL, 'o', "use only the cache; exit 5 if something is missing" }
+#define KILN_OPT_ALLOW_EXPIRED { "allow-expired", NULL, 'e', "accept an index whose Valid-Until has passed" }
+#define KILN_OPT_ALLOW_OLDER_INDEX { "allow-older-index", NULL, 'R', "accept a signed index older than one kiln already\n" \
+	"accepted for that source and suite (a rollback); the\n" "manifest records it" }
+#define KILN_OPT_HELP { "help", NULL, 'h', NULL }
+
+#define KILN_CMD_TABLES 4
+
+/* A subcommand: defined in its cmd-<name>.c, beside its option tables. */
 struct kiln_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
-	const char *usage;	/* full help: every option the command takes */
+	const char *usage;	/* the usage lines and what the command does */
+	const struct kiln_opt *opts[KILN_CMD_TABLES];	/* its option tables (one per subcommand at most) */
+	const char *footer;	/* after the options (exit codes), or NULL */
 };
 
-extern const struct kiln_cmd kiln_commands[];
+/* The commands, sorted by name, NULL-terminated. */
+extern const struct kiln_cmd *const kiln_commands[];
+
+/* Prints 'kiln help CMD' for @c to @f: its usage, then every option of its tables (each once), then the footer. */
+void kiln_cli_help(FILE *f, const struct kiln_cmd *c);
 
 /* Prints "kiln CMD: message" for the error on @ctx and returns its exit code. */
 int kiln_cli_fail(const char *cmd, const struct kiln_ctx *ctx);
@@ -38,7 +67,6 @@ struct kiln_catalog;
 int kiln_cli_catalog(const char *cmd, struct kiln_ctx *ctx, struct kiln_catalog **ret);
 /* STORE/FAMILY/VERSION for "FAMILY/VERSION" (caller frees), NULL if malformed; @ret_family/@ret_version split it. */
 char *kiln_cli_image_dir(const struct kiln_ctx *ctx, const char *name, char **ret_family, char **ret_version);
-struct option;
 /*
  * kiln_cli_getopt() - getopt_long over @opts for command @cmd (help topic
  * @topic). The options every command spells alike go to @co: store 's',
@@ -47,28 +75,17 @@ struct option;
  * Returns the next option of the command's own, -1 at the end, or '?' with
  * *@ret_exit set after printing the help or a usage error.
  */
-int kiln_cli_getopt(int argc, char **argv, const struct option *opts, const char *cmd, const char *topic,
+int kiln_cli_getopt(int argc, char **argv, const struct kiln_opt *opts, const char *cmd, const char *topic,
 		    struct kiln_cli_common *co, int *ret_exit);
 
 /* Prints @j as one JSON document on stdout. */
 void kiln_cli_print_json(json_t *j);
 
-int cmd_boot(int argc, char **argv);
-int cmd_deploy(int argc, char **argv);
-int cmd_events(int argc, char **argv);
-int cmd_policy(int argc, char **argv);
-int cmd_release(int argc, char **argv);
-int cmd_serve(int argc, char **argv);
-int cmd_tenant(int argc, char **argv);
-int cmd_tick(int argc, char **argv);
-int cmd_version_lc(int argc, char **argv);
-int cmd_versions(int argc, char **argv);
-int cmd_build(int argc, char **argv);
-int cmd_fixes(int argc, char **argv);
+extern const struct kiln_cmd kiln_cmd_boot, kiln_cmd_build, kiln_cmd_deploy, kiln_cmd_events, kiln_cmd_fixes,
+	kiln_cmd_help, kiln_cmd_keygen, kiln_cmd_manifest, kiln_cmd_policy, kiln_cmd_release, kiln_cmd_resolve,
+	kiln_cmd_serve, kiln_cmd_tenant, kiln_cmd_tick, kiln_cmd_version, kiln_cmd_versions;
+
 int cmd_help(int argc, char **argv);
-int cmd_keygen(int argc, char **argv);
-int cmd_manifest(int argc, char **argv);
-int cmd_resolve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

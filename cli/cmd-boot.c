@@ -6,19 +6,20 @@
 #include <getopt.h>
 #include <string.h>
 
+static const struct kiln_opt boot_opts[] = {
+	KILN_OPT_STORE,
+	{ "timeout", "S", 't', "stop the guest after S seconds (exit 1)" },
+	{ "forward", "H:G", 'f', "forward 127.0.0.1:H on the host to port G of the guest\n" "(QEMU user networking; repeatable)" },
+	{ "append", "ARGS", 'a', "extra kernel arguments (e.g. kiln.ip=10.0.2.15/24,10.0.2.2)" },
+	{ "memory", "MIB", 'm', "guest memory (default 512)" },
+	{ "accel", "A", 'A', "auto (KVM when usable, else TCG; default, or $KILN_ACCEL), kvm, tcg" },
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 int
 cmd_boot(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "forward", required_argument, NULL, 'f' },
-		{ "append", required_argument, NULL, 'a' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "accel", required_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	struct kiln_boot_opts o = { .console = stdout, .memory_mb = 512, .accel = getenv("KILN_ACCEL") };
 	_cleanup_free_ char *dir = NULL;
@@ -26,7 +27,7 @@ cmd_boot(int argc, char **argv)
 	char *end;
 	int c, rc, status;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "boot", "boot", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, boot_opts, "boot", "boot", &co, &rc)) != -1) {
 		switch (c) {
 		case 't':
 			o.timeout = (int)strtol(optarg, &end, 10);
@@ -65,3 +66,17 @@ cmd_boot(int argc, char **argv)
 		return kiln_cli_fail("boot", &ctx);
 	return status;
 }
+
+/* kiln help boot: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_boot = {
+	.name = "boot",
+	.fn = cmd_boot,
+	.summary = "boot an image version under QEMU, console on stdout",
+	.usage = "usage: kiln boot FAMILY/VERSION [--timeout S] [--forward HOSTPORT:GUESTPORT]...\n"
+		 "                 [--append ARGS] [--memory MIB] [--accel A] [--store DIR]\n"
+		 "\n"
+		 "Direct kernel boot (-kernel/-initrd/-append with the manifest's command line)\n"
+		 "under KVM when /dev/kvm is usable, TCG otherwise; the serial console goes to\n"
+		 "stdout. Exits with the status kiln-init reports for the image's command.\n",
+	.opts = { boot_opts },
+};

@@ -11,6 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
+static const struct kiln_opt build_opts[] = {
+	KILN_OPT_STORE,
+	{ "version", "V", 'v', "YYYY.MM.R (default: the patch month and the next free R)" },
+	{ "key", "KEY", 'k', "sign manifest.json with this Ed25519 key (kiln keygen):\n" "manifest.json.sig" },
+	{ "advisories", "F", 'A', "an advisory feed (OSV records, or the Debian security\n" "tracker's JSON): a package whose chosen version it marks\n" "fixed counts as a security update, with those ids" },
+	{ "force", NULL, 'f', "rebuild a version that exists" },
+	KILN_OPT_OFFLINE,
+	KILN_OPT_ALLOW_EXPIRED,
+	KILN_OPT_ALLOW_OLDER_INDEX,
+	{ "arch", "ARCH", 'a', "Debian architecture (default: amd64)" },
+	{ "now", "DATE", 'n', "the clock, ISO 8601 (default: $KILN_NOW or the real time)" },
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 /* A one-line display on a terminal, as apt's: redrawn at most ten times a second. */
 struct display {
 	double t0, fetch_t0, last;
@@ -87,20 +102,6 @@ find_init(void)
 int
 cmd_build(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "version", required_argument, NULL, 'v' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "advisories", required_argument, NULL, 'A' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "offline", no_argument, NULL, 'o' },
-		{ "allow-expired", no_argument, NULL, 'e' },
-		{ "allow-older-index", no_argument, NULL, 'R' },
-		{ "arch", required_argument, NULL, 'a' },
-		{ "now", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	struct kiln_build_opts o = { .arch = "amd64", .source_date_epoch = -1 };
 	_cleanup_(kiln_recipe_freep) struct kiln_recipe *r = NULL;
@@ -112,7 +113,7 @@ cmd_build(int argc, char **argv)
 	struct kiln_ctx ctx;
 	int c, rc;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "build", "build", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, build_opts, "build", "build", &co, &rc)) != -1) {
 		switch (c) {
 		case 'v': o.version = optarg; break;
 		case 'k': o.key_path = optarg; break;
@@ -172,3 +173,26 @@ cmd_build(int argc, char **argv)
 	kiln_build_result_release(&res);
 	return 0;
 }
+
+/* kiln help build: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_build = {
+	.name = "build",
+	.fn = cmd_build,
+	.summary = "bake a recipe into an image version in the store",
+	.usage = "usage: kiln build RECIPE [--store DIR] [--key KEY] [--advisories FILE] [--version V]\n"
+		 "                  [--force] [--offline]\n"
+		 "                  [--allow-expired] [--allow-older-index] [--arch ARCH] [--now DATE]\n"
+		 "\n"
+		 "Resolves the recipe (see 'kiln help resolve'), fetches every package into the\n"
+		 "cache (size and SHA256 checked against the signed index), and streams their\n"
+		 "files into a cpio initramfs with kiln-init as /init, next to the kernel's\n"
+		 "vmlinuz. The version directory STORE/FAMILY/VERSION holds vmlinuz, initrd.img,\n"
+		 "manifest.json and files.tsv; it is assembled aside and renamed into place\n"
+		 "last. Its path is printed last. SOURCE_DATE_EPOCH (default: the newest Date\n"
+		 "of the sources' Release files) sets every mtime: the same recipe and\n"
+		 "repository state give bit-identical images.\n",
+	.opts = { build_opts },
+	.footer = "Exit: 0 ok, 2 bad recipe or existing version, 3 a released version (never\n"
+		  "rebuilt), 4 signature, hash, unsafe package content, a limit passed, a\n"
+		  "rolled-back index or a downgrade, 5 fetch error.\n",
+};

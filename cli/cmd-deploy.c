@@ -6,6 +6,20 @@
 #include <getopt.h>
 #include <string.h>
 
+static const struct kiln_opt deploy_opts[] = {
+	{ "tenant", "T", 't', "the tenant (default: default)" },
+	{ "family", "F", 'f', "create: the image family" },
+	{ "version", "V", 'v', "the version to run" },
+	{ "auto", NULL, 'a', "follow the newest active version at each tick" },
+	{ "pin", NULL, 'p', "stay on the version (default for create)" },
+	{ "config", "K=V", 'c', "update: set one configuration key" },
+	{ "json", NULL, 'j', "one JSON document" },
+	KILN_OPT_STORE,
+	KILN_OPT_NOW,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 static void
 print_deployments(json_t *list)
 {
@@ -27,19 +41,6 @@ print_deployments(json_t *list)
 int
 cmd_deploy(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "tenant", required_argument, NULL, 't' },
-		{ "family", required_argument, NULL, 'f' },
-		{ "version", required_argument, NULL, 'v' },
-		{ "auto", no_argument, NULL, 'a' },
-		{ "pin", no_argument, NULL, 'p' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "store", required_argument, NULL, 's' },
-		{ "now", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	struct kiln_deploy_req r = { .tenant = "default", .auto_update = -1 };
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
@@ -54,7 +55,7 @@ cmd_deploy(int argc, char **argv)
 	sub = argv[1];
 	argc--;
 	argv++;
-	while ((c = kiln_cli_getopt(argc, argv, opts, "deploy", "deploy", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, deploy_opts, "deploy", "deploy", &co, &rc)) != -1) {
 		switch (c) {
 		case 't': tenant = optarg; break;
 		case 'f': r.family = optarg; break;
@@ -115,3 +116,19 @@ cmd_deploy(int argc, char **argv)
 	json_decref(out);
 	return 0;
 }
+
+/* kiln help deploy: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_deploy = {
+	.name = "deploy",
+	.fn = cmd_deploy,
+	.summary = "create, update or list deployments",
+	.usage = "usage: kiln deploy create NAME --tenant T --family F [--version V | --auto]\n"
+		 "       kiln deploy update NAME [--tenant T] [--config KEY=VALUE] [--version V] [--auto | --pin]\n"
+		 "       kiln deploy list [--tenant T] [--json]\n"
+		 "\n"
+		 "The lifecycle's rules: a deployment is created on, and moves to, active\n"
+		 "versions only; a deployment on a disabled version keeps running but may not\n"
+		 "change unless it also moves to an active version. Refusals are exit 3 and\n"
+		 "name the supported versions. Without --version, the newest active version.\n",
+	.opts = { deploy_opts },
+};

@@ -5,17 +5,18 @@
 
 #include <getopt.h>
 
+static const struct kiln_opt events_opts[] = {
+	{ "tenant", "T", 't', "only this tenant's deployments' events" },
+	{ "since", "DATE", 'S', "only events at or after DATE" },
+	{ "json", NULL, 'j', "[{id, at, kind, tenant, deployment, family, version, from, to, reason}]" },
+	KILN_OPT_STORE,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 int
 cmd_events(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "tenant", required_argument, NULL, 't' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "store", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
 	const char *tenant = NULL, *since = NULL;
@@ -25,7 +26,7 @@ cmd_events(int argc, char **argv)
 	size_t i;
 	int c, rc;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "events", "events", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, events_opts, "events", "events", &co, &rc)) != -1) {
 		switch (c) {
 		case 't': tenant = optarg; break;
 		case 'S': since = optarg; break;
@@ -61,3 +62,12 @@ cmd_events(int argc, char **argv)
 	json_decref(ev);
 	return 0;
 }
+
+/* kiln help events: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_events = {
+	.name = "events",
+	.fn = cmd_events,
+	.summary = "what the lifecycle did: releases, transitions, upgrades, notices",
+	.usage = "usage: kiln events [--tenant T] [--since DATE] [--json] [--store DIR]\n",
+	.opts = { events_opts },
+};

@@ -6,6 +6,13 @@
 #include <getopt.h>
 #include <string.h>
 
+static const struct kiln_opt fixes_opts[] = {
+	{ "json", NULL, 'j', "one JSON document: {id, families: [{family, first, versions}]}" },
+	KILN_OPT_STORE,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 static int
 id_valid(const char *s)
 {
@@ -22,19 +29,13 @@ id_valid(const char *s)
 int
 cmd_fixes(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "store", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	struct kiln_ctx ctx;
 	json_t *r, *f, *v;
 	size_t i, j;
 	int rc;
 
-	if (kiln_cli_getopt(argc, argv, opts, "fixes", "fixes", &co, &rc) != -1)
+	if (kiln_cli_getopt(argc, argv, fixes_opts, "fixes", "fixes", &co, &rc) != -1)
 		return rc;
 	if (optind != argc - 1 || !id_valid(argv[optind]))
 		return kiln_cli_usage_error("fixes", "expected one CVE-YYYY-NNNN, DSA-NNNN-N or DLA-NNNN-N");
@@ -58,3 +59,16 @@ cmd_fixes(int argc, char **argv)
 	json_decref(r);
 	return 0;
 }
+
+/* kiln help fixes: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_fixes = {
+	.name = "fixes",
+	.fn = cmd_fixes,
+	.summary = "which image versions contain the fix for a CVE or DSA/DLA",
+	.usage = "usage: kiln fixes CVE-ID|DSA-ID|DLA-ID [--json] [--store DIR]\n"
+		 "\n"
+		 "Searches the manifests in the store: every family/version whose packages\n"
+		 "fix the id (from the security updates' changelog entries; fixes are\n"
+		 "cumulative), and the first version of each family that did.\n",
+	.opts = { fixes_opts },
+};

@@ -9,6 +9,35 @@
 #include <string.h>
 #include <unistd.h>
 
+static const struct kiln_opt verify_opts[] = {
+	{ "pubkey", "KEY", 'p', "verify: the signer's public key (kiln keygen)" },
+	{ "deep", NULL, 'd', "verify: every file inside the initramfs too" },
+	{ "allow-unsigned", NULL, 'u', "verify: accept a manifest without manifest.json.sig" },
+	KILN_OPT_STORE,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
+static const struct kiln_opt show_opts[] = {
+	{ "json", NULL, 'j', "show: the manifest itself; diff: one JSON document" },
+	KILN_OPT_STORE,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
+static const struct kiln_opt diff_opts[] = {
+	{ "json", NULL, 'j', "show: the manifest itself; diff: one JSON document" },
+	KILN_OPT_STORE,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
+static const struct kiln_opt vex_opts[] = {
+	KILN_OPT_STORE,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 static int
 access_sig(const char *dir)
 {
@@ -23,7 +52,7 @@ access_sig(const char *dir)
  * *@ret_dir set (caller frees), or the exit code after printing why.
  */
 static int
-image_command(const char *cmd, int argc, char **argv, const struct option *opts, struct kiln_cli_common *co,
+image_command(const char *cmd, int argc, char **argv, const struct kiln_opt *opts, struct kiln_cli_common *co,
 	      struct kiln_ctx *ctx, char **ret_dir)
 {
 	int rc;
@@ -43,21 +72,13 @@ image_command(const char *cmd, int argc, char **argv, const struct option *opts,
 static int
 manifest_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pubkey", required_argument, NULL, 'p' },
-		{ "deep", no_argument, NULL, 'd' },
-		{ "allow-unsigned", no_argument, NULL, 'u' },
-		{ "store", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_verify_opts o = { 0 };
 	struct kiln_cli_common co = { 0 };
 	_cleanup_free_ char *dir = NULL, *report = NULL;
 	struct kiln_ctx ctx;
 	int c, rc;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "manifest verify", "manifest", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, verify_opts, "manifest verify", "manifest", &co, &rc)) != -1) {
 		switch (c) {
 		case 'p': o.pubkey = optarg; break;
 		case 'd': o.deep = 1; break;
@@ -166,12 +187,6 @@ print_image(json_t *img)
 static int
 manifest_show(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "store", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	_cleanup_free_ char *dir = NULL, *path = NULL, *data = NULL;
 	struct kiln_ctx ctx;
@@ -179,7 +194,7 @@ manifest_show(int argc, char **argv)
 	size_t len, i;
 	int rc;
 
-	if ((rc = image_command("manifest show", argc, argv, opts, &co, &ctx, &dir)) != 0)
+	if ((rc = image_command("manifest show", argc, argv, show_opts, &co, &ctx, &dir)) != 0)
 		return rc;
 	path = kiln_asprintf("%s/manifest.json", dir);
 	if (kiln_read_file(&ctx, path, KILN_MANIFEST_MAX, &data, &len) < 0)
@@ -217,12 +232,6 @@ manifest_show(int argc, char **argv)
 static int
 manifest_diff(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "store", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	_cleanup_free_ char *od = NULL, *nd = NULL;
 	struct kiln_ctx ctx;
@@ -230,7 +239,7 @@ manifest_diff(int argc, char **argv)
 	size_t i;
 	int c, rc;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "manifest diff", "manifest", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, diff_opts, "manifest diff", "manifest", &co, &rc)) != -1) {
 		switch (c) {
 		default:
 			return rc;
@@ -280,11 +289,6 @@ manifest_diff(int argc, char **argv)
 static int
 manifest_vex(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	_cleanup_free_ char *dir = NULL;
 	struct kiln_ctx ctx;
@@ -292,7 +296,7 @@ manifest_vex(int argc, char **argv)
 	json_t *m, *vex;
 	int rc;
 
-	if ((rc = image_command("manifest vex", argc, argv, opts, &co, &ctx, &dir)) != 0)
+	if ((rc = image_command("manifest vex", argc, argv, vex_opts, &co, &ctx, &dir)) != 0)
 		return rc;
 	m = kiln_manifest_load(&ctx, dir, sha);
 	if (!m)
@@ -320,3 +324,29 @@ cmd_manifest(int argc, char **argv)
 		return manifest_vex(argc - 1, argv + 1);
 	return kiln_cli_usage_error("manifest", "unknown subcommand '%s' (show, verify, diff, vex)", argv[1]);
 }
+
+/* kiln help manifest: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_manifest = {
+	.name = "manifest",
+	.fn = cmd_manifest,
+	.summary = "show or verify an image version's manifest",
+	.usage = "usage: kiln manifest show FAMILY/VERSION [--json] [--store DIR]\n"
+		 "       kiln manifest verify FAMILY/VERSION --pubkey KEY.pub [--deep]\n"
+		 "                            [--allow-unsigned] [--store DIR]\n"
+		 "       kiln manifest diff OLD NEW [--json] [--store DIR]\n"
+		 "       kiln manifest vex FAMILY/VERSION [--store DIR]\n"
+		 "\n"
+		 "show prints the summary and the table of security updates (package,\n"
+		 "version, previous version, class, CVE and DSA ids); diff lists packages\n"
+		 "added, removed and upgraded, the security updates new in NEW and the\n"
+		 "artifacts' sizes; vex prints an OpenVEX document with a \"fixed\"\n"
+		 "statement per CVE the image's packages fix.\n"
+		 "\n"
+		 "verify checks, in order: the Ed25519 signature over the exact bytes of\n"
+		 "manifest.json (before parsing it), every artifact's size and SHA-256,\n"
+		 "files.tsv's hash, the previous_manifest link when that version is in the\n"
+		 "store, and with --deep every entry of initrd.img against files.tsv.\n",
+	.opts = { show_opts, verify_opts, diff_opts, vex_opts },
+	.footer = "Exit: 0 verified, 2 bad usage or unreadable manifest, 4 signature, hash,\n"
+		  "chain or content mismatch (the message names what differs).\n",
+};

@@ -7,6 +7,14 @@
 #include <getopt.h>
 #include <string.h>
 
+static const struct kiln_opt policy_opts[] = {
+	{ "family", "F", 'f', "set: this family's policy" },
+	{ "json", NULL, 'j', "show: one JSON document" },
+	KILN_OPT_STORE,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 static int
 set_field(struct kiln_policy *p, const char *kv)
 {
@@ -36,13 +44,6 @@ set_field(struct kiln_policy *p, const char *kv)
 int
 cmd_policy(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "family", required_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "store", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
 	const char *family = NULL, *sub;
@@ -55,7 +56,7 @@ cmd_policy(int argc, char **argv)
 	sub = argv[1];
 	argc--;
 	argv++;
-	while ((c = kiln_cli_getopt(argc, argv, opts, "policy", "policy", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, policy_opts, "policy", "policy", &co, &rc)) != -1) {
 		switch (c) {
 		case 'f': family = optarg; break;
 		default:
@@ -119,3 +120,17 @@ cmd_policy(int argc, char **argv)
 	}
 	return 0;
 }
+
+/* kiln help policy: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_policy = {
+	.name = "policy",
+	.fn = cmd_policy,
+	.summary = "show or set lifecycle policy; trust signing keys",
+	.usage = "usage: kiln policy show [--json]\n"
+		 "       kiln policy set [--family F] KEY=VALUE...\n"
+		 "       kiln policy trust KEY.pub\n"
+		 "\n"
+		 "Keys: keep (2), disable_after_days (60), expire_after_days (30), notice_days (30);\n"
+		 "without --family the default for every family is set.\n",
+	.opts = { policy_opts },
+};

@@ -6,17 +6,18 @@
 #include <getopt.h>
 #include <string.h>
 
+static const struct kiln_opt release_opts[] = {
+	{ "pubkey", "KEY", 'p', "the signer's public key" },
+	{ "released", "DATE", 'r', "the release date (default: today, by --now)" },
+	KILN_OPT_STORE,
+	KILN_OPT_NOW,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 int
 cmd_release(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pubkey", required_argument, NULL, 'p' },
-		{ "released", required_argument, NULL, 'r' },
-		{ "store", required_argument, NULL, 's' },
-		{ "now", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	const char *pubkey = NULL, *released = NULL;
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
@@ -27,7 +28,7 @@ cmd_release(int argc, char **argv)
 	char day[21];
 	int c, rc;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "release", "release", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, release_opts, "release", "release", &co, &rc)) != -1) {
 		switch (c) {
 		case 'p': pubkey = optarg; break;
 		case 'r': released = optarg; break;
@@ -58,3 +59,16 @@ cmd_release(int argc, char **argv)
 		printf("%s/%s was already released with this manifest: nothing changed\n", family, version);
 	return 0;
 }
+
+/* kiln help release: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_release = {
+	.name = "release",
+	.fn = cmd_release,
+	.summary = "record a built version in the catalog, after verifying it",
+	.usage = "usage: kiln release FAMILY/VERSION [--pubkey KEY.pub] [--released DATE] [--store DIR] [--now DATE]\n"
+		 "\n"
+		 "Verifies manifest.json's signature (against --pubkey, else against the keys\n"
+		 "'kiln policy trust' added) and the artifacts before recording anything.\n"
+		 "Releasing the same version again is a no-op; with another manifest, exit 4.\n",
+	.opts = { release_opts },
+};

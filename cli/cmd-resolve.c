@@ -7,6 +7,18 @@
 #include <getopt.h>
 #include <string.h>
 
+static const struct kiln_opt resolve_opts[] = {
+	{ "json", NULL, 'j', "one JSON document instead of the table" },
+	KILN_OPT_STORE,
+	KILN_OPT_OFFLINE,
+	KILN_OPT_ALLOW_EXPIRED,
+	KILN_OPT_ALLOW_OLDER_INDEX,
+	{ "arch", "ARCH", 'a', "Debian architecture (default: amd64)" },
+	{ "now", "DATE", 'n', "the clock, ISO 8601 (default: $KILN_NOW or the real time)" },
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 static void
 print_table(const struct kiln_resolution *res)
 {
@@ -31,17 +43,6 @@ print_table(const struct kiln_resolution *res)
 int
 cmd_resolve(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "store", required_argument, NULL, 's' },
-		{ "offline", no_argument, NULL, 'o' },
-		{ "allow-expired", no_argument, NULL, 'e' },
-		{ "allow-older-index", no_argument, NULL, 'R' },
-		{ "arch", required_argument, NULL, 'a' },
-		{ "now", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	_cleanup_(kiln_recipe_freep) struct kiln_recipe *r = NULL;
 	struct kiln_resolution res;
@@ -49,7 +50,7 @@ cmd_resolve(int argc, char **argv)
 	struct kiln_ctx ctx;
 	int c, rc;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "resolve", "resolve", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, resolve_opts, "resolve", "resolve", &co, &rc)) != -1) {
 		switch (c) {
 		case 'a': arch = optarg; break;
 		default:
@@ -82,3 +83,20 @@ cmd_resolve(int argc, char **argv)
 	kiln_resolution_release(&res);
 	return 0;
 }
+
+/* kiln help resolve: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_resolve = {
+	.name = "resolve",
+	.fn = cmd_resolve,
+	.summary = "resolve a recipe to the exact package set of its image",
+	.usage = "usage: kiln resolve RECIPE [--json] [--store DIR] [--offline] [--allow-expired] [--allow-older-index]\n"
+		 "                    [--arch ARCH] [--now DATE]\n"
+		 "\n"
+		 "Reads the recipe's sources (From=host: the host's apt sources), verifies each\n"
+		 "InRelease against its keyring, checks every Packages index against the signed\n"
+		 "SHA256, caches both in STORE/cache/, and resolves [Packages] Install= and the\n"
+		 "[Kernel] package as apt would (no Recommends).\n",
+	.opts = { resolve_opts },
+	.footer = "Exit: 0 ok, 2 bad recipe or unresolvable, 4 signature or hash mismatch,\n"
+		  "5 fetch error or (--offline) not cached.\n",
+};

@@ -5,26 +5,27 @@
 
 #include <getopt.h>
 
+static const struct kiln_opt serve_opts[] = {
+	{ "listen", "A:P", 'l', "address and port (default 127.0.0.1:8080)" },
+	{ "threads", "N", 't', "worker threads (default 2)" },
+	{ "max-per-client", "N", 'P', "connections one client address may hold (default 64;\n" "of 1000 in all): slow clients cannot take every slot" },
+	{ "client-timeout", "S", 'T', "a connection idle this long, in its headers or body\n" "too, is closed (default 10)" },
+	KILN_OPT_STORE,
+	{ "now", "DATE", 'n', "a fixed clock for every request (tests)" },
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 int
 cmd_serve(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "max-per-client", required_argument, NULL, 'P' },
-		{ "client-timeout", required_argument, NULL, 'T' },
-		{ "store", required_argument, NULL, 's' },
-		{ "now", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	struct kiln_serve_opts o = { .listen = "127.0.0.1:8080", .threads = 2, .per_client = 64, .timeout = 10 };
 	struct kiln_ctx ctx;
 	char *end;
 	int c, rc;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "serve", "serve", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, serve_opts, "serve", "serve", &co, &rc)) != -1) {
 		switch (c) {
 		case 'l': o.listen = optarg; break;
 		case 't':
@@ -56,3 +57,19 @@ cmd_serve(int argc, char **argv)
 		return kiln_cli_fail("serve", &ctx);
 	return 0;
 }
+
+/* kiln help serve: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_serve = {
+	.name = "serve",
+	.fn = cmd_serve,
+	.summary = "the HTTP JSON API",
+	.usage = "usage: kiln serve [--listen ADDR:PORT] [--threads N] [--max-per-client N] [--client-timeout S]\n"
+		 "                  [--store DIR] [--now DATE]\n"
+		 "\n"
+		 "GET /v1/families, /v1/families/F/versions[?all=1], /v1/versions/F/V,\n"
+		 "/v1/versions/F/V/manifest and /manifest.sig, /v1/fixes/ID; with a tenant's\n"
+		 "bearer token (kiln tenant token): GET /v1/deployments and /v1/events (its\n"
+		 "own), POST /v1/deployments {name, family, version?, auto?}. Errors are JSON\n"
+		 "{\"error\": ...}: 400, 401, 403 (lifecycle refusal), 404, 405, 409 (exists), 413.\n",
+	.opts = { serve_opts },
+};

@@ -6,14 +6,15 @@
 #include <getopt.h>
 #include <string.h>
 
+static const struct kiln_opt tenant_opts[] = {
+	KILN_OPT_STORE,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 int
 cmd_tenant(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
 	_cleanup_free_ char *token = NULL;
@@ -24,7 +25,7 @@ cmd_tenant(int argc, char **argv)
 		return kiln_cli_usage_error("tenant", "expected token TENANT");
 	argc--;
 	argv++;
-	if (kiln_cli_getopt(argc, argv, opts, "tenant", "tenant", &co, &rc) != -1)
+	if (kiln_cli_getopt(argc, argv, tenant_opts, "tenant", "tenant", &co, &rc) != -1)
 		return rc;
 	if (optind != argc - 1)
 		return kiln_cli_usage_error("tenant token", "expected one TENANT");
@@ -38,3 +39,14 @@ cmd_tenant(int argc, char **argv)
 	printf("%s\n", token);
 	return 0;
 }
+
+/* kiln help tenant: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_tenant = {
+	.name = "tenant",
+	.fn = cmd_tenant,
+	.summary = "create a bearer token for a tenant (HTTP API)",
+	.usage = "usage: kiln tenant token TENANT [--store DIR]\n"
+		 "\n"
+		 "Prints a new token; only its SHA-256 is stored.\n",
+	.opts = { tenant_opts },
+};

@@ -6,23 +6,24 @@
 #include <getopt.h>
 #include <signal.h>
 
+static const struct kiln_opt tick_opts[] = {
+	{ "json", NULL, 'j', "the counts as one JSON document" },
+	KILN_OPT_STORE,
+	KILN_OPT_NOW,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 int
 cmd_tick(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "store", required_argument, NULL, 's' },
-		{ "now", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
 	struct kiln_ctx ctx;
 	json_t *sum = NULL;
 	int rc;
 
-	if (kiln_cli_getopt(argc, argv, opts, "tick", "tick", &co, &rc) != -1)
+	if (kiln_cli_getopt(argc, argv, tick_opts, "tick", "tick", &co, &rc) != -1)
 		return rc;
 	if (optind != argc)
 		return kiln_cli_usage_error("tick", "unexpected argument '%s'", argv[optind]);
@@ -47,3 +48,17 @@ cmd_tick(int argc, char **argv)
 	json_decref(sum);
 	return 0;
 }
+
+/* kiln help tick: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_tick = {
+	.name = "tick",
+	.fn = cmd_tick,
+	.summary = "move the lifecycle clock: transitions, forced upgrades, notices",
+	.usage = "usage: kiln tick [--json] [--store DIR] [--now DATE]\n"
+		 "\n"
+		 "Records state transitions as events, moves deployments on expired versions\n"
+		 "to the newest active version (auto_update on), moves auto_update deployments\n"
+		 "to the newest active version, emits each notice (notice_days before disable\n"
+		 "and expiry) once per deployment. One transaction; idempotent.\n",
+	.opts = { tick_opts },
+};

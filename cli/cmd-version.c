@@ -6,18 +6,19 @@
 #include <getopt.h>
 #include <string.h>
 
+static const struct kiln_opt version_opts[] = {
+	{ "until", "DATE", 'u', "disable: the expiry date; extend: supported until" },
+	{ "at", "DATE", 'a', "disable: from when" },
+	{ "reason", "TEXT", 'r', "recorded in the event log" },
+	KILN_OPT_STORE,
+	KILN_OPT_NOW,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 int
 cmd_version_lc(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "until", required_argument, NULL, 'u' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "store", required_argument, NULL, 's' },
-		{ "now", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
 	_cleanup_free_ char *dir = NULL, *family = NULL, *version = NULL;
@@ -31,7 +32,7 @@ cmd_version_lc(int argc, char **argv)
 	sub = argv[1];
 	argc--;
 	argv++;
-	while ((c = kiln_cli_getopt(argc, argv, opts, "version", "version", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, version_opts, "version", "version", &co, &rc)) != -1) {
 		switch (c) {
 		case 'u': until = optarg; break;
 		case 'a': at = optarg; break;
@@ -64,3 +65,17 @@ cmd_version_lc(int argc, char **argv)
 	printf("%s/%s: %s recorded\n", family, version, sub);
 	return 0;
 }
+
+/* kiln help version: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_version = {
+	.name = "version",
+	.fn = cmd_version_lc,
+	.summary = "disable or extend one version by hand, with a reason",
+	.usage = "usage: kiln version disable FAMILY/VERSION --reason TEXT [--at DATE] [--until DATE]\n"
+		 "       kiln version extend FAMILY/VERSION --until DATE --reason TEXT\n"
+		 "\n"
+		 "disable: disabled from --at (default: now) and, with --until, expired then (the\n"
+		 "operator's batch date); extend: active at least until --until.\n"
+		 "kiln's own version is 'kiln --version'.\n",
+	.opts = { version_opts },
+};

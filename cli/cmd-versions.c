@@ -5,6 +5,16 @@
 
 #include <getopt.h>
 
+static const struct kiln_opt versions_opts[] = {
+	{ "family", "F", 'f', "one family" },
+	{ "all", NULL, 'a', "disabled and expired versions too" },
+	{ "json", NULL, 'j', "[{family, version, state, released, disables_on, expires_on,\n" "disable_forecast, security_updates}]" },
+	KILN_OPT_STORE,
+	KILN_OPT_NOW,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 static const char *
 s_or(json_t *o, const char *key, const char *def)
 {
@@ -16,15 +26,6 @@ s_or(json_t *o, const char *key, const char *def)
 int
 cmd_versions(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "family", required_argument, NULL, 'f' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "store", required_argument, NULL, 's' },
-		{ "now", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct kiln_cli_common co = { 0 };
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
 	const char *family = NULL;
@@ -33,7 +34,7 @@ cmd_versions(int argc, char **argv)
 	json_t *vs, *v;
 	size_t i;
 
-	while ((c = kiln_cli_getopt(argc, argv, opts, "versions", "versions", &co, &rc)) != -1) {
+	while ((c = kiln_cli_getopt(argc, argv, versions_opts, "versions", "versions", &co, &rc)) != -1) {
 		switch (c) {
 		case 'f': family = optarg; break;
 		case 'a': all = 1; break;
@@ -62,3 +63,12 @@ cmd_versions(int argc, char **argv)
 	json_decref(vs);
 	return 0;
 }
+
+/* kiln help versions: the usage and what it does; the options print from their tables above */
+const struct kiln_cmd kiln_cmd_versions = {
+	.name = "versions",
+	.fn = cmd_versions,
+	.summary = "supported versions, their state and lifecycle dates",
+	.usage = "usage: kiln versions [--family F] [--all] [--json] [--store DIR] [--now DATE]\n",
+	.opts = { versions_opts },
+};

@@ -99,10 +99,68 @@ kiln_cli_print_json(json_t *j)
 
 #include <getopt.h>
 
+/* getopt_long's table for @opts (built once per table; a command has at most a few). */
+static const struct option *
+long_options(const struct kiln_opt *opts)
+{
+	static struct {
+		const struct kiln_opt *key;
+		struct option *o;
+	} made[16];
+	size_t n = 0, i;
+
+	for (i = 0; i < ARRAY_SIZE(made) && made[i].key; i++)
+		if (made[i].key == opts)
+			return made[i].o;
+	while (opts[n].name)
+		n++;
+	if (i == ARRAY_SIZE(made))
+		abort();	/* more tables than commands have */
+	made[i].key = opts;
+	made[i].o = kiln_calloc(n + 1, sizeof(struct option));
+	for (size_t k = 0; k < n; k++)
+		made[i].o[k] = (struct option){ opts[k].name, opts[k].arg ? required_argument : no_argument, NULL, opts[k].val };
+	return made[i].o;
+}
+
+void
+kiln_cli_help(FILE *f, const struct kiln_cmd *c)
+{
+	struct kiln_strv seen = { 0 };
+
+	fputs(c->usage, f);
+	for (int t = 0; t < KILN_CMD_TABLES && c->opts[t]; t++)
+		for (const struct kiln_opt *o = c->opts[t]; o->name; o++) {
+			char left[64];
+			const char *h;
+			int n;
+
+			if (!o->help || kiln_strv_contains(&seen, o->name))
+				continue;
+			if (!seen.n)
+				fputc('\n', f);
+			kiln_strv_push(&seen, o->name);
+			n = snprintf(left, sizeof(left), "  --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+			fprintf(f, "%s%*s", left, n <= 18 ? 19 - n : 2, "");
+			for (h = o->help; *h; ) {
+				size_t len = strcspn(h, "\n");
+
+				fprintf(f, "%.*s\n", (int)len, h);
+				h += len;
+				if (*h == '\n' && *++h)
+					fprintf(f, "%19s", "");
+			}
+		}
+	kiln_strv_release(&seen);
+	if (c->footer)
+		fprintf(f, "\n%s", c->footer);
+}
+
 int
-kiln_cli_getopt(int argc, char **argv, const struct option *opts, const char *cmd, const char *topic,
+kiln_cli_getopt(int argc, char **argv, const struct kiln_opt *opts, const char *cmd, const char *topic,
 		struct kiln_cli_common *co, int *ret_exit)
 {
+	const struct option *lo = long_options(opts);
 	static char **started;
 	int c;
 
@@ -112,7 +170,7 @@ kiln_cli_getopt(int argc, char **argv, const struct option *opts, const char *cm
 		opterr = 0;
 	}
 	for (;;) {
-		c = getopt_long(argc, argv, "", opts, NULL);
+		c = getopt_long(argc, argv, "", lo, NULL);
 		switch (c) {
 		case 's': co->store = optarg; continue;
 		case 'n': co->now = optarg; continue;
