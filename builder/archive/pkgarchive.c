@@ -463,13 +463,11 @@ kiln_cpio_open(struct kiln_ctx *ctx, const char *path, const char *compression)
 	return c;
 }
 
-int
-kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, enum kiln_entry_type type,
-	      unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const void *data, size_t len,
-	      const char *link, unsigned rdev_major, unsigned rdev_minor)
+/* An entry's header with what every entry has: name, owner, mtime, a fresh inode number. */
+static struct archive_entry *
+entry_new(struct kiln_cpio *c, const char *path, unsigned uid, unsigned gid, int64_t mtime)
 {
 	struct archive_entry *e = archive_entry_new();
-	int rc = 0;
 
 	archive_entry_set_pathname(e, path[0] == '/' ? path + 1 : path);
 	archive_entry_set_uid(e, uid);
@@ -478,6 +476,32 @@ kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, enum 
 	archive_entry_set_ino64(e, ++c->ino);
 	archive_entry_set_dev(e, 0);
 	archive_entry_set_size(e, 0);
+	return e;
+}
+
+static int
+write_header(struct kiln_ctx *ctx, struct kiln_cpio *c, struct archive_entry *e, const char *path)
+{
+	int rc = 0;
+
+	if (archive_write_header(c->a, e) != ARCHIVE_OK)
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s' to the initramfs: %s", path,
+				archive_error_string(c->a));
+	archive_entry_free(e);
+	return rc;
+}
+
+int
+kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, enum kiln_entry_type type,
+	      unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const void *data, size_t len,
+	      const char *link, unsigned rdev_major, unsigned rdev_minor)
+{
+	struct archive_entry *e;
+
+	if (type != KILN_ENT_DIR && type != KILN_ENT_SYMLINK && type != KILN_ENT_CHAR)
+		return kiln_cpio_begin_file(ctx, c, path, mode, uid, gid, mtime, len) < 0 ? -1
+			: kiln_cpio_write(ctx, c, data, len);
+	e = entry_new(c, path, uid, gid, mtime);
 	switch (type) {
 	case KILN_ENT_DIR:
 		archive_entry_set_mode(e, AE_IFDIR | mode);
@@ -488,47 +512,26 @@ kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, enum 
 		archive_entry_set_symlink(e, link);
 		archive_entry_set_nlink(e, 1);
 		break;
-	case KILN_ENT_CHAR:
+	default:
 		archive_entry_set_mode(e, AE_IFCHR | mode);
 		archive_entry_set_rdevmajor(e, rdev_major);
 		archive_entry_set_rdevminor(e, rdev_minor);
 		archive_entry_set_nlink(e, 1);
 		break;
-	default:
-		archive_entry_set_mode(e, AE_IFREG | mode);
-		archive_entry_set_size(e, (la_int64_t)len);
-		archive_entry_set_nlink(e, 1);
-		break;
 	}
-	if (archive_write_header(c->a, e) != ARCHIVE_OK ||
-	    (type == KILN_ENT_FILE && len && archive_write_data(c->a, data, len) != (la_ssize_t)len))
-		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s' to the initramfs: %s", path,
-				archive_error_string(c->a));
-	archive_entry_free(e);
-	return rc;
+	return write_header(ctx, c, e, path);
 }
 
 int
 kiln_cpio_begin_file(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, unsigned mode, unsigned uid,
 		     unsigned gid, int64_t mtime, uint64_t size)
 {
-	struct archive_entry *e = archive_entry_new();
-	int rc = 0;
+	struct archive_entry *e = entry_new(c, path, uid, gid, mtime);
 
-	archive_entry_set_pathname(e, path[0] == '/' ? path + 1 : path);
-	archive_entry_set_uid(e, uid);
-	archive_entry_set_gid(e, gid);
-	archive_entry_set_mtime(e, mtime, 0);
-	archive_entry_set_ino64(e, ++c->ino);
-	archive_entry_set_dev(e, 0);
 	archive_entry_set_mode(e, AE_IFREG | mode);
 	archive_entry_set_size(e, (la_int64_t)size);
 	archive_entry_set_nlink(e, 1);
-	if (archive_write_header(c->a, e) != ARCHIVE_OK)
-		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s' to the initramfs: %s", path,
-				archive_error_string(c->a));
-	archive_entry_free(e);
-	return rc;
+	return write_header(ctx, c, e, path);
 }
 
 int

@@ -848,21 +848,28 @@ changelog_of(struct kiln_ctx *ctx, const struct kiln_pkg *pkg, const struct kiln
 	return NULL;
 }
 
+/* The family's previous manifest, parsed (NULL without one). Caller decrefs. */
+static json_t *
+previous_manifest(const char *store, const char *family, const char *version)
+{
+	_cleanup_free_ char *dir = NULL;
+	struct kiln_ctx sub;
+
+	if (!version)
+		return NULL;
+	dir = kiln_asprintf("%s/%s/%s", store, family, version);
+	kiln_ctx_init(&sub);
+	return kiln_manifest_load(&sub, dir, NULL);
+}
+
 /* name → version of the previous manifest's packages, as a JSON object (NULL without one). */
 static json_t *
 previous_packages(const char *store, const char *family, const char *version)
 {
-	_cleanup_free_ char *path = NULL, *data = NULL;
-	json_t *root, *out, *p;
-	struct kiln_ctx sub;
-	size_t len, i;
+	json_t *root = previous_manifest(store, family, version), *out, *p;
+	size_t i;
 
-	if (!version)
-		return NULL;
-	path = kiln_asprintf("%s/%s/%s/manifest.json", store, family, version);
-	kiln_ctx_init(&sub);
-	if (kiln_read_file(&sub, path, KILN_MANIFEST_MAX, &data, &len) < 0 ||
-	    !(root = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL)))
+	if (!root)
 		return NULL;
 	out = json_object();
 	json_array_foreach(json_object_get(root, "packages"), i, p) {
@@ -880,21 +887,10 @@ previous_packages(const char *store, const char *family, const char *version)
 static char *
 previous_kernel_version(const char *store, const char *family, const char *version)
 {
-	_cleanup_free_ char *path = NULL, *data = NULL;
-	struct kiln_ctx sub;
-	json_t *root;
-	char *out = NULL;
-	size_t len;
+	json_t *root = previous_manifest(store, family, version);
+	const char *v = json_string_value(json_object_get(json_object_get(root, "kernel"), "version"));
+	char *out = v ? kiln_strdup(v) : NULL;
 
-	if (!version)
-		return NULL;
-	path = kiln_asprintf("%s/%s/%s/manifest.json", store, family, version);
-	kiln_ctx_init(&sub);
-	if (kiln_read_file(&sub, path, KILN_MANIFEST_MAX, &data, &len) < 0 ||
-	    !(root = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL)))
-		return NULL;
-	if (json_string_value(json_object_get(json_object_get(root, "kernel"), "version")))
-		out = kiln_strdup(json_string_value(json_object_get(json_object_get(root, "kernel"), "version")));
 	json_decref(root);
 	return out;
 }
