@@ -7,12 +7,49 @@
 #include <signal.h>
 
 static const struct kiln_opt tick_opts[] = {
-	{ "json", NULL, 'j', "the counts as one JSON document" },
+	{ "json", NULL, 'j', "the counts (with --dry-run, the plan) as one JSON document" },
+	{ "dry-run", NULL, 'd', "print the plan, change nothing: per version, its state\n"
+				 "change, the deployments that would move where, the notices due" },
 	KILN_OPT_STORE,
 	KILN_OPT_NOW,
 	KILN_OPT_HELP,
 	{ 0 },
 };
+
+/* --dry-run: the plan the tick would carry out, as it stands. */
+static int
+print_plan(struct kiln_ctx *ctx, struct kiln_catalog *cat, int json)
+{
+	json_t *plan = kiln_catalog_tick_plan(ctx, cat, ctx->now), *s, *n;
+	size_t i, j;
+
+	if (!plan)
+		return kiln_cli_fail("tick", ctx);
+	if (json) {
+		kiln_cli_print_json(plan);
+		json_decref(plan);
+		return 0;
+	}
+	json_array_foreach(plan, i, s) {
+		json_t *t = json_object_get(s, "transition");
+
+		printf("%s/%s", json_string_value(json_object_get(s, "family")), json_string_value(json_object_get(s, "version")));
+		if (json_is_object(t))
+			printf(": %s -> %s", json_string_value(json_object_get(t, "from")), json_string_value(json_object_get(t, "to")));
+		if (json_is_string(json_object_get(s, "move")))
+			printf("; %s of %lld deployments to %s", json_string_value(json_object_get(s, "move")),
+			       (long long)json_integer_value(json_object_get(s, "deployments")),
+			       json_string_value(json_object_get(s, "to")));
+		json_array_foreach(json_object_get(s, "notices"), j, n)
+			printf("; notice: %s on %s", json_string_value(json_object_get(n, "kind")),
+			       json_string_value(json_object_get(n, "on")));
+		putchar('\n');
+	}
+	if (!json_array_size(plan))
+		puts("nothing to do");
+	json_decref(plan);
+	return 0;
+}
 
 int
 cmd_tick(int argc, char **argv)
@@ -21,14 +58,19 @@ cmd_tick(int argc, char **argv)
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
 	struct kiln_ctx ctx;
 	json_t *sum = NULL;
-	int rc;
+	int c, rc, dry = 0;
 
-	if (kiln_cli_getopt(argc, argv, tick_opts, "tick", "tick", &co, &rc) != -1)
-		return rc;
+	while ((c = kiln_cli_getopt(argc, argv, tick_opts, "tick", "tick", &co, &rc)) != -1) {
+		if (c != 'd')
+			return rc;
+		dry = 1;
+	}
 	if (optind != argc)
 		return kiln_cli_usage_error("tick", "unexpected argument '%s'", argv[optind]);
 	if ((rc = kiln_cli_setup("tick", &co, &ctx)) != 0 || (rc = kiln_cli_catalog("tick", &ctx, &cat)) != 0)
 		return rc;
+	if (dry)
+		return print_plan(&ctx, cat, co.json);
 	/* one transaction: a tick killed midway leaves the catalog as it was */
 	if (kiln_catalog_begin(&ctx, cat) < 0 || kiln_catalog_tick(&ctx, cat, ctx.now, &sum) < 0 ||
 	    (getenv("KILN_TEST_KILL_IN_TICK") && (raise(SIGKILL), 0)) || kiln_catalog_commit(&ctx, cat) < 0) {
@@ -54,11 +96,12 @@ const struct kiln_cmd kiln_cmd_tick = {
 	.name = "tick",
 	.fn = cmd_tick,
 	.summary = "move the lifecycle clock: transitions, forced upgrades, notices",
-	.usage = "usage: kiln tick [--json] [--store DIR] [--now DATE]\n"
+	.usage = "usage: kiln tick [--dry-run] [--json] [--store DIR] [--now DATE]\n"
 		 "\n"
 		 "Records state transitions as events, moves deployments on expired versions\n"
 		 "to the newest active version (auto_update on), moves auto_update deployments\n"
 		 "to the newest active version, emits each notice (notice_days before disable\n"
-		 "and expiry) once per deployment. One transaction; idempotent.\n",
+		 "and expiry) once per deployment. One transaction; idempotent. The decisions\n"
+		 "are a plan computed first (lifecycle/lifecycle.c); --dry-run prints it.\n",
 	.opts = { tick_opts },
 };

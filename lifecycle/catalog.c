@@ -569,14 +569,7 @@ supported(const struct family_versions *f, time_t now)
 static int
 newest_active(const struct family_versions *f, time_t now)
 {
-	for (int i = f->n - 1; i >= 0; i--) {
-		struct kiln_lc_dates d;
-
-		kiln_lifecycle_dates(&f->policy, f->v, f->n, i, &d);
-		if (kiln_lifecycle_state(&d, now) == KILN_ACTIVE)
-			return i;
-	}
-	return -1;
+	return kiln_lifecycle_newest_active(&f->policy, f->v, f->n, now);
 }
 
 /*
@@ -801,26 +794,30 @@ notices(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now, const char *fa
 				" FROM deployments WHERE family = ? AND version = ?", "sss", kind, family, version));
 }
 
+/* Carries out one family's tick plan: the decisions are lifecycle.c's, the catalog only records and moves. */
 static int
 tick_family(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, time_t now, int counts[4])
 {
 	struct family_versions f;
-	int newest, rc = 0;
+	struct kiln_tick_step *plan;
+	enum kiln_state *recorded;
+	int rc = 0;
 
 	if (family_load(ctx, c, family, &f) < 0)
 		return -1;
-	newest = newest_active(&f, now);
+	plan = kiln_calloc(f.n ? f.n : 1, sizeof(*plan));
+	recorded = kiln_calloc(f.n ? f.n : 1, sizeof(*recorded));
+	for (int i = 0; i < f.n; i++)
+		recorded[i] = !strcmp(f.state[i], "expired") ? KILN_EXPIRED : !strcmp(f.state[i], "disabled") ? KILN_DISABLED
+													  : KILN_ACTIVE;
+	kiln_tick_plan(&f.policy, f.v, f.n, recorded, now, plan);
 	for (int i = 0; i < f.n && rc == 0; i++) {
-		struct kiln_lc_dates d;
-		enum kiln_state s;
-		const char *name;
+		const struct kiln_tick_step *s = &plan[i];
+		const char *name = kiln_state_name(s->state);
 		char when[21];
 
-		kiln_lifecycle_dates(&f.policy, f.v, f.n, i, &d);
-		s = kiln_lifecycle_state(&d, now);
-		name = kiln_state_name(s);
-		if (strcmp(name, f.state[i]) != 0) {
-			kiln_format_iso8601(s == KILN_EXPIRED ? d.expires_at : s == KILN_DISABLED ? d.disabled_at : now, when);
+		if (s->transition) {
+			kiln_format_iso8601(s->since, when);
 			when[10] = '\0';
 			rc = add_event(ctx, c, now, name, NULL, NULL, family, f.names[i], f.state[i], name, when);
 			if (rc == 0)
@@ -828,26 +825,95 @@ tick_family(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, ti
 						      "sss", name, family, f.names[i]));
 			counts[0]++;
 		}
-		if (rc == 0 && s == KILN_EXPIRED && newest >= 0) {
+		if (rc == 0 && s->move == KILN_TICK_FORCED) {
 			_cleanup_free_ char *why = NULL;
 
-			kiln_format_iso8601(d.expires_at, when);
+			kiln_format_iso8601(s->expired_on, when);
 			when[10] = '\0';
 			why = kiln_asprintf("%s/%s expired on %s", family, f.names[i], when);
-			rc = move_deployments(ctx, c, now, "forced-upgrade", family, f.names[i], f.names[newest], why, 0, &counts[1]);
-		} else if (rc == 0 && newest >= 0 && i != newest) {
-			rc = move_deployments(ctx, c, now, "auto-update", family, f.names[i], f.names[newest],
+			rc = move_deployments(ctx, c, now, "forced-upgrade", family, f.names[i], f.names[s->to], why, 0, &counts[1]);
+		} else if (rc == 0 && s->move == KILN_TICK_AUTO) {
+			rc = move_deployments(ctx, c, now, "auto-update", family, f.names[i], f.names[s->to],
 					      "automatic updates", 1, &counts[2]);
 		}
-		if (rc == 0 && s == KILN_ACTIVE && d.disable_known &&
-		    now >= d.disabled_at - (time_t)f.policy.notice_days * KILN_DAY)
-			rc = notices(ctx, c, now, family, f.names[i], "disable", d.disabled_at, &counts[3]);
-		if (rc == 0 && s != KILN_EXPIRED && d.expire_known &&
-		    now >= d.expires_at - (time_t)f.policy.notice_days * KILN_DAY)
-			rc = notices(ctx, c, now, family, f.names[i], "expire", d.expires_at, &counts[3]);
+		if (rc == 0 && s->notice_disable)
+			rc = notices(ctx, c, now, family, f.names[i], "disable", s->disables_on, &counts[3]);
+		if (rc == 0 && s->notice_expire)
+			rc = notices(ctx, c, now, family, f.names[i], "expire", s->expires_on, &counts[3]);
 	}
+	free(plan);
+	free(recorded);
 	family_release(&f);
 	return rc;
+}
+
+/* How many deployments of @family are on @version (with automatic updates only, when @only_auto). */
+static long long
+count_deployments(struct kiln_catalog *c, const char *family, const char *version, int only_auto)
+{
+	struct kiln_ctx sub;
+	sqlite3_stmt *st;
+	long long n = 0;
+
+	kiln_ctx_init(&sub);
+	st = prep(&sub, c, "SELECT count(*) FROM deployments WHERE family = ? AND version = ? AND (? = 0 OR auto_update = 1)",
+		  "ssi", family, version, (int64_t)only_auto);
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+json_t *
+kiln_catalog_tick_plan(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now)
+{
+	_cleanup_(kiln_strv_releasep) struct kiln_strv fams = { 0 };
+	json_t *out = json_array();
+
+	families(c, &fams);
+	for (size_t k = 0; k < fams.n; k++) {
+		struct family_versions f;
+		struct kiln_tick_step *plan;
+		enum kiln_state *recorded;
+
+		if (family_load(ctx, c, fams.v[k], &f) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+		plan = kiln_calloc(f.n ? f.n : 1, sizeof(*plan));
+		recorded = kiln_calloc(f.n ? f.n : 1, sizeof(*recorded));
+		for (int i = 0; i < f.n; i++)
+			recorded[i] = !strcmp(f.state[i], "expired") ? KILN_EXPIRED
+				      : !strcmp(f.state[i], "disabled") ? KILN_DISABLED : KILN_ACTIVE;
+		kiln_tick_plan(&f.policy, f.v, f.n, recorded, now, plan);
+		for (int i = 0; i < f.n; i++) {
+			const struct kiln_tick_step *s = &plan[i];
+			long long n = s->move == KILN_TICK_STAY ? 0 : count_deployments(c, fams.v[k], f.names[i], s->move == KILN_TICK_AUTO);
+			int moves = n > 0;	/* a move of no deployment is no step */
+			json_t *notices = json_array();
+
+			if (s->notice_disable)
+				json_array_append_new(notices, json_pack("{s:s, s:o}", "kind", "disable", "on", date_json(1, s->disables_on)));
+			if (s->notice_expire)
+				json_array_append_new(notices, json_pack("{s:s, s:o}", "kind", "expire", "on", date_json(1, s->expires_on)));
+			if (!s->transition && !moves && !json_array_size(notices)) {
+				json_decref(notices);
+				continue;
+			}
+			json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o}", "family", fams.v[k], "version",
+							     f.names[i],
+							     "transition", s->transition ? json_pack("{s:s, s:s}", "from", f.state[i], "to",
+												  kiln_state_name(s->state)) : json_null(),
+							     "move", !moves ? json_null() : json_string(s->move == KILN_TICK_FORCED ? "forced-upgrade"
+																	 : "auto-update"),
+							     "to", moves ? json_string(f.names[s->to]) : json_null(),
+							     "deployments", (json_int_t)n, "notices", notices));
+		}
+		free(plan);
+		free(recorded);
+		family_release(&f);
+	}
+	return out;
 }
 
 int

@@ -101,6 +101,15 @@ json_t *kiln_catalog_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, c
 int kiln_catalog_tick(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now, json_t **ret_summary);
 
 /* Events, oldest first, of @tenant (all when NULL) since @since. */
+/*
+ * kiln_catalog_tick_plan() - what kiln_catalog_tick() would do at @now,
+ * changing nothing: [{family, version, transition: {from, to} | null, move:
+ * "forced-upgrade" | "auto-update" | null, to, deployments, notices: [...]}]
+ * for every version with something to do; deployments counts those a move
+ * concerns.
+ */
+json_t *kiln_catalog_tick_plan(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now);
+
 json_t *kiln_catalog_events(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, time_t since);
 
 /* A new bearer token for @tenant (only its hash is stored); caller frees. */

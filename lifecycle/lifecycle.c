@@ -1,6 +1,8 @@
 /* lifecycle.c - disabled_at, expires_at and state: pure functions, no I/O (the README's lifecycle rules). */
 #include "lifecycle.h"
 
+#include <string.h>
+
 void
 kiln_policy_default(struct kiln_policy *p)
 {
@@ -68,5 +70,51 @@ kiln_state_name(enum kiln_state s)
 	case KILN_ACTIVE: return "active";
 	case KILN_DISABLED: return "disabled";
 	default: return "expired";
+	}
+}
+
+int
+kiln_lifecycle_newest_active(const struct kiln_policy *p, const struct kiln_lc_version *vs, size_t n, time_t now)
+{
+	for (size_t i = n; i-- > 0; ) {
+		struct kiln_lc_dates d;
+
+		kiln_lifecycle_dates(p, vs, n, i, &d);
+		if (kiln_lifecycle_state(&d, now) == KILN_ACTIVE)
+			return (int)i;
+	}
+	return -1;
+}
+
+void
+kiln_tick_plan(const struct kiln_policy *p, const struct kiln_lc_version *vs, size_t n,
+	       const enum kiln_state *recorded, time_t now, struct kiln_tick_step *ret)
+{
+	int newest = kiln_lifecycle_newest_active(p, vs, n, now);
+	time_t notice = (time_t)p->notice_days * KILN_DAY;
+
+	for (size_t i = 0; i < n; i++) {
+		struct kiln_tick_step *s = &ret[i];
+		struct kiln_lc_dates d;
+
+		memset(s, 0, sizeof(*s));
+		s->i = i;
+		kiln_lifecycle_dates(p, vs, n, i, &d);
+		s->state = kiln_lifecycle_state(&d, now);
+		s->transition = !recorded || recorded[i] != s->state;
+		s->since = s->state == KILN_EXPIRED ? d.expires_at : s->state == KILN_DISABLED ? d.disabled_at : now;
+		/* expired: everyone goes to the newest active version; else only automatic updates follow it */
+		if (newest >= 0 && s->state == KILN_EXPIRED) {
+			s->move = KILN_TICK_FORCED;
+			s->to = (size_t)newest;
+			s->expired_on = d.expires_at;
+		} else if (newest >= 0 && i != (size_t)newest) {
+			s->move = KILN_TICK_AUTO;
+			s->to = (size_t)newest;
+		}
+		s->notice_disable = s->state == KILN_ACTIVE && d.disable_known && now >= d.disabled_at - notice;
+		s->notice_expire = s->state != KILN_EXPIRED && d.expire_known && now >= d.expires_at - notice;
+		s->disables_on = d.disabled_at;
+		s->expires_on = d.expires_at;
 	}
 }

@@ -49,4 +49,40 @@ void kiln_lifecycle_dates(const struct kiln_policy *p, const struct kiln_lc_vers
 enum kiln_state kiln_lifecycle_state(const struct kiln_lc_dates *d, time_t now);
 const char *kiln_state_name(enum kiln_state s);
 
+/* The newest version of @vs active at @now, or -1. */
+int kiln_lifecycle_newest_active(const struct kiln_policy *p, const struct kiln_lc_version *vs, size_t n, time_t now);
+
+/* What a tick does to the deployments of one version. */
+enum kiln_tick_move {
+	KILN_TICK_STAY,		/* nothing */
+	KILN_TICK_FORCED,	/* every deployment moves to @to, automatic updates on: the version expired */
+	KILN_TICK_AUTO,		/* deployments with automatic updates move to @to, the newest active version */
+};
+
+/*
+ * One step of a tick plan: for version @i of a family, its transition (when
+ * its state differs from the one recorded), the move of its deployments and
+ * the notices due. A plan is a pure function of the versions, the policy,
+ * the recorded states and the clock; the catalog carries it out.
+ */
+struct kiln_tick_step {
+	size_t i;
+	int transition;		/* the state changed: */
+	enum kiln_state state;	/* ... to this, */
+	time_t since;		/* ... on this day (disabled_at, expires_at, or now for active) */
+	enum kiln_tick_move move;
+	size_t to;		/* for a move: the version moved to */
+	time_t expired_on;	/* KILN_TICK_FORCED: expires_at, for the reason */
+	int notice_disable, notice_expire;	/* due now (once per deployment: the catalog remembers) */
+	time_t disables_on, expires_on;
+};
+
+/*
+ * kiln_tick_plan() - a tick at @now for one family: one step per version
+ * of @vs (n entries, sorted), whose recorded states are @recorded (NULL:
+ * none known). Fills @ret[n].
+ */
+void kiln_tick_plan(const struct kiln_policy *p, const struct kiln_lc_version *vs, size_t n,
+		    const enum kiln_state *recorded, time_t now, struct kiln_tick_step *ret);
+
 #endif

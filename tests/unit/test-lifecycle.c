@@ -263,6 +263,114 @@ test_properties(void **state)
 	}
 }
 
+/* The tick plan on a year of monthly releases: who moves where, which states change, which notices are due. */
+static void
+test_tick_plan(void **state)
+{
+	struct kiln_lc_version vs[] = {
+		{ .version = "2026.01.0", .released = day("2026-01-01") }, { .version = "2026.02.0", .released = day("2026-02-01") },
+		{ .version = "2026.03.0", .released = day("2026-03-01") }, { .version = "2026.04.0", .released = day("2026-04-01") },
+	};
+	enum kiln_state recorded[4] = { KILN_ACTIVE, KILN_ACTIVE, KILN_ACTIVE, KILN_ACTIVE };
+	struct kiln_policy p = policy();
+	struct kiln_tick_step plan[4];
+
+	(void)state;
+	/* 2026-04-05: January expired on 04-01 (disabled 03-02), February disabled on 04-02 (60 days), the rest active */
+	kiln_tick_plan(&p, vs, 4, recorded, day("2026-04-05"), plan);
+	assert_true(plan[0].transition);
+	assert_int_equal(plan[0].state, KILN_EXPIRED);
+	assert_day(plan[0].since, "2026-04-01");
+	assert_int_equal(plan[0].move, KILN_TICK_FORCED);
+	assert_int_equal(plan[0].to, 3);
+	assert_day(plan[0].expired_on, "2026-04-01");
+	assert_true(plan[1].transition);
+	assert_int_equal(plan[1].state, KILN_DISABLED);
+	assert_day(plan[1].since, "2026-04-02");
+	assert_int_equal(plan[1].move, KILN_TICK_AUTO);	/* disabled: only automatic updates move */
+	assert_int_equal(plan[1].to, 3);
+	assert_true(plan[1].notice_expire);	/* it expires on 05-02: within 30 days */
+	assert_day(plan[1].expires_on, "2026-05-02");
+	assert_false(plan[1].notice_disable);	/* already disabled */
+	assert_false(plan[2].transition);
+	assert_int_equal(plan[2].move, KILN_TICK_AUTO);
+	assert_false(plan[2].notice_disable);	/* March has one newer version: no date yet */
+	assert_false(plan[3].transition);
+	assert_int_equal(plan[3].move, KILN_TICK_STAY);	/* the newest active version stays */
+	assert_false(plan[3].notice_disable);
+	/* the same tick again, with the states it recorded: nothing changes state */
+	recorded[0] = KILN_EXPIRED;
+	recorded[1] = KILN_DISABLED;
+	kiln_tick_plan(&p, vs, 4, recorded, day("2026-04-05"), plan);
+	for (int i = 0; i < 4; i++)
+		assert_false(plan[i].transition);
+	/* January, with February and March released, disables on 03-02: the notice is due from 01-31 on */
+	kiln_tick_plan(&p, vs, 3, NULL, day("2026-03-01"), plan);
+	assert_true(plan[0].notice_disable);
+	assert_day(plan[0].disables_on, "2026-03-02");
+	kiln_tick_plan(&p, vs, 3, NULL, day("2026-01-30"), plan);
+	assert_false(plan[0].notice_disable);
+	/* every version disabled by hand: there is nowhere to move, nobody moves */
+	for (int i = 0; i < 4; i++)
+		vs[i].disable_at = day("2026-04-02");
+	kiln_tick_plan(&p, vs, 4, NULL, day("2026-06-01"), plan);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(plan[i].move, KILN_TICK_STAY);
+}
+
+/* Tick plans over random histories: moves go to the newest active version, forced ones only from expired versions. */
+static void
+test_tick_plan_properties(void **state)
+{
+	unsigned seed = 777;
+
+	(void)state;
+	for (int run = 0; run < 500; run++) {
+		struct kiln_lc_version vs[16];
+		struct kiln_tick_step plan[16], again[16];
+		enum kiln_state rec[16];
+		struct kiln_policy p = policy();
+		size_t n = 1 + (size_t)(seed = seed * 1103515245 + 12345) % 16;
+		time_t t = day("2026-01-01");
+
+		p.keep = (int)((seed >> 8) % 4);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245 + 12345;
+			t += (time_t)((seed >> 4) % (90 * KILN_DAY));
+			memset(&vs[i], 0, sizeof(vs[i]));
+			vs[i].version = "v";
+			vs[i].released = t;
+			if ((seed >> 20) % 9 == 0)
+				vs[i].disable_at = t + (time_t)((seed >> 8) % 100) * KILN_DAY;
+		}
+		for (time_t now = vs[0].released; now < t + 150 * KILN_DAY; now += 3 * KILN_DAY) {
+			int newest = kiln_lifecycle_newest_active(&p, vs, n, now);
+
+			kiln_tick_plan(&p, vs, n, NULL, now, plan);
+			for (size_t i = 0; i < n; i++) {
+				struct kiln_lc_dates d;
+
+				kiln_lifecycle_dates(&p, vs, n, i, &d);
+				assert_int_equal(plan[i].state, kiln_lifecycle_state(&d, now));
+				assert_true(plan[i].transition);	/* nothing recorded: every state is news */
+				if (plan[i].move != KILN_TICK_STAY) {
+					assert_int_equal((int)plan[i].to, newest);
+					assert_int_equal(plan[i].state == KILN_EXPIRED, plan[i].move == KILN_TICK_FORCED);
+				}
+				assert_true(newest < 0 || plan[i].move != KILN_TICK_STAY || (int)i == newest);
+				assert_false(plan[i].notice_disable && plan[i].state != KILN_ACTIVE);
+				rec[i] = plan[i].state;
+			}
+			/* idempotent: with what it recorded, the same tick changes no state and plans the same moves */
+			kiln_tick_plan(&p, vs, n, rec, now, again);
+			for (size_t i = 0; i < n; i++) {
+				assert_false(again[i].transition);
+				assert_int_equal(again[i].move, plan[i].move);
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -275,6 +383,8 @@ main(void)
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_properties),
+		cmocka_unit_test(test_tick_plan),
+		cmocka_unit_test(test_tick_plan_properties),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
