@@ -578,25 +578,23 @@ newest_active(const struct family_versions *f, time_t now)
  */
 static int
 require_active(struct kiln_ctx *ctx, const struct family_versions *f, const char *family, int i, time_t now,
-	       const char *prefix, const char *suffix)
+	       enum kiln_deploy_action a, const char *prefix, const char *suffix)
 {
-	struct kiln_lc_dates d;
-	enum kiln_state s;
+	struct kiln_deploy_verdict v;
 	_cleanup_free_ char *sup = NULL;
 	char when[21];
 
-	kiln_lifecycle_dates(&f->policy, f->v, f->n, i, &d);
-	s = kiln_lifecycle_state(&d, now);
-	if (s == KILN_ACTIVE)
+	kiln_deploy_decide(&f->policy, f->v, f->n, i, a, now, &v);	/* the rule is lifecycle.c's; here the words */
+	if (v.allowed)
 		return 0;
-	kiln_format_iso8601(s == KILN_EXPIRED ? d.expires_at : d.disabled_at, when);
+	kiln_format_iso8601(v.since, when);
 	when[10] = '\0';
 	sup = supported(f, now);
 	if (prefix)
 		return kiln_error(ctx, KILN_EXIT_REFUSED, "%s%s/%s, %s since %s%s; supported: %s", prefix, family,
-				  f->names[i], kiln_state_name(s), when, suffix ? suffix : "", sup);
+				  f->names[i], kiln_state_name(v.state), when, suffix ? suffix : "", sup);
 	return kiln_error(ctx, KILN_EXIT_REFUSED, "%s/%s is %s since %s; supported: %s", family, f->names[i],
-			  kiln_state_name(s), when, sup);
+			  kiln_state_name(v.state), when, sup);
 }
 
 static json_t *deployment_row(sqlite3_stmt *st);
@@ -660,7 +658,7 @@ kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 			family_release(&f);
 			return kiln_error(ctx, KILN_EXIT_USAGE, "%s/%s is not released", r->family, r->version);
 		}
-		rc = require_active(ctx, &f, r->family, i, now, NULL, NULL);
+		rc = require_active(ctx, &f, r->family, i, now, KILN_DEPLOY_CREATE, NULL, NULL);
 	} else {
 		i = newest_active(&f, now);
 		rc = i < 0 ? kiln_error(ctx, KILN_EXIT_REFUSED, "family '%s' has no active version", r->family) : 0;
@@ -703,11 +701,11 @@ kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 		rc = kiln_error(ctx, KILN_EXIT_USAGE, "%s/%s is not released", family, r->version ? r->version : cur);
 	/* a change on a disabled or expired version is refused unless it also moves to an active one */
 	if (rc == 0 && ti != ci)
-		rc = require_active(ctx, &f, family, ti, now, "cannot move to ", NULL);
+		rc = require_active(ctx, &f, family, ti, now, KILN_DEPLOY_MOVE, "cannot move to ", NULL);
 	else if (rc == 0) {
 		_cleanup_free_ char *pre = kiln_asprintf("'%s' runs ", r->name);
 
-		rc = require_active(ctx, &f, family, ti, now, pre,
+		rc = require_active(ctx, &f, family, ti, now, KILN_DEPLOY_CHANGE, pre,
 				    ": no code or configuration change unless it also moves to an active version (--version)");
 	}
 	config = json_object_get(dep, "config");

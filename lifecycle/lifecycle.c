@@ -118,3 +118,18 @@ kiln_tick_plan(const struct kiln_policy *p, const struct kiln_lc_version *vs, si
 		s->expires_on = d.expires_at;
 	}
 }
+
+void
+kiln_deploy_decide(const struct kiln_policy *p, const struct kiln_lc_version *vs, size_t n, size_t i,
+		   enum kiln_deploy_action a, time_t now, struct kiln_deploy_verdict *ret)
+{
+	struct kiln_lc_dates d;
+	struct kiln_deploy_verdict v = { 0 };
+
+	(void)a;	/* the same rule for all three today: the table says active, and only active */
+	kiln_lifecycle_dates(p, vs, n, i, &d);
+	v.state = kiln_lifecycle_state(&d, now);
+	v.allowed = v.state == KILN_ACTIVE;
+	v.since = v.state == KILN_EXPIRED ? d.expires_at : v.state == KILN_DISABLED ? d.disabled_at : 0;
+	*ret = v;
+}

@@ -52,6 +52,28 @@ const char *kiln_state_name(enum kiln_state s);
 /* The newest version of @vs active at @now, or -1. */
 int kiln_lifecycle_newest_active(const struct kiln_policy *p, const struct kiln_lc_version *vs, size_t n, time_t now);
 
+/* What a deployment asks of a version. */
+enum kiln_deploy_action {
+	KILN_DEPLOY_CREATE,	/* a new deployment on it */
+	KILN_DEPLOY_MOVE,	/* an existing one moves to it */
+	KILN_DEPLOY_CHANGE,	/* one running on it changes code or configuration, staying on it */
+};
+
+struct kiln_deploy_verdict {
+	int allowed;
+	enum kiln_state state;	/* of the version asked about */
+	time_t since;		/* when it became disabled or expired (refusals) */
+};
+
+/*
+ * kiln_deploy_decide() - the deployment rules: created on, moved to and
+ * changed on an active version only (a deployment on a disabled version keeps
+ * running, and may change only by also moving to an active one: that is a
+ * MOVE). @i is the version asked about in @vs (n, sorted).
+ */
+void kiln_deploy_decide(const struct kiln_policy *p, const struct kiln_lc_version *vs, size_t n, size_t i,
+			enum kiln_deploy_action a, time_t now, struct kiln_deploy_verdict *ret);
+
 /* What a tick does to the deployments of one version. */
 enum kiln_tick_move {
 	KILN_TICK_STAY,		/* nothing */

@@ -263,6 +263,48 @@ test_properties(void **state)
 	}
 }
 
+/* The deployment table: every action against a version in each state. */
+static void
+test_deploy_table(void **state)
+{
+	struct kiln_lc_version vs[] = {
+		{ .version = "2026.01.0", .released = day("2026-01-01") }, { .version = "2026.02.0", .released = day("2026-02-01") },
+		{ .version = "2026.03.0", .released = day("2026-03-01") }, { .version = "2026.04.0", .released = day("2026-04-01") },
+	};
+	struct kiln_policy p = policy();
+	/* at 2026-04-05: January expired (04-01), February disabled (04-02), March and April active */
+	static const struct { size_t i; enum kiln_state state; const char *since; } want[] = {
+		{ 0, KILN_EXPIRED, "2026-04-01" }, { 1, KILN_DISABLED, "2026-04-02" }, { 2, KILN_ACTIVE, NULL },
+		{ 3, KILN_ACTIVE, NULL },
+	};
+	static const enum kiln_deploy_action actions[] = { KILN_DEPLOY_CREATE, KILN_DEPLOY_MOVE, KILN_DEPLOY_CHANGE };
+
+	(void)state;
+	for (size_t w = 0; w < ARRAY_SIZE(want); w++)
+		for (size_t a = 0; a < ARRAY_SIZE(actions); a++) {
+			struct kiln_deploy_verdict v;
+
+			kiln_deploy_decide(&p, vs, 4, want[w].i, actions[a], day("2026-04-05"), &v);
+			assert_int_equal(v.state, want[w].state);
+			/* created on, moved to, changed on: active only; disabled keeps running but is frozen */
+			assert_int_equal(v.allowed, want[w].state == KILN_ACTIVE);
+			if (want[w].since)
+				assert_day(v.since, want[w].since);
+		}
+	/* a manual disable freezes an active version at once; an extension thaws a disabled one */
+	vs[3].disable_at = day("2026-04-03");
+	{
+		struct kiln_deploy_verdict v;
+
+		kiln_deploy_decide(&p, vs, 4, 3, KILN_DEPLOY_CREATE, day("2026-04-05"), &v);
+		assert_false(v.allowed);
+		assert_day(v.since, "2026-04-03");
+		vs[1].extend_until = day("2026-06-01");
+		kiln_deploy_decide(&p, vs, 4, 1, KILN_DEPLOY_MOVE, day("2026-04-05"), &v);
+		assert_true(v.allowed);
+	}
+}
+
 /* The tick plan on a year of monthly releases: who moves where, which states change, which notices are due. */
 static void
 test_tick_plan(void **state)
@@ -383,6 +425,7 @@ main(void)
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_properties),
+		cmocka_unit_test(test_deploy_table),
 		cmocka_unit_test(test_tick_plan),
 		cmocka_unit_test(test_tick_plan_properties),
 	};
