@@ -1,6 +1,7 @@
 /* cmd-deploy.c - kiln deploy create|update|list: deployments, under the lifecycle's rules. */
 #define _GNU_SOURCE
 #include "catalog.h"
+#include "render.h"
 #include "cli.h"
 
 #include <getopt.h>
@@ -21,20 +22,25 @@ static const struct kiln_opt deploy_opts[] = {
 };
 
 static void
-print_deployments(json_t *list)
+print_deployments(const struct kiln_deployment *d, size_t n)
 {
-	size_t i;
-	json_t *d;
-
 	printf("%-12s %-16s %-12s %-12s %-5s %s\n", "TENANT", "NAME", "FAMILY", "VERSION", "AUTO", "CONFIG");
-	json_array_foreach(list, i, d) {
-		char *cfg = json_dumps(json_object_get(d, "config"), JSON_COMPACT | JSON_SORT_KEYS);
+	for (size_t i = 0; i < n; i++)
+		printf("%-12s %-16s %-12s %-12s %-5s %s\n", d[i].tenant, d[i].name, d[i].family, d[i].version,
+		       d[i].auto_update ? "yes" : "no", d[i].config);
+}
 
-		printf("%-12s %-16s %-12s %-12s %-5s %s\n", json_string_value(json_object_get(d, "tenant")),
-		       json_string_value(json_object_get(d, "name")), json_string_value(json_object_get(d, "family")),
-		       json_string_value(json_object_get(d, "version")),
-		       json_is_true(json_object_get(d, "auto_update")) ? "yes" : "no", cfg ? cfg : "{}");
-		free(cfg);
+/* The deployments as --json or as the table. */
+static void
+show_deployments(const struct kiln_deployment *d, size_t n, int json)
+{
+	if (json) {
+		json_t *j = kiln_deployments_json(d, n);
+
+		kiln_cli_print_json(j);
+		json_decref(j);
+	} else {
+		print_deployments(d, n);
 	}
 }
 
@@ -47,7 +53,7 @@ cmd_deploy(int argc, char **argv)
 	_cleanup_free_ char *key = NULL;
 	const char *sub, *tenant = NULL;
 	struct kiln_ctx ctx;
-	json_t *out = NULL;
+	struct kiln_deployment one = { 0 };
 	int c, rc;
 
 	if (argc < 2 || (strcmp(argv[1], "create") && strcmp(argv[1], "update") && strcmp(argv[1], "list")))
@@ -87,33 +93,34 @@ cmd_deploy(int argc, char **argv)
 	if ((rc = kiln_cli_setup("deploy", &co, &ctx)) != 0 || (rc = kiln_cli_catalog("deploy", &ctx, &cat)) != 0)
 		return rc;
 	if (!strcmp(sub, "list")) {
-		out = kiln_catalog_deployments(&ctx, cat, tenant);
-		if (co.json)
-			kiln_cli_print_json(out);
-		else
-			print_deployments(out);
-		json_decref(out);
+		struct kiln_deployment *list = NULL;
+		size_t n = 0;
+
+		if (kiln_catalog_deployments(&ctx, cat, tenant, &list, &n) < 0)
+			return kiln_cli_fail("deploy list", &ctx);
+		show_deployments(list, n, co.json);
+		kiln_deployments_free(list, n);
+		free(list);
 		return 0;
 	}
 	r.name = argv[optind];
 	if (kiln_catalog_begin(&ctx, cat) < 0)
 		return kiln_cli_fail("deploy", &ctx);
-	rc = !strcmp(sub, "create") ? kiln_catalog_deploy_create(&ctx, cat, &r, ctx.now, &out)
-				    : kiln_catalog_deploy_update(&ctx, cat, &r, ctx.now, &out);
+	rc = !strcmp(sub, "create") ? kiln_catalog_deploy_create(&ctx, cat, &r, ctx.now, &one)
+				    : kiln_catalog_deploy_update(&ctx, cat, &r, ctx.now, &one);
 	if (rc < 0 || kiln_catalog_commit(&ctx, cat) < 0) {
 		kiln_catalog_rollback(cat);
 		return kiln_cli_fail(!strcmp(sub, "create") ? "deploy create" : "deploy update", &ctx);
 	}
 	if (co.json) {
-		kiln_cli_print_json(out);
-	} else {
-		json_t *one = json_array();
+		json_t *j = kiln_deployment_json(&one);
 
-		json_array_append(one, out);
-		print_deployments(one);
-		json_decref(one);
+		kiln_cli_print_json(j);
+		json_decref(j);
+	} else {
+		print_deployments(&one, 1);
 	}
-	json_decref(out);
+	kiln_deployments_free(&one, 1);
 	return 0;
 }
 

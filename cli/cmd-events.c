@@ -1,6 +1,7 @@
 /* cmd-events.c - kiln events: what the lifecycle did, and to whom. */
 #define _GNU_SOURCE
 #include "catalog.h"
+#include "render.h"
 #include "cli.h"
 
 #include <getopt.h>
@@ -22,8 +23,8 @@ cmd_events(int argc, char **argv)
 	const char *tenant = NULL, *since = NULL;
 	time_t t = 0;
 	struct kiln_ctx ctx;
-	json_t *ev, *e;
-	size_t i;
+	struct kiln_event *ev = NULL;
+	size_t n = 0;
 	int c, rc;
 
 	while ((c = kiln_cli_getopt(argc, argv, events_opts, "events", "events", &co, &rc)) != -1) {
@@ -40,26 +41,29 @@ cmd_events(int argc, char **argv)
 		return kiln_cli_usage_error("events", "bad --since '%s': use YYYY-MM-DD", since);
 	if ((rc = kiln_cli_setup("events", &co, &ctx)) != 0 || (rc = kiln_cli_catalog("events", &ctx, &cat)) != 0)
 		return rc;
-	ev = kiln_catalog_events(&ctx, cat, tenant, t);
+	if (kiln_catalog_events(&ctx, cat, tenant, t, &ev, &n) < 0)
+		return kiln_cli_fail("events", &ctx);
 	if (co.json) {
-		kiln_cli_print_json(ev);
-	} else {
-		json_array_foreach(ev, i, e) {
-			const char *dep = json_string_value(json_object_get(e, "deployment"));
+		json_t *j = kiln_events_json(ev, n);
 
-			printf("%.10s  %-15s %s/%s", json_string_value(json_object_get(e, "at")),
-			       json_string_value(json_object_get(e, "kind")),
-			       json_string_value(json_object_get(e, "family")) ?: "-",
-			       json_string_value(json_object_get(e, "version")) ?: "-");
-			if (dep)
-				printf("  %s/%s", json_string_value(json_object_get(e, "tenant")), dep);
-			if (json_string_value(json_object_get(e, "from")) && json_string_value(json_object_get(e, "to")))
-				printf("  %s → %s", json_string_value(json_object_get(e, "from")),
-				       json_string_value(json_object_get(e, "to")));
-			printf("  %s\n", json_string_value(json_object_get(e, "reason")) ?: "");
+		kiln_cli_print_json(j);
+		json_decref(j);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			const struct kiln_event *e = &ev[i];
+			char at[21];
+
+			kiln_format_iso8601(e->at, at);
+			printf("%.10s  %-15s %s/%s", at, e->kind, e->family ?: "-", e->version ?: "-");
+			if (e->deployment)
+				printf("  %s/%s", e->tenant ?: "-", e->deployment);
+			if (e->from && e->to)
+				printf("  %s → %s", e->from, e->to);
+			printf("  %s\n", e->reason ?: "");
 		}
 	}
-	json_decref(ev);
+	kiln_events_free(ev, n);
+	free(ev);
 	return 0;
 }
 

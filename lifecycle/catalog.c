@@ -1,6 +1,7 @@
 /* catalog.c - every SQLite call of kiln: the lifecycle catalog, its migrations and its rules applied. */
 #define _GNU_SOURCE
 #include "catalog.h"
+#include "render.h"
 #include "manifest.h"
 
 #include <sqlite3.h>
@@ -440,17 +441,6 @@ family_load(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, st
 	return 0;
 }
 
-static json_t *
-date_json(int known, time_t t)
-{
-	char s[21];
-
-	if (!known)
-		return json_null();
-	kiln_format_iso8601(t, s);
-	s[10] = '\0';
-	return json_string(s);
-}
 
 /* Families in the catalog, sorted. */
 static void
@@ -492,9 +482,9 @@ kiln_catalog_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *
 			if (!all && s != KILN_ACTIVE)
 				continue;
 			o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i}", "family", fams.v[k], "version", f.names[i],
-				      "state", kiln_state_name(s), "released", date_json(1, f.v[i].released),
-				      "disables_on", date_json(d.disable_known, d.disabled_at),
-				      "expires_on", date_json(d.expire_known, d.expires_at),
+				      "state", kiln_state_name(s), "released", kiln_day_json(1, f.v[i].released),
+				      "disables_on", kiln_day_json(d.disable_known, d.disabled_at),
+				      "expires_on", kiln_day_json(d.expire_known, d.expires_at),
 				      "disable_forecast", d.disable_known ? json_null()
 					      : json_sprintf("after %d newer release%s", d.newer_needed, d.newer_needed == 1 ? "" : "s"),
 				      "security_updates", f.security[i]);
@@ -597,23 +587,26 @@ require_active(struct kiln_ctx *ctx, const struct family_versions *f, const char
 			  kiln_state_name(v.state), when, sup);
 }
 
-static json_t *deployment_row(sqlite3_stmt *st);
+static void deployment_row(sqlite3_stmt *st, struct kiln_deployment *d);
 
-static json_t *
-deployment_json(struct kiln_catalog *c, const char *tenant, const char *name)
+/* Fills *@ret with tenant/name's deployment: 1, or 0 if there is none. */
+static int
+deployment_load(struct kiln_catalog *c, const char *tenant, const char *name, struct kiln_deployment *ret)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *o = NULL;
+	int found = 0;
 
 	if (sqlite3_prepare_v2(c->db, "SELECT tenant, name, family, version, auto_update, config, created, updated"
 			       " FROM deployments WHERE tenant = ? AND name = ?", -1, &st, NULL) != SQLITE_OK)
-		return NULL;
+		return 0;
 	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		o = deployment_row(st);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		deployment_row(st, ret);
+		found = 1;
+	}
 	sqlite3_finalize(st);
-	return o;
+	return found;
 }
 
 static int
@@ -630,19 +623,24 @@ name_valid(const char *s)
 	return 1;
 }
 
+static void
+kiln_deployment_releasep(struct kiln_deployment *d)
+{
+	kiln_deployments_free(d, 1);
+}
+
 int
 kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_deploy_req *r,
-			   time_t now, json_t **ret)
+			   time_t now, struct kiln_deployment *ret)
 {
 	struct family_versions f;
-	json_t *existing;
+	struct kiln_deployment existing;
 	int i, rc;
 
 	if (!name_valid(r->tenant) || !name_valid(r->name))
 		return kiln_error(ctx, KILN_EXIT_USAGE, "bad tenant or deployment name: use letters, digits, '-' and '_'");
-	existing = deployment_json(c, r->tenant, r->name);
-	if (existing) {
-		json_decref(existing);
+	if (deployment_load(c, r->tenant, r->name, &existing)) {
+		kiln_deployments_free(&existing, 1);
 		kiln_error(ctx, KILN_EXIT_USAGE, "deployment '%s' of tenant '%s' exists", r->name, r->tenant);
 		return kiln_error_as(ctx, KILN_ERR_CONFLICT, EEXIST);
 	}
@@ -673,28 +671,28 @@ kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 	family_release(&f);
 	if (rc < 0)
 		return -1;
-	*ret = deployment_json(c, r->tenant, r->name);
+	if (!deployment_load(c, r->tenant, r->name, ret))
+		return db_error(ctx, c, "the deployment just made");
 	return 0;
 }
 
 int
 kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_deploy_req *r,
-			   time_t now, json_t **ret)
+			   time_t now, struct kiln_deployment *ret)
 {
-	json_t *dep = deployment_json(c, r->tenant, r->name), *config;
+	_cleanup_(kiln_deployment_releasep) struct kiln_deployment dep = { 0 };
 	const char *family, *cur;
 	struct family_versions f;
+	json_t *config;
 	int ci, ti, rc = 0;
 	char *cfg;
 
-	if (!dep)
+	if (!deployment_load(c, r->tenant, r->name, &dep))
 		return kiln_error(ctx, KILN_EXIT_USAGE, "no deployment '%s' of tenant '%s'", r->name, r->tenant);
-	family = json_string_value(json_object_get(dep, "family"));
-	cur = json_string_value(json_object_get(dep, "version"));
-	if (family_load(ctx, c, family, &f) < 0) {
-		json_decref(dep);
+	family = dep.family;
+	cur = dep.version;
+	if (family_load(ctx, c, family, &f) < 0)
 		return -1;
-	}
 	ci = family_find(&f, cur);
 	ti = r->version ? family_find(&f, r->version) : ci;
 	if (ti < 0)
@@ -708,10 +706,15 @@ kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 		rc = require_active(ctx, &f, family, ti, now, KILN_DEPLOY_CHANGE, pre,
 				    ": no code or configuration change unless it also moves to an active version (--version)");
 	}
-	config = json_object_get(dep, "config");
+	config = json_loads(dep.config, 0, NULL);
+	if (!json_is_object(config)) {
+		json_decref(config);
+		config = json_object();
+	}
 	if (rc == 0 && r->config_key)
 		json_object_set_new(config, r->config_key, json_string(r->config_value ? r->config_value : ""));
 	cfg = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(config);
 	if (rc == 0)
 		rc = run(ctx, c, prep(ctx, c, "UPDATE deployments SET version = ?, config = ?, updated = ?,"
 				      " auto_update = CASE WHEN ? < 0 THEN auto_update ELSE ? END WHERE tenant = ? AND name = ?",
@@ -722,37 +725,69 @@ kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 			       r->config_key ? "configuration" : "version");
 	free(cfg);
 	family_release(&f);
-	json_decref(dep);
 	if (rc < 0)
 		return -1;
-	*ret = deployment_json(c, r->tenant, r->name);
+	if (!deployment_load(c, r->tenant, r->name, ret))
+		return db_error(ctx, c, "the deployment just changed");
 	return 0;
 }
 
-static json_t *
-deployment_row(sqlite3_stmt *st)
+static void
+deployment_row(sqlite3_stmt *st, struct kiln_deployment *d)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "tenant", col_text(st, 0), "name", col_text(st, 1),
-			 "family", col_text(st, 2), "version", col_text(st, 3), "auto_update", sqlite3_column_int(st, 4),
-			 "config", json_loads(col_text(st, 5), 0, NULL) ?: json_object(),
-			 "created", date_json(1, sqlite3_column_int64(st, 6)),
-			 "updated", date_json(1, sqlite3_column_int64(st, 7)));
+	d->tenant = kiln_strdup(col_text(st, 0));
+	d->name = kiln_strdup(col_text(st, 1));
+	d->family = kiln_strdup(col_text(st, 2));
+	d->version = kiln_strdup(col_text(st, 3));
+	d->auto_update = sqlite3_column_int(st, 4) != 0;
+	d->config = kiln_strdup(col_text(st, 5) ? col_text(st, 5) : "{}");
+	d->created = (time_t)sqlite3_column_int64(st, 6);
+	d->updated = (time_t)sqlite3_column_int64(st, 7);
 }
 
-json_t *
-kiln_catalog_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant)
+void
+kiln_deployments_free(struct kiln_deployment *d, size_t n)
+{
+	for (size_t i = 0; d && i < n; i++) {
+		free(d[i].tenant);
+		free(d[i].name);
+		free(d[i].family);
+		free(d[i].version);
+		free(d[i].config);
+	}
+}
+
+int
+kiln_catalog_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant,
+			 struct kiln_deployment **ret, size_t *ret_n)
 {
 	/* two statements, so that a tenant's query uses the primary key */
 	sqlite3_stmt *st = tenant ? prep(ctx, c, "SELECT tenant, name, family, version, auto_update, config, created,"
 					" updated FROM deployments WHERE tenant = ? ORDER BY name", "s", tenant)
 				  : prep(ctx, c, "SELECT tenant, name, family, version, auto_update, config, created,"
 					" updated FROM deployments ORDER BY tenant, name", "");
-	json_t *out = json_array();
+	struct kiln_deployment *v = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
 
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(out, deployment_row(st));
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 64;
+			v = kiln_realloc(v, alloc * sizeof(*v));
+		}
+		deployment_row(st, &v[n++]);
+	}
 	sqlite3_finalize(st);
-	return out;
+	if (rc != SQLITE_DONE) {
+		kiln_deployments_free(v, n);
+		free(v);
+		return db_error(ctx, c, "select");
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }
 
 /* Events for every deployment on @version of @family, then the move; all in SQL, for a million deployments. */
@@ -891,9 +926,9 @@ kiln_catalog_tick_plan(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now)
 			json_t *notices = json_array();
 
 			if (s->notice_disable)
-				json_array_append_new(notices, json_pack("{s:s, s:o}", "kind", "disable", "on", date_json(1, s->disables_on)));
+				json_array_append_new(notices, json_pack("{s:s, s:o}", "kind", "disable", "on", kiln_day_json(1, s->disables_on)));
 			if (s->notice_expire)
-				json_array_append_new(notices, json_pack("{s:s, s:o}", "kind", "expire", "on", date_json(1, s->expires_on)));
+				json_array_append_new(notices, json_pack("{s:s, s:o}", "kind", "expire", "on", kiln_day_json(1, s->expires_on)));
 			if (!s->transition && !moves && !json_array_size(notices)) {
 				json_decref(notices);
 				continue;
@@ -924,34 +959,75 @@ kiln_catalog_tick(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now, json
 	for (size_t i = 0; i < fams.n; i++)
 		if (tick_family(ctx, c, fams.v[i], now, counts) < 0)
 			return -1;
-	*ret_summary = json_pack("{s:o, s:i, s:i, s:i, s:i}", "now", date_json(1, now), "transitions", counts[0],
+	*ret_summary = json_pack("{s:o, s:i, s:i, s:i, s:i}", "now", kiln_day_json(1, now), "transitions", counts[0],
 				 "forced_upgrades", counts[1], "auto_updates", counts[2], "notices", counts[3]);
 	return 0;
 }
 
-json_t *
-kiln_catalog_events(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, time_t since)
+static char *
+dup_or_null(const char *s)
+{
+	return s ? kiln_strdup(s) : NULL;
+}
+
+void
+kiln_events_free(struct kiln_event *e, size_t n)
+{
+	for (size_t i = 0; e && i < n; i++) {
+		free(e[i].kind);
+		free(e[i].tenant);
+		free(e[i].deployment);
+		free(e[i].family);
+		free(e[i].version);
+		free(e[i].from);
+		free(e[i].to);
+		free(e[i].reason);
+	}
+}
+
+int
+kiln_catalog_events(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, time_t since,
+		    struct kiln_event **ret, size_t *ret_n)
 {
 	sqlite3_stmt *st = tenant ? prep(ctx, c, "SELECT id, at, kind, tenant, deployment, family, version, from_version,"
 					" to_version, reason FROM events WHERE tenant = ? AND at >= ? ORDER BY id", "si",
 					tenant, (int64_t)since)
 				  : prep(ctx, c, "SELECT id, at, kind, tenant, deployment, family, version, from_version,"
 					" to_version, reason FROM events WHERE at >= ? ORDER BY id", "i", (int64_t)since);
-	json_t *out = json_array();
+	struct kiln_event *v = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
 
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		char at[21];
-		json_t *o;
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct kiln_event *e;
 
-		kiln_format_iso8601(sqlite3_column_int64(st, 1), at);
-		o = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0), "at", at, "kind", col_text(st, 2));
-		static const char *const f[] = { "tenant", "deployment", "family", "version", "from", "to", "reason" };
-		for (int k = 0; k < 7; k++)
-			json_object_set_new(o, f[k], col_text(st, 3 + k) ? json_string(col_text(st, 3 + k)) : json_null());
-		json_array_append_new(out, o);
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 256;
+			v = kiln_realloc(v, alloc * sizeof(*v));
+		}
+		e = &v[n++];
+		e->id = sqlite3_column_int64(st, 0);
+		e->at = (time_t)sqlite3_column_int64(st, 1);
+		e->kind = kiln_strdup(col_text(st, 2));
+		e->tenant = dup_or_null(col_text(st, 3));
+		e->deployment = dup_or_null(col_text(st, 4));
+		e->family = dup_or_null(col_text(st, 5));
+		e->version = dup_or_null(col_text(st, 6));
+		e->from = dup_or_null(col_text(st, 7));
+		e->to = dup_or_null(col_text(st, 8));
+		e->reason = dup_or_null(col_text(st, 9));
 	}
 	sqlite3_finalize(st);
-	return out;
+	if (rc != SQLITE_DONE) {
+		kiln_events_free(v, n);
+		free(v);
+		return db_error(ctx, c, "select");
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }
 
 int

@@ -83,15 +83,35 @@ struct kiln_deploy_req {
 	const char *config_key, *config_value;	/* an update of the configuration */
 };
 
+/* A deployment as the catalog records it (render.c makes its JSON). */
+struct kiln_deployment {
+	char *tenant, *name, *family, *version;
+	int auto_update;
+	char *config;		/* a JSON object's text */
+	time_t created, updated;
+};
+void kiln_deployments_free(struct kiln_deployment *d, size_t n);
+
+/* One event of the log. */
+struct kiln_event {
+	long long id;
+	time_t at;
+	char *kind, *tenant, *deployment, *family, *version, *from, *to, *reason;	/* NULL when absent */
+};
+void kiln_events_free(struct kiln_event *e, size_t n);
+
 /*
- * Deployments, by the README's lifecycle table: refusals are exit 3 with the reason and
- * the supported versions. *@ret (caller json_decref()s) is the deployment.
+ * Deployments, by the README's lifecycle table (kiln_deploy_decide()):
+ * refusals are exit 3 with the reason and the supported versions. *@ret is
+ * the deployment as it now is (free with kiln_deployments_free(ret, 1)).
  */
 int kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_deploy_req *r,
-			       time_t now, json_t **ret);
+			       time_t now, struct kiln_deployment *ret);
 int kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_deploy_req *r,
-			       time_t now, json_t **ret);
-json_t *kiln_catalog_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant);
+			       time_t now, struct kiln_deployment *ret);
+/* The deployments of @tenant (all when NULL), by tenant and name: *@ret (n entries; kiln_deployments_free()). */
+int kiln_catalog_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant,
+			     struct kiln_deployment **ret, size_t *ret_n);
 
 /*
  * kiln_catalog_tick() - apply the clock at @now: state transitions as
@@ -110,7 +130,9 @@ int kiln_catalog_tick(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now, 
  */
 json_t *kiln_catalog_tick_plan(struct kiln_ctx *ctx, struct kiln_catalog *c, time_t now);
 
-json_t *kiln_catalog_events(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, time_t since);
+/* The events (of @tenant, when not NULL) at or after @since, oldest first: *@ret (n; kiln_events_free()). */
+int kiln_catalog_events(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, time_t since,
+			struct kiln_event **ret, size_t *ret_n);
 
 /* A new bearer token for @tenant (only its hash is stored); caller frees. */
 int kiln_catalog_token_new(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, char **ret_token);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "serve.h"
 #include "catalog.h"
+#include "render.h"
 #include "manifest.h"
 #include "names.h"
 
@@ -244,7 +245,9 @@ post_deployment(struct MHD_Connection *conn, struct kiln_ctx *ctx, struct kiln_c
 		const struct request *rq, time_t now)
 {
 	struct kiln_deploy_req r = { .tenant = tenant };
-	json_t *body = kiln_api_deploy_body(ctx, rq->body.data, rq->body.len, &r), *out = NULL;
+	json_t *body = kiln_api_deploy_body(ctx, rq->body.data, rq->body.len, &r);
+	struct kiln_deployment out = { 0 };
+	json_t *j;
 
 	if (!body)
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, ctx->msg);
@@ -255,7 +258,9 @@ post_deployment(struct MHD_Connection *conn, struct kiln_ctx *ctx, struct kiln_c
 		return send_error(conn, ctx->kind == KILN_ERR_CONFLICT ? MHD_HTTP_CONFLICT : status_of(ctx->code), ctx->msg);
 	}
 	json_decref(body);
-	return send_json(conn, MHD_HTTP_CREATED, out);
+	j = kiln_deployment_json(&out);
+	kiln_deployments_free(&out, 1);
+	return send_json(conn, MHD_HTTP_CREATED, j);
 }
 
 /* One request, as the handlers of the route table see it. */
@@ -339,9 +344,30 @@ api_tenant(struct call *c)
 
 	if (!tenant)
 		return send_error(c->conn, MHD_HTTP_UNAUTHORIZED, "a tenant's bearer token is needed (kiln tenant token)");
-	if (!strcmp(c->method, "GET"))
-		return send_json(c->conn, MHD_HTTP_OK, events ? kiln_catalog_events(c->ctx, thread_catalog, tenant, 0)
-							      : kiln_catalog_deployments(c->ctx, thread_catalog, tenant));
+	if (!strcmp(c->method, "GET") && events) {
+		struct kiln_event *ev = NULL;
+		size_t n = 0;
+		json_t *j;
+
+		if (kiln_catalog_events(c->ctx, thread_catalog, tenant, 0, &ev, &n) < 0)
+			return send_error(c->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, c->ctx->msg);
+		j = kiln_events_json(ev, n);
+		kiln_events_free(ev, n);
+		free(ev);
+		return send_json(c->conn, MHD_HTTP_OK, j);
+	}
+	if (!strcmp(c->method, "GET")) {
+		struct kiln_deployment *d = NULL;
+		size_t n = 0;
+		json_t *j;
+
+		if (kiln_catalog_deployments(c->ctx, thread_catalog, tenant, &d, &n) < 0)
+			return send_error(c->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, c->ctx->msg);
+		j = kiln_deployments_json(d, n);
+		kiln_deployments_free(d, n);
+		free(d);
+		return send_json(c->conn, MHD_HTTP_OK, j);
+	}
 	if (!events && !strcmp(c->method, "POST"))
 		return post_deployment(c->conn, c->ctx, thread_catalog, tenant, c->rq, c->now);
 	return send_error(c->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
