@@ -1,6 +1,7 @@
 /* cmd-versions.c - kiln versions: supported versions, their state and every date the lifecycle gives. */
 #define _GNU_SOURCE
 #include "catalog.h"
+#include "render.h"
 #include "cli.h"
 
 #include <getopt.h>
@@ -31,8 +32,8 @@ cmd_versions(int argc, char **argv)
 	const char *family = NULL;
 	struct kiln_ctx ctx;
 	int c, rc, all = 0;
-	json_t *vs, *v;
-	size_t i;
+	struct kiln_version_info *vs = NULL;
+	size_t n = 0;
 
 	while ((c = kiln_cli_getopt(argc, argv, versions_opts, "versions", "versions", &co, &rc)) != -1) {
 		switch (c) {
@@ -46,21 +47,29 @@ cmd_versions(int argc, char **argv)
 		return kiln_cli_usage_error("versions", "unexpected argument '%s'", argv[optind]);
 	if ((rc = kiln_cli_setup("versions", &co, &ctx)) != 0 || (rc = kiln_cli_catalog("versions", &ctx, &cat)) != 0)
 		return rc;
-	vs = kiln_catalog_versions(&ctx, cat, family, all, ctx.now);
-	if (!vs)
+	if (kiln_catalog_versions(&ctx, cat, family, all, ctx.now, &vs, &n) < 0)
 		return kiln_cli_fail("versions", &ctx);
 	if (co.json) {
-		kiln_cli_print_json(vs);
+		json_t *j = kiln_version_infos_json(vs, n);
+
+		kiln_cli_print_json(j);
+		json_decref(j);
 	} else {
 		printf("%-16s %-12s %-9s %-11s %-24s %-11s %s\n", "FAMILY", "VERSION", "STATE", "RELEASED", "DISABLES ON",
 		       "EXPIRES ON", "SECURITY UPDATES");
-		json_array_foreach(vs, i, v)
+		for (size_t i = 0; i < n; i++) {
+			/* the same words as the JSON: one renderer */
+			json_t *v = kiln_version_info_json(&vs[i]);
+
 			printf("%-16s %-12s %-9s %-11s %-24s %-11s %lld\n", s_or(v, "family", ""), s_or(v, "version", ""),
 			       s_or(v, "state", ""), s_or(v, "released", "-"),
 			       s_or(v, "disables_on", s_or(v, "disable_forecast", "-")), s_or(v, "expires_on", "-"),
 			       (long long)json_integer_value(json_object_get(v, "security_updates")));
+			json_decref(v);
+		}
 	}
-	json_decref(vs);
+	kiln_version_infos_free(vs, n);
+	free(vs);
 	return 0;
 }
 

@@ -455,11 +455,22 @@ families(struct kiln_catalog *c, struct kiln_strv *out)
 	sqlite3_finalize(st);
 }
 
-json_t *
-kiln_catalog_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, int all, time_t now)
+void
+kiln_version_infos_free(struct kiln_version_info *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].family);
+		free(v[i].version);
+	}
+}
+
+int
+kiln_catalog_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, int all, time_t now,
+		      struct kiln_version_info **ret, size_t *ret_n)
 {
 	_cleanup_(kiln_strv_releasep) struct kiln_strv fams = { 0 };
-	json_t *out = json_array();
+	struct kiln_version_info *out = NULL;
+	size_t n = 0;
 
 	if (family)
 		kiln_strv_push(&fams, family);
@@ -469,30 +480,29 @@ kiln_catalog_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *
 		struct family_versions f;
 
 		if (family_load(ctx, c, fams.v[k], &f) < 0) {
-			json_decref(out);
-			return NULL;
+			kiln_version_infos_free(out, n);
+			free(out);
+			return -1;
 		}
+		out = kiln_realloc(out, (n + (size_t)f.n + 1) * sizeof(*out));
 		for (int i = f.n - 1; i >= 0; i--) {	/* newest first */
-			struct kiln_lc_dates d;
-			enum kiln_state s;
-			json_t *o;
+			struct kiln_version_info *v = &out[n];
 
-			kiln_lifecycle_dates(&f.policy, f.v, f.n, i, &d);
-			s = kiln_lifecycle_state(&d, now);
-			if (!all && s != KILN_ACTIVE)
+			kiln_lifecycle_dates(&f.policy, f.v, f.n, i, &v->dates);
+			v->state = kiln_lifecycle_state(&v->dates, now);
+			if (!all && v->state != KILN_ACTIVE)
 				continue;
-			o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i}", "family", fams.v[k], "version", f.names[i],
-				      "state", kiln_state_name(s), "released", kiln_day_json(1, f.v[i].released),
-				      "disables_on", kiln_day_json(d.disable_known, d.disabled_at),
-				      "expires_on", kiln_day_json(d.expire_known, d.expires_at),
-				      "disable_forecast", d.disable_known ? json_null()
-					      : json_sprintf("after %d newer release%s", d.newer_needed, d.newer_needed == 1 ? "" : "s"),
-				      "security_updates", f.security[i]);
-			json_array_append_new(out, o);
+			v->family = kiln_strdup(fams.v[k]);
+			v->version = kiln_strdup(f.names[i]);
+			v->released = f.v[i].released;
+			v->security_updates = f.security[i];
+			n++;
 		}
 		family_release(&f);
 	}
-	return out;
+	*ret = out;
+	*ret_n = n;
+	return 0;
 }
 
 static int

@@ -65,13 +65,23 @@ int kiln_catalog_released_versions(struct kiln_ctx *ctx, struct kiln_catalog *c,
 /* The SHA-256 of the manifest recorded when @family/@version was released, into @ret[65]: 0, or -1 (no error recorded) if not released. */
 int kiln_catalog_manifest_sha256(struct kiln_catalog *c, const char *family, const char *version, char ret[65]);
 
+/* A released version and its lifecycle at a given time (render.c makes its JSON). */
+struct kiln_version_info {
+	char *family, *version;
+	enum kiln_state state;
+	time_t released;
+	struct kiln_lc_dates dates;	/* disabled_at / expires_at when known, else newer_needed */
+	int security_updates;
+};
+void kiln_version_infos_free(struct kiln_version_info *v, size_t n);
+
 /*
- * kiln_catalog_versions() - the versions of @family (all families when NULL)
- * with their lifecycle at @now: [{family, version, state, released,
- * disables_on, expires_on, disable_forecast, security_updates, ...}]. Only
- * active ones unless @all.
+ * kiln_catalog_versions() - the versions of @family (all families when
+ * NULL, by family), newest first, with their lifecycle at @now; only active
+ * ones unless @all. *@ret (n entries; kiln_version_infos_free()).
  */
-json_t *kiln_catalog_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, int all, time_t now);
+int kiln_catalog_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, int all, time_t now,
+			  struct kiln_version_info **ret, size_t *ret_n);
 
 /* kiln version disable|extend: an override with its reason, recorded as an event. */
 int kiln_catalog_override(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, const char *version,

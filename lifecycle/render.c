@@ -1,6 +1,8 @@
 /* render.c - the catalog's records as JSON, for the CLI and the HTTP API alike. */
 #include "render.h"
 
+#include <string.h>
+
 json_t *
 kiln_day_json(int known, time_t t)
 {
@@ -60,4 +62,48 @@ kiln_events_json(const struct kiln_event *e, size_t n)
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, kiln_event_json(&e[i]));
 	return a;
+}
+
+json_t *
+kiln_version_info_json(const struct kiln_version_info *v)
+{
+	const struct kiln_lc_dates *d = &v->dates;
+
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i}", "family", v->family, "version", v->version,
+			 "state", kiln_state_name(v->state), "released", kiln_day_json(1, v->released),
+			 "disables_on", kiln_day_json(d->disable_known, d->disabled_at),
+			 "expires_on", kiln_day_json(d->expire_known, d->expires_at),
+			 "disable_forecast", d->disable_known ? json_null()
+				 : json_sprintf("after %d newer release%s", d->newer_needed, d->newer_needed == 1 ? "" : "s"),
+			 "security_updates", v->security_updates);
+}
+
+json_t *
+kiln_version_infos_json(const struct kiln_version_info *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, kiln_version_info_json(&v[i]));
+	return a;
+}
+
+json_t *
+kiln_families_json(const struct kiln_version_info *v, size_t n)
+{
+	json_t *out = json_array();
+
+	for (size_t i = 0; i < n; ) {
+		size_t j = i, active = 0;
+		const char *newest = NULL;
+
+		for (; j < n && strcmp(v[j].family, v[i].family) == 0; j++)
+			if (v[j].state == KILN_ACTIVE && active++ == 0)
+				newest = v[j].version;
+		json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:o}", "family", v[i].family, "versions", (int)(j - i),
+						     "active", (int)active, "newest_active",
+						     newest ? json_string(newest) : json_null()));
+		i = j;
+	}
+	return out;
 }

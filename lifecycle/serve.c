@@ -141,26 +141,15 @@ kiln_api_split_path(const char *url, char seg[4][128])
 static json_t *
 families_json(struct kiln_ctx *ctx, struct kiln_catalog *cat, time_t now)
 {
-	json_t *all = kiln_catalog_versions(ctx, cat, NULL, 1, now), *out = json_array(), *v, *cur = NULL;
-	size_t i;
+	struct kiln_version_info *v = NULL;
+	size_t n = 0;
+	json_t *out;
 
-	if (!all)
+	if (kiln_catalog_versions(ctx, cat, NULL, 1, now, &v, &n) < 0)
 		return NULL;
-	json_array_foreach(all, i, v) {
-		const char *f = json_string_value(json_object_get(v, "family"));
-
-		if (!cur || strcmp(json_string_value(json_object_get(cur, "family")), f) != 0) {
-			cur = json_pack("{s:s, s:i, s:i, s:n}", "family", f, "versions", 0, "active", 0, "newest_active");
-			json_array_append_new(out, cur);
-		}
-		json_object_set_new(cur, "versions", json_integer(json_integer_value(json_object_get(cur, "versions")) + 1));
-		if (strcmp(json_string_value(json_object_get(v, "state")), "active") == 0) {
-			json_object_set_new(cur, "active", json_integer(json_integer_value(json_object_get(cur, "active")) + 1));
-			if (json_is_null(json_object_get(cur, "newest_active")))
-				json_object_set(cur, "newest_active", json_object_get(v, "version"));
-		}
-	}
-	json_decref(all);
+	out = kiln_families_json(v, n);
+	kiln_version_infos_free(v, n);
+	free(v);
 	return out;
 }
 
@@ -168,15 +157,19 @@ static enum MHD_Result
 version_detail(struct MHD_Connection *conn, struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *store,
 	       const char *f, const char *v, time_t now)
 {
-	json_t *all = kiln_catalog_versions(ctx, cat, f, 1, now), *x, *found = NULL, *m;
 	_cleanup_free_ char *dir = kiln_asprintf("%s/%s/%s", store, f, v);
+	struct kiln_version_info *all = NULL;
+	json_t *found = NULL, *m;
+	size_t n = 0;
 	char sha[65];
-	size_t i;
 
-	json_array_foreach(all, i, x)
-		if (strcmp(json_string_value(json_object_get(x, "version")), v) == 0)
-			found = json_incref(x);
-	json_decref(all);
+	if (kiln_catalog_versions(ctx, cat, f, 1, now, &all, &n) < 0)
+		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, ctx->msg);
+	for (size_t i = 0; i < n && !found; i++)
+		if (strcmp(all[i].version, v) == 0)
+			found = kiln_version_info_json(&all[i]);
+	kiln_version_infos_free(all, n);
+	free(all);
 	if (!found)
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "no such released version");
 	m = kiln_manifest_load(ctx, dir, sha);
@@ -286,23 +279,30 @@ static enum MHD_Result
 api_family_versions(struct call *c)
 {
 	const char *all = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, "all");
+	struct kiln_version_info *v = NULL;
+	size_t n = 0;
 	json_t *j;
 
 	if (!kiln_family_name_valid(c->seg[1]))
 		return send_error(c->conn, MHD_HTTP_BAD_REQUEST, "bad family name");
-	j = kiln_catalog_versions(c->ctx, thread_catalog, c->seg[1], all && !strcmp(all, "1"), c->now);
-	if (!j)
+	if (kiln_catalog_versions(c->ctx, thread_catalog, c->seg[1], all && !strcmp(all, "1"), c->now, &v, &n) < 0)
 		return send_error(c->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, c->ctx->msg);
-	if (!json_array_size(j) && !all) {
-		json_t *any = kiln_catalog_versions(c->ctx, thread_catalog, c->seg[1], 1, c->now);
-		int known = any && json_array_size(any);
+	if (!n && !all) {
+		struct kiln_version_info *any = NULL;
+		size_t k = 0;
 
-		json_decref(any);
-		if (!known) {
-			json_decref(j);
+		if (kiln_catalog_versions(c->ctx, thread_catalog, c->seg[1], 1, c->now, &any, &k) == 0) {
+			kiln_version_infos_free(any, k);
+			free(any);
+		}
+		if (!k) {
+			free(v);
 			return send_error(c->conn, MHD_HTTP_NOT_FOUND, "no such family");
 		}
 	}
+	j = kiln_version_infos_json(v, n);
+	kiln_version_infos_free(v, n);
+	free(v);
 	return send_json(c->conn, MHD_HTTP_OK, j);
 }
 
