@@ -33,7 +33,9 @@ struct kiln_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
-	const char *usage;	/* the usage lines and what the command does */
+	const char *operands;	/* its operands ("RECIPE"; "" for none): the usage line is made from them and
+				 * the options; NULL: the usage lines are written out in @usage (subcommands) */
+	const char *usage;	/* what the command does (after the usage lines), or NULL */
 	const struct kiln_opt *opts[KILN_CMD_TABLES];	/* its option tables (one per subcommand at most) */
 	const char *footer;	/* after the options (exit codes), or NULL */
 };

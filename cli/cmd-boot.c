@@ -72,10 +72,8 @@ const struct kiln_cmd kiln_cmd_boot = {
 	.name = "boot",
 	.fn = cmd_boot,
 	.summary = "boot an image version under QEMU, console on stdout",
-	.usage = "usage: kiln boot FAMILY/VERSION [--timeout S] [--forward HOSTPORT:GUESTPORT]...\n"
-		 "                 [--append ARGS] [--memory MIB] [--accel A] [--store DIR]\n"
-		 "\n"
-		 "Direct kernel boot (-kernel/-initrd/-append with the manifest's command line)\n"
+	.operands = "FAMILY/VERSION",
+	.usage = "Direct kernel boot (-kernel/-initrd/-append with the manifest's command line)\n"
 		 "under KVM when /dev/kvm is usable, TCG otherwise; the serial console goes to\n"
 		 "stdout. Exits with the status kiln-init reports for the image's command.\n",
 	.opts = { boot_opts },

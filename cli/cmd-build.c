@@ -179,11 +179,8 @@ const struct kiln_cmd kiln_cmd_build = {
 	.name = "build",
 	.fn = cmd_build,
 	.summary = "bake a recipe into an image version in the store",
-	.usage = "usage: kiln build RECIPE [--store DIR] [--key KEY] [--advisories FILE] [--version V]\n"
-		 "                  [--force] [--offline]\n"
-		 "                  [--allow-expired] [--allow-older-index] [--arch ARCH] [--now DATE]\n"
-		 "\n"
-		 "Resolves the recipe (see 'kiln help resolve'), fetches every package into the\n"
+	.operands = "RECIPE",
+	.usage = "Resolves the recipe (see 'kiln help resolve'), fetches every package into the\n"
 		 "cache (size and SHA256 checked against the signed index), and streams their\n"
 		 "files into a cpio initramfs with kiln-init as /init, next to the kernel's\n"
 		 "vmlinuz. The version directory STORE/FAMILY/VERSION holds vmlinuz, initrd.img,\n"

@@ -72,6 +72,6 @@ const struct kiln_cmd kiln_cmd_events = {
 	.name = "events",
 	.fn = cmd_events,
 	.summary = "what the lifecycle did: releases, transitions, upgrades, notices",
-	.usage = "usage: kiln events [--tenant T] [--since DATE] [--json] [--store DIR]\n",
+	.operands = "",
 	.opts = { events_opts },
 };

@@ -65,9 +65,8 @@ const struct kiln_cmd kiln_cmd_fixes = {
 	.name = "fixes",
 	.fn = cmd_fixes,
 	.summary = "which image versions contain the fix for a CVE or DSA/DLA",
-	.usage = "usage: kiln fixes CVE-ID|DSA-ID|DLA-ID [--json] [--store DIR]\n"
-		 "\n"
-		 "Searches the manifests in the store: every family/version whose packages\n"
+	.operands = "CVE-ID|DSA-ID|DLA-ID",
+	.usage = "Searches the manifests in the store: every family/version whose packages\n"
 		 "fix the id (from the security updates' changelog entries; fixes are\n"
 		 "cumulative), and the first version of each family that did.\n",
 	.opts = { fixes_opts },

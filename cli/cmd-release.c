@@ -65,9 +65,8 @@ const struct kiln_cmd kiln_cmd_release = {
 	.name = "release",
 	.fn = cmd_release,
 	.summary = "record a built version in the catalog, after verifying it",
-	.usage = "usage: kiln release FAMILY/VERSION [--pubkey KEY.pub] [--released DATE] [--store DIR] [--now DATE]\n"
-		 "\n"
-		 "Verifies manifest.json's signature (against --pubkey, else against the keys\n"
+	.operands = "FAMILY/VERSION",
+	.usage = "Verifies manifest.json's signature (against --pubkey, else against the keys\n"
 		 "'kiln policy trust' added) and the artifacts before recording anything.\n"
 		 "Releasing the same version again is a no-op; with another manifest, exit 4.\n",
 	.opts = { release_opts },

@@ -89,10 +89,8 @@ const struct kiln_cmd kiln_cmd_resolve = {
 	.name = "resolve",
 	.fn = cmd_resolve,
 	.summary = "resolve a recipe to the exact package set of its image",
-	.usage = "usage: kiln resolve RECIPE [--json] [--store DIR] [--offline] [--allow-expired] [--allow-older-index]\n"
-		 "                    [--arch ARCH] [--now DATE]\n"
-		 "\n"
-		 "Reads the recipe's sources (From=host: the host's apt sources), verifies each\n"
+	.operands = "RECIPE",
+	.usage = "Reads the recipe's sources (From=host: the host's apt sources), verifies each\n"
 		 "InRelease against its keyring, checks every Packages index against the signed\n"
 		 "SHA256, caches both in STORE/cache/, and resolves [Packages] Install= and the\n"
 		 "[Kernel] package as apt would (no Recommends).\n",

@@ -63,10 +63,8 @@ const struct kiln_cmd kiln_cmd_serve = {
 	.name = "serve",
 	.fn = cmd_serve,
 	.summary = "the HTTP JSON API",
-	.usage = "usage: kiln serve [--listen ADDR:PORT] [--threads N] [--max-per-client N] [--client-timeout S]\n"
-		 "                  [--store DIR] [--now DATE]\n"
-		 "\n"
-		 "GET /v1/families, /v1/families/F/versions[?all=1], /v1/versions/F/V,\n"
+	.operands = "",
+	.usage = "GET /v1/families, /v1/families/F/versions[?all=1], /v1/versions/F/V,\n"
 		 "/v1/versions/F/V/manifest and /manifest.sig, /v1/fixes/ID; with a tenant's\n"
 		 "bearer token (kiln tenant token): GET /v1/deployments and /v1/events (its\n"
 		 "own), POST /v1/deployments {name, family, version?, auto?}. Errors are JSON\n"

@@ -96,9 +96,8 @@ const struct kiln_cmd kiln_cmd_tick = {
 	.name = "tick",
 	.fn = cmd_tick,
 	.summary = "move the lifecycle clock: transitions, forced upgrades, notices",
-	.usage = "usage: kiln tick [--dry-run] [--json] [--store DIR] [--now DATE]\n"
-		 "\n"
-		 "Records state transitions as events, moves deployments on expired versions\n"
+	.operands = "",
+	.usage = "Records state transitions as events, moves deployments on expired versions\n"
 		 "to the newest active version (auto_update on), moves auto_update deployments\n"
 		 "to the newest active version, emits each notice (notice_days before disable\n"
 		 "and expiry) once per deployment. One transaction; idempotent. The decisions\n"

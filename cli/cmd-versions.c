@@ -78,6 +78,6 @@ const struct kiln_cmd kiln_cmd_versions = {
 	.name = "versions",
 	.fn = cmd_versions,
 	.summary = "supported versions, their state and lifecycle dates",
-	.usage = "usage: kiln versions [--family F] [--all] [--json] [--store DIR] [--now DATE]\n",
+	.operands = "",
 	.opts = { versions_opts },
 };

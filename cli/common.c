@@ -123,12 +123,43 @@ long_options(const struct kiln_opt *opts)
 	return made[i].o;
 }
 
+/* "usage: kiln NAME OPERANDS [--opt ARG]...", wrapped at 80 columns under the first option. */
+static void
+usage_line(FILE *f, const struct kiln_cmd *c)
+{
+	struct kiln_strv seen = { 0 };
+	int col = fprintf(f, "usage: kiln %s%s%s", c->name, *c->operands ? " " : "", c->operands), indent = col;
+
+	for (int t = 0; t < KILN_CMD_TABLES && c->opts[t]; t++)
+		for (const struct kiln_opt *o = c->opts[t]; o->name; o++) {
+			char word[64];
+			int n;
+
+			if (!o->help || kiln_strv_contains(&seen, o->name))
+				continue;
+			kiln_strv_push(&seen, o->name);
+			n = snprintf(word, sizeof(word), " [--%s%s%s]", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+			if (col + n > 80 && col > indent) {
+				col = fprintf(f, "\n%*s", indent, "") - 1;
+			}
+			col += fprintf(f, "%s", word);
+		}
+	fputc('\n', f);
+	kiln_strv_release(&seen);
+}
+
 void
 kiln_cli_help(FILE *f, const struct kiln_cmd *c)
 {
 	struct kiln_strv seen = { 0 };
 
-	fputs(c->usage, f);
+	if (c->operands) {
+		usage_line(f, c);
+		if (c->usage)
+			fprintf(f, "\n%s", c->usage);
+	} else {
+		fputs(c->usage, f);
+	}
 	for (int t = 0; t < KILN_CMD_TABLES && c->opts[t]; t++)
 		for (const struct kiln_opt *o = c->opts[t]; o->name; o++) {
 			char left[64];
