@@ -56,13 +56,14 @@ struct kiln_cli_common {
 	const char *store;
 	const char *now;
 	int offline, allow_expired, allow_older_index, json;
+	struct kiln_settings settings;	/* made by kiln_cli_setup(); the ctx points here */
 };
 
 /*
  * Sets up @ctx from the common options and the environment (KILN_STORE,
  * KILN_NOW). Returns 0, or 2 after printing a usage error.
  */
-int kiln_cli_setup(const char *cmd, const struct kiln_cli_common *co, struct kiln_ctx *ctx);
+int kiln_cli_setup(const char *cmd, struct kiln_cli_common *co, struct kiln_ctx *ctx);
 
 struct kiln_catalog;
 /* Opens STORE/catalog.db; on failure prints and returns the exit code (else 0). */

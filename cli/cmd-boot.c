@@ -59,7 +59,7 @@ cmd_boot(int argc, char **argv)
 		kiln_strv_release(&o.forwards);
 		return kiln_cli_usage_error("boot", "bad image name '%s': use FAMILY/VERSION", argv[optind]);
 	}
-	o.store = ctx.store;
+	o.store = ctx.set->store;
 	rc = kiln_boot(&ctx, &o, &status);
 	kiln_strv_release(&o.forwards);
 	if (rc < 0)

@@ -141,12 +141,12 @@ cmd_build(int argc, char **argv)
 		return kiln_cli_fail("build", &ctx);
 	{
 		/* released versions are immutable: the catalog says which (if there is one) */
-		_cleanup_free_ char *db = kiln_asprintf("%s/catalog.db", ctx.store);
+		_cleanup_free_ char *db = kiln_asprintf("%s/catalog.db", ctx.set->store);
 
 		if (access(db, F_OK) == 0) {
 			_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
 
-			if (kiln_catalog_open(&ctx, ctx.store, &cat) < 0 ||
+			if (kiln_catalog_open(&ctx, ctx.set->store, &cat) < 0 ||
 			    kiln_catalog_released_versions(&ctx, cat, r->family, &released) < 0)
 				return kiln_cli_fail("build", &ctx);
 			o.released = &released;

@@ -106,8 +106,8 @@ cmd_deploy(int argc, char **argv)
 	r.name = argv[optind];
 	if (kiln_catalog_begin(&ctx, cat) < 0)
 		return kiln_cli_fail("deploy", &ctx);
-	rc = !strcmp(sub, "create") ? kiln_catalog_deploy_create(&ctx, cat, &r, ctx.now, &one)
-				    : kiln_catalog_deploy_update(&ctx, cat, &r, ctx.now, &one);
+	rc = !strcmp(sub, "create") ? kiln_catalog_deploy_create(&ctx, cat, &r, ctx.set->now, &one)
+				    : kiln_catalog_deploy_update(&ctx, cat, &r, ctx.set->now, &one);
 	if (rc < 0 || kiln_catalog_commit(&ctx, cat) < 0) {
 		kiln_catalog_rollback(cat);
 		return kiln_cli_fail(!strcmp(sub, "create") ? "deploy create" : "deploy update", &ctx);

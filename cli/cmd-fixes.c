@@ -41,12 +41,12 @@ cmd_fixes(int argc, char **argv)
 		return kiln_cli_usage_error("fixes", "expected one CVE-YYYY-NNNN, DSA-NNNN-N or DLA-NNNN-N");
 	if ((rc = kiln_cli_setup("fixes", &co, &ctx)) != 0)
 		return rc;
-	r = kiln_fixes_find(&ctx, ctx.store, argv[optind], NULL);
+	r = kiln_fixes_find(&ctx, ctx.set->store, argv[optind], NULL);
 	if (co.json) {
 		json_dumpf(r, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	} else if (!json_array_size(json_object_get(r, "families"))) {
-		printf("no image version in %s contains a fix for %s\n", ctx.store, argv[optind]);
+		printf("no image version in %s contains a fix for %s\n", ctx.set->store, argv[optind]);
 	} else {
 		printf("%-16s %-12s %-24s %s\n", "FAMILY", "VERSION", "PACKAGE", "PACKAGE VERSION");
 		json_array_foreach(json_object_get(r, "families"), i, f)

@@ -94,7 +94,7 @@ manifest_verify(int argc, char **argv)
 	dir = kiln_cli_image_dir(&ctx, argv[optind], NULL, NULL);
 	if (!dir)
 		return kiln_cli_usage_error("manifest verify", "bad image name '%s': use FAMILY/VERSION", argv[optind]);
-	o.store = ctx.store;
+	o.store = ctx.set->store;
 	if (kiln_manifest_verify(&ctx, dir, &o, &report) < 0)
 		return kiln_cli_fail("manifest verify", &ctx);
 	fputs(report, stdout);

@@ -43,7 +43,7 @@ cmd_release(int argc, char **argv)
 	dir = kiln_cli_image_dir(&ctx, argv[optind], &family, &version);
 	if (!dir)
 		return kiln_cli_usage_error("release", "bad image name '%s': use FAMILY/VERSION", argv[optind]);
-	when = ctx.now - ctx.now % KILN_DAY;
+	when = ctx.set->now - ctx.set->now % KILN_DAY;
 	if (released && kiln_parse_iso8601(released, &when) < 0)
 		return kiln_cli_usage_error("release", "bad --released '%s': use YYYY-MM-DD", released);
 	if ((rc = kiln_cli_catalog("release", &ctx, &cat)) != 0)

@@ -51,8 +51,8 @@ cmd_serve(int argc, char **argv)
 		return kiln_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
 	if ((rc = kiln_cli_setup("serve", &co, &ctx)) != 0)
 		return rc;
-	o.store = ctx.store;
-	o.fixed_now = (co.now || getenv("KILN_NOW")) ? ctx.now : 0;
+	o.store = ctx.set->store;
+	o.fixed_now = (co.now || getenv("KILN_NOW")) ? ctx.set->now : 0;
 	if (kiln_serve(&ctx, &o) < 0)
 		return kiln_cli_fail("serve", &ctx);
 	return 0;

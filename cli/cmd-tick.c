@@ -20,7 +20,7 @@ static const struct kiln_opt tick_opts[] = {
 static int
 print_plan(struct kiln_ctx *ctx, struct kiln_catalog *cat, int json)
 {
-	json_t *plan = kiln_catalog_tick_plan(ctx, cat, ctx->now), *s, *n;
+	json_t *plan = kiln_catalog_tick_plan(ctx, cat, ctx->set->now), *s, *n;
 	size_t i, j;
 
 	if (!plan)
@@ -72,7 +72,7 @@ cmd_tick(int argc, char **argv)
 	if (dry)
 		return print_plan(&ctx, cat, co.json);
 	/* one transaction: a tick killed midway leaves the catalog as it was */
-	if (kiln_catalog_begin(&ctx, cat) < 0 || kiln_catalog_tick(&ctx, cat, ctx.now, &sum) < 0 ||
+	if (kiln_catalog_begin(&ctx, cat) < 0 || kiln_catalog_tick(&ctx, cat, ctx.set->now, &sum) < 0 ||
 	    (getenv("KILN_TEST_KILL_IN_TICK") && (raise(SIGKILL), 0)) || kiln_catalog_commit(&ctx, cat) < 0) {
 		kiln_catalog_rollback(cat);
 		json_decref(sum);

@@ -53,11 +53,11 @@ cmd_version_lc(int argc, char **argv)
 	if ((until && kiln_parse_iso8601(until, &tu) < 0) || (at && kiln_parse_iso8601(at, &ta) < 0))
 		return kiln_cli_usage_error("version", "bad date: use YYYY-MM-DD");
 	if (!at)
-		ta = ctx.now;
+		ta = ctx.set->now;
 	if ((rc = kiln_cli_catalog("version", &ctx, &cat)) != 0)
 		return rc;
 	if (kiln_catalog_begin(&ctx, cat) < 0 ||
-	    kiln_catalog_override(&ctx, cat, family, version, sub, ta, tu, reason, ctx.now) < 0 ||
+	    kiln_catalog_override(&ctx, cat, family, version, sub, ta, tu, reason, ctx.set->now) < 0 ||
 	    kiln_catalog_commit(&ctx, cat) < 0) {
 		kiln_catalog_rollback(cat);
 		return kiln_cli_fail("version", &ctx);

@@ -47,7 +47,7 @@ cmd_versions(int argc, char **argv)
 		return kiln_cli_usage_error("versions", "unexpected argument '%s'", argv[optind]);
 	if ((rc = kiln_cli_setup("versions", &co, &ctx)) != 0 || (rc = kiln_cli_catalog("versions", &ctx, &cat)) != 0)
 		return rc;
-	if (kiln_catalog_versions(&ctx, cat, family, all, ctx.now, &vs, &n) < 0)
+	if (kiln_catalog_versions(&ctx, cat, family, all, ctx.set->now, &vs, &n) < 0)
 		return kiln_cli_fail("versions", &ctx);
 	if (co.json) {
 		json_t *j = kiln_version_infos_json(vs, n);

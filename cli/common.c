@@ -37,18 +37,21 @@ kiln_cli_usage_error(const char *cmd, const char *fmt, ...)
 }
 
 int
-kiln_cli_setup(const char *cmd, const struct kiln_cli_common *co, struct kiln_ctx *ctx)
+kiln_cli_setup(const char *cmd, struct kiln_cli_common *co, struct kiln_ctx *ctx)
 {
 	const char *now = co->now ? co->now : getenv("KILN_NOW");
 	const char *store = co->store ? co->store : getenv("KILN_STORE");
+	struct kiln_settings *s = &co->settings;
 
+	kiln_settings_init(s);
 	kiln_ctx_init(ctx);
-	if (now && *now && kiln_parse_iso8601(now, &ctx->now) < 0)
+	ctx->set = s;	/* the run's settings live as long as the command's options */
+	if (now && *now && kiln_parse_iso8601(now, &s->now) < 0)
 		return kiln_cli_usage_error(cmd, "bad date '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", now);
-	ctx->store = store && *store ? store : "images";
-	ctx->offline = co->offline;
-	ctx->allow_expired = co->allow_expired;
-	ctx->allow_older_index = co->allow_older_index;
+	s->store = store && *store ? store : "images";
+	s->offline = co->offline;
+	s->allow_expired = co->allow_expired;
+	s->allow_older_index = co->allow_older_index;
 	return 0;
 }
 
@@ -59,7 +62,7 @@ kiln_cli_setup(const char *cmd, const struct kiln_cli_common *co, struct kiln_ct
 int
 kiln_cli_catalog(const char *cmd, struct kiln_ctx *ctx, struct kiln_catalog **ret)
 {
-	if (kiln_catalog_open(ctx, ctx->store, ret) < 0)
+	if (kiln_catalog_open(ctx, ctx->set->store, ret) < 0)
 		return kiln_cli_fail(cmd, ctx);
 	return 0;
 }
@@ -87,7 +90,7 @@ kiln_cli_image_dir(const struct kiln_ctx *ctx, const char *name, char **ret_fami
 		*ret_version = version;
 	else
 		free(version);
-	return kiln_asprintf("%s/%s", ctx->store, name);
+	return kiln_asprintf("%s/%s", ctx->set->store, name);
 }
 
 void

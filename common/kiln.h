@@ -31,11 +31,8 @@ enum kiln_err_kind {
 	KILN_ERR_CONFLICT,	/* a clash with what exists (HTTP 409) */
 };
 
-struct kiln_ctx {
-	int code;		/* KILN_EXIT_* of the last error, 0 if none */
-	enum kiln_err_kind kind;	/* of the last error */
-	int err;		/* its errno, where there is one, else 0 */
-	char msg[1024];
+/* The run's settings: one struct, set up once (the CLI's options), passed by reference. */
+struct kiln_settings {
 	time_t now;		/* the clock (--now / KILN_NOW), for Valid-Until etc. */
 	int offline;		/* never touch the network */
 	int allow_expired;	/* accept a Valid-Until in the past */
@@ -43,7 +40,25 @@ struct kiln_ctx {
 	const char *store;	/* borrowed: image store directory */
 };
 
+/* Defaults: the real time, online, store "images". */
+void kiln_settings_init(struct kiln_settings *s);
+
+/*
+ * A call's context: the error slot, which is its own, and the run's
+ * settings, which are borrowed (@set is never NULL after kiln_ctx_init()).
+ */
+struct kiln_ctx {
+	int code;		/* KILN_EXIT_* of the last error, 0 if none */
+	enum kiln_err_kind kind;	/* of the last error */
+	int err;		/* its errno, where there is one, else 0 */
+	char msg[1024];
+	const struct kiln_settings *set;
+};
+
+/* An empty error slot with default settings (a process-wide default, real time at its first use). */
 void kiln_ctx_init(struct kiln_ctx *ctx);
+/* An empty error slot of its own that shares @parent's settings (for a try whose error may be dropped). */
+void kiln_ctx_sub(struct kiln_ctx *sub, const struct kiln_ctx *parent);
 
 /* Records an error on @ctx and returns -1. The first error wins until reset. */
 int kiln_error(struct kiln_ctx *ctx, int code, const char *fmt, ...)

@@ -12,10 +12,32 @@
 #include <unistd.h>
 
 void
+kiln_settings_init(struct kiln_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->now = time(NULL);
+	s->store = "images";
+}
+
+void
 kiln_ctx_init(struct kiln_ctx *ctx)
 {
+	static struct kiln_settings defaults;
+	static int ready;
+
+	if (!ready) {
+		kiln_settings_init(&defaults);
+		ready = 1;
+	}
 	memset(ctx, 0, sizeof(*ctx));
-	ctx->now = time(NULL);
+	ctx->set = &defaults;
+}
+
+void
+kiln_ctx_sub(struct kiln_ctx *sub, const struct kiln_ctx *parent)
+{
+	kiln_ctx_init(sub);
+	sub->set = parent->set;
 }
 
 static int

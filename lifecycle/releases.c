@@ -22,7 +22,7 @@ static int
 verify(struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *dir, const char *pubkey,
        struct kiln_release_result *res, json_t **ret_m)
 {
-	struct kiln_verify_opts o = { .store = ctx->store, .out_sha256 = res->manifest_sha256, .out_manifest = ret_m };
+	struct kiln_verify_opts o = { .store = ctx->set->store, .out_sha256 = res->manifest_sha256, .out_manifest = ret_m };
 	_cleanup_(kiln_strv_releasep) struct kiln_strv pems = { 0 };
 	_cleanup_free_ char *report = NULL;
 
@@ -43,8 +43,7 @@ verify(struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *dir, const ch
 	for (size_t i = 0; i < pems.n; i++) {
 		struct kiln_ctx sub;
 
-		kiln_ctx_init(&sub);
-		sub.store = ctx->store;
+		kiln_ctx_sub(&sub, ctx);
 		o.pubkey_pem = pems.v[i];
 		free(report);
 		report = NULL;
@@ -62,7 +61,7 @@ int
 kiln_release(struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *family, const char *version,
 	     const char *pubkey_path, time_t released, struct kiln_release_result *ret)
 {
-	_cleanup_free_ char *dir = kiln_asprintf("%s/%s/%s", ctx->store, family, version);
+	_cleanup_free_ char *dir = kiln_asprintf("%s/%s/%s", ctx->set->store, family, version);
 	struct kiln_release_result res = { 0 };
 	struct kiln_release_info ri = { 0 };
 	struct kiln_fix *fixes = NULL;

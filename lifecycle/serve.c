@@ -408,13 +408,18 @@ route(struct server *s, struct MHD_Connection *conn, const char *url, const char
 {
 	const struct kiln_serve_opts *o = s->o;
 	time_t now = o->fixed_now ? o->fixed_now : time(NULL);
+	struct kiln_settings set;
 	struct kiln_ctx ctx;
 	char seg[4][128] = { "" };
 	int n = kiln_api_split_path(url, seg), get = strcmp(method, "GET") == 0;
 	struct call c = { s, conn, &ctx, method, rq, seg, now };
 
+	/* a request's settings: the server's store, the clock of this request */
+	kiln_settings_init(&set);
+	set.store = o->store;
+	set.now = now;
 	kiln_ctx_init(&ctx);
-	ctx.store = o->store;
+	ctx.set = &set;
 	if (n < 1)
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "no such resource");
 	if (!thread_catalog && kiln_catalog_open(&ctx, o->store, &thread_catalog) < 0)

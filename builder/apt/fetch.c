@@ -60,7 +60,7 @@ kiln_fetch(struct kiln_ctx *ctx, const char *url, size_t max, char **ret, size_t
 
 	if (ret_notfound)
 		*ret_notfound = 0;
-	if (ctx->offline)
+	if (ctx->set->offline)
 		return kiln_error(ctx, KILN_EXIT_FETCH, "'%s' is not in the cache and --offline forbids fetching it", url);
 	if (kiln_startswith(url, "file://"))
 		return fetch_file(ctx, url, max, ret, ret_len, ret_notfound);

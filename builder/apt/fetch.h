@@ -15,7 +15,7 @@ struct kiln_fetch_watch {
  * Returns 0 and a new buffer in *@ret (caller frees), or -1 with an error on
  * @ctx (exit 5). *@ret_notfound (if not NULL) tells a 404 / missing file from
  * other failures, so callers can fall back to another name. Refuses to run
- * when @ctx->offline. @watch (may be NULL) hears of the bytes as they come.
+ * when @ctx->set->offline. @watch (may be NULL) hears of the bytes as they come.
  */
 int kiln_fetch(struct kiln_ctx *ctx, const char *url, size_t max, char **ret, size_t *ret_len,
 	       int *ret_notfound, const struct kiln_fetch_watch *watch);

@@ -148,7 +148,7 @@ kiln_repo_index_rollback_note(const struct kiln_repo_index *ri)
 char *
 kiln_cache_data_tar_path(struct kiln_ctx *ctx, const char *deb_sha256)
 {
-	_cleanup_free_ char *dir = kiln_asprintf("%s/cache/data", ctx->store);
+	_cleanup_free_ char *dir = kiln_asprintf("%s/cache/data", ctx->set->store);
 	struct kiln_ctx sub;
 
 	kiln_ctx_init(&sub);
@@ -175,8 +175,8 @@ ref_path(const char *store, const char *url)
 static int
 cache_put(struct kiln_ctx *ctx, const char *sha256, const void *data, size_t len)
 {
-	_cleanup_free_ char *dir = kiln_asprintf("%s/cache/sha256", ctx->store);
-	_cleanup_free_ char *path = kiln_cache_blob_path(ctx->store, sha256);
+	_cleanup_free_ char *dir = kiln_asprintf("%s/cache/sha256", ctx->set->store);
+	_cleanup_free_ char *path = kiln_cache_blob_path(ctx->set->store, sha256);
 	struct stat st;
 
 	if (stat(path, &st) == 0 && (size_t)st.st_size == len)
@@ -190,19 +190,19 @@ cache_put(struct kiln_ctx *ctx, const char *sha256, const void *data, size_t len
 static int
 get_inrelease(struct kiln_ctx *ctx, const char *url, char **ret, size_t *ret_len)
 {
-	_cleanup_free_ char *ref = ref_path(ctx->store, url);
+	_cleanup_free_ char *ref = ref_path(ctx->set->store, url);
 	_cleanup_free_ char *hash = NULL, *blob = NULL;
 	size_t hlen;
 	char actual[65];
 	struct kiln_ctx sub;
 
-	if (!ctx->offline)
+	if (!ctx->set->offline)
 		return kiln_fetch(ctx, url, KILN_INRELEASE_MAX, ret, ret_len, NULL, NULL);
 	kiln_ctx_init(&sub);
 	if (kiln_read_file(&sub, ref, 128, &hash, &hlen) < 0)
 		return kiln_error(ctx, KILN_EXIT_FETCH, "'%s' is not in the cache and --offline forbids fetching it", url);
 	hash[strcspn(hash, "\n")] = '\0';
-	blob = kiln_cache_blob_path(ctx->store, hash);
+	blob = kiln_cache_blob_path(ctx->set->store, hash);
 	if (!kiln_is_sha256_hex(hash) || kiln_read_file(&sub, blob, KILN_INRELEASE_MAX, ret, ret_len) < 0)
 		return kiln_error(ctx, KILN_EXIT_FETCH, "'%s' is not in the cache and --offline forbids fetching it", url);
 	kiln_sha256_hex(*ret, *ret_len, actual);
@@ -271,10 +271,10 @@ newest_accepted(const char *store, const char *url)
 static int
 remember_date(struct kiln_ctx *ctx, const char *url, time_t date)
 {
-	_cleanup_free_ char *dir = kiln_asprintf("%s/cache/dates", ctx->store), *path = date_path(ctx->store, url);
+	_cleanup_free_ char *dir = kiln_asprintf("%s/cache/dates", ctx->set->store), *path = date_path(ctx->set->store, url);
 	_cleanup_free_ char *line = NULL;
 
-	if (date <= newest_accepted(ctx->store, url))
+	if (date <= newest_accepted(ctx->set->store, url))
 		return 0;
 	line = kiln_index_date_format(date, url);
 	if (kiln_mkdir_p(ctx, dir, 0755) < 0)
@@ -286,14 +286,14 @@ static int
 check_release(struct kiln_ctx *ctx, const char *url, const char *suite, const struct kiln_release *rel,
 	      time_t *ret_rollback_from)
 {
-	time_t newest = newest_accepted(ctx->store, url);
+	time_t newest = newest_accepted(ctx->set->store, url);
 	char when[21], seen[21];
 
 	if (!kiln_streq_ptr(rel->suite, suite) && !kiln_streq_ptr(rel->codename, suite))
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY,
 				  "'%s': signed index is for suite '%s' (codename '%s'), not '%s'", url,
 				  rel->suite ? rel->suite : "", rel->codename ? rel->codename : "", suite);
-	if (rel->has_valid_until && rel->valid_until < ctx->now && !ctx->allow_expired) {
+	if (rel->has_valid_until && rel->valid_until < ctx->set->now && !ctx->set->allow_expired) {
 		kiln_format_iso8601(rel->valid_until, when);
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY,
 				  "'%s': index expired at %s (Valid-Until); --allow-expired accepts it", url, when);
@@ -301,7 +301,7 @@ check_release(struct kiln_ctx *ctx, const char *url, const char *suite, const st
 	if (rel->date < newest) {
 		kiln_format_iso8601(rel->date, when);
 		kiln_format_iso8601(newest, seen);
-		if (!ctx->allow_older_index)
+		if (!ctx->set->allow_older_index)
 			return kiln_error(ctx, KILN_EXIT_INTEGRITY,
 					  "'%s': signed index dated %s is older than the one already accepted (%s): a replayed or rolled-back repository; --allow-older-index accepts it",
 					  url, when, seen);
@@ -314,7 +314,7 @@ int
 kiln_cache_fetch(struct kiln_ctx *ctx, const char *url, const char *alt_url, uint64_t size,
 		 const char *sha256, uint64_t max, char **ret_path, const struct kiln_fetch_watch *watch)
 {
-	_cleanup_free_ char *path = kiln_cache_blob_path(ctx->store, sha256);
+	_cleanup_free_ char *path = kiln_cache_blob_path(ctx->set->store, sha256);
 	_cleanup_free_ char *data = NULL;
 	char actual[65];
 	struct stat st;
@@ -333,11 +333,10 @@ kiln_cache_fetch(struct kiln_ctx *ctx, const char *url, const char *alt_url, uin
 	}
 	if (size > max)
 		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s': too large (%llu bytes)", url, (unsigned long long)size);
-	if (alt_url && !ctx->offline) {
+	if (alt_url && !ctx->set->offline) {
 		struct kiln_ctx sub;
 
-		kiln_ctx_init(&sub);
-		sub.store = ctx->store;
+		kiln_ctx_sub(&sub, ctx);
 		if (kiln_fetch(&sub, alt_url, size, &data, &len, &notfound, watch) < 0 && !notfound)
 			return kiln_error(ctx, sub.code, "%s", sub.msg);
 	}
@@ -404,9 +403,9 @@ index_fill(struct kiln_ctx *ctx, const struct kiln_repo_spec *spec, const char *
 	for (size_t i = 0; i < ri->n_packages; i++)
 		if (ensure_packages(ctx, base, rel->acquire_by_hash, &ri->packages[i]) < 0)
 			return -1;
-	if (!ctx->offline) {
-		_cleanup_free_ char *refdir = kiln_asprintf("%s/cache/refs", ctx->store);
-		_cleanup_free_ char *ref = ref_path(ctx->store, url);
+	if (!ctx->set->offline) {
+		_cleanup_free_ char *refdir = kiln_asprintf("%s/cache/refs", ctx->set->store);
+		_cleanup_free_ char *ref = ref_path(ctx->set->store, url);
 		char line[66];
 
 		snprintf(line, sizeof(line), "%s\n", ri->inrelease_sha256);

@@ -52,10 +52,10 @@ void kiln_repo_specs_free(struct kiln_repo_spec *s, size_t n);
  * kiln_repo_index_load() - fetch (or take from the cache) and verify one suite
  * Fetches InRelease, verifies its OpenPGP signature against the spec's
  * keyrings, checks Suite/Codename and Valid-Until, then makes sure the
- * Packages index of each component for @arch is in @ctx->store's cache with
+ * Packages index of each component for @arch is in @ctx->set->store's cache with
  * the size and SHA256 the signed index gives. Nothing unverified is cached.
  * Errors: exit 4 on signature/hash mismatch or expiry, 5 on fetch failure
- * (or missing from the cache with @ctx->offline), 2 on a bad index.
+ * (or missing from the cache with @ctx->set->offline), 2 on a bad index.
  */
 int kiln_repo_index_load(struct kiln_ctx *ctx, const struct kiln_repo_spec *spec, const char *arch,
 			 struct kiln_repo_index *ret);

@@ -24,7 +24,7 @@ struct kiln_resolution {
 /*
  * kiln_resolve() - resolve @r's packages and kernel for @arch
  * Reads sources (From=host below @apt_root), verifies and caches their
- * indexes in @ctx->store, and solves Install=; finds the kernel and
+ * indexes in @ctx->set->store, and solves Install=; finds the kernel and
  * KILN_BASE_PACKAGE. Returns 0 and fills @ret (release with
  * kiln_resolution_release()), or -1 with an error on @ctx.
  */

@@ -291,7 +291,7 @@ kiln_solver_add_index(struct kiln_ctx *ctx, struct kiln_solver *s, const struct 
 	for (size_t i = 0; i < ri->n_packages; i++) {
 		const struct kiln_packages_index *pi = &ri->packages[i];
 		_cleanup_free_ char *name = kiln_asprintf("%s/dists/%s/%s", ri->uri, ri->suite, pi->path);
-		_cleanup_free_ char *dir = kiln_asprintf("%s/cache/solv", ctx->store);
+		_cleanup_free_ char *dir = kiln_asprintf("%s/cache/solv", ctx->set->store);
 		_cleanup_free_ char *solv = kiln_asprintf("%s/%s-%s-%s.solv", dir, pi->sha256,
 								 LIBSOLV_VERSION_STRING, SOLV_CACHE_FORMAT);
 		Repo *repo = repo_new(s, ri->uri, ri->suite, name);

@@ -320,7 +320,7 @@ static int
 load_base_files(struct kiln_ctx *ctx, const struct kiln_pkg *p, struct base_files *ret)
 {
 	_cleanup_free_ char *tar = kiln_cache_data_tar_path(ctx, p->sha256);
-	_cleanup_free_ char *deb = kiln_cache_blob_path(ctx->store, p->sha256);	/* fetch_all() verified it */
+	_cleanup_free_ char *deb = kiln_cache_blob_path(ctx->set->store, p->sha256);	/* fetch_all() verified it */
 
 	if (kiln_deb_foreach(ctx, deb, p->name, tar, NULL, on_base_entry, ret) < 0)
 		return -1;
@@ -746,7 +746,7 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 		_cleanup_free_ char *tar = kiln_cache_data_tar_path(ctx, p->sha256);
 
 		progress(o, "compose", i, st->res.set.n, p->name);
-		deb = kiln_cache_blob_path(ctx->store, p->sha256);	/* fetch_all() verified it */
+		deb = kiln_cache_blob_path(ctx->set->store, p->sha256);	/* fetch_all() verified it */
 		rc = kiln_compose_add_deb(ctx, c, deb, tar, p->name);
 	}
 	if (rc == 0)
@@ -792,7 +792,7 @@ fetch_all(struct kiln_ctx *ctx, const struct kiln_build_opts *o, const struct bu
 	for (size_t i = 0; i < st->res.set.n + 2 && rc == 0; i++) {
 		const struct kiln_pkg *p = i < st->res.set.n ? &st->res.set.pkgs[i]
 					   : i == st->res.set.n ? &st->res.kernel : &st->res.base;
-		_cleanup_free_ char *path = kiln_cache_blob_path(ctx->store, p->sha256);
+		_cleanup_free_ char *path = kiln_cache_blob_path(ctx->set->store, p->sha256);
 		struct stat sb;
 
 		if (stat(path, &sb) == 0 && (uint64_t)sb.st_size == p->size) {
@@ -904,8 +904,8 @@ static int
 check_downgrades(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct build_state *st,
 		 struct kiln_strv *warnings)
 {
-	json_t *prev = previous_packages(ctx->store, r->family, st->prev_version);
-	_cleanup_free_ char *pk = previous_kernel_version(ctx->store, r->family, st->prev_version);
+	json_t *prev = previous_packages(ctx->set->store, r->family, st->prev_version);
+	_cleanup_free_ char *pk = previous_kernel_version(ctx->set->store, r->family, st->prev_version);
 	struct kiln_buf bad = { 0 };
 	size_t n_bad = 0;
 
@@ -1017,7 +1017,7 @@ static json_t *
 security_updates(struct kiln_ctx *ctx, const struct build_state *st, const char *family,
 		 const struct kiln_changelog *logs, size_t n_logs)
 {
-	json_t *prev = previous_packages(ctx->store, family, st->prev_version);
+	json_t *prev = previous_packages(ctx->set->store, family, st->prev_version);
 	json_t *out = json_array();
 
 	for (size_t i = 0; i < st->res.set.n; i++) {
@@ -1061,7 +1061,7 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	     struct build_state *st, struct kiln_build_result *res)
 {
 	const struct kiln_pkg *kp = &st->res.kernel;
-	_cleanup_free_ char *kdeb = kiln_cache_blob_path(ctx->store, kp->sha256);	/* fetch_all() verifies it */
+	_cleanup_free_ char *kdeb = kiln_cache_blob_path(ctx->set->store, kp->sha256);	/* fetch_all() verifies it */
 	_cleanup_free_ char *tsv = NULL, *manifest = NULL, *initrd = NULL;
 	_cleanup_free_ char *ktar = kiln_cache_data_tar_path(ctx, kp->sha256);
 	char files_sha[65], vm_sha[65], rd_sha[65];
@@ -1140,7 +1140,7 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 {
 	struct build_state st = { 0 };
 	struct kiln_build_result res = { 0 };
-	_cleanup_free_ char *famdir = kiln_asprintf("%s/%s", ctx->store, r->family);
+	_cleanup_free_ char *famdir = kiln_asprintf("%s/%s", ctx->set->store, r->family);
 	struct stat sb;
 	int rc;
 
@@ -1170,7 +1170,7 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 		for (size_t i = 0; i < st.res.n_indexes; i++)
 			if (st.res.indexes[i].date > st.sde)
 				st.sde = st.res.indexes[i].date;
-	st.version = o->version ? kiln_strdup(o->version) : next_version(ctx->store, r->family, st.sde, o->released);
+	st.version = o->version ? kiln_strdup(o->version) : next_version(ctx->set->store, r->family, st.sde, o->released);
 	st.target = kiln_asprintf("%s/%s", famdir, st.version);
 	rc = o->released && kiln_strv_contains(o->released, st.version)
 		     ? kiln_error(ctx, KILN_EXIT_REFUSED, "%s/%s is released: a released version never changes; a rebuild gets a new version",
@@ -1181,13 +1181,13 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 	if (rc == 0 && stat(st.target, &sb) == 0 && !o->force)
 		rc = kiln_error(ctx, KILN_EXIT_USAGE, "%s/%s is already built (--force rebuilds it)", r->family, st.version);
 	if (rc == 0) {
-		clean_stale(ctx->store);
-		st.tmp = kiln_asprintf("%s/.build-%d-%s-%s", ctx->store, (int)getpid(), r->family, st.version);
+		clean_stale(ctx->set->store);
+		st.tmp = kiln_asprintf("%s/.build-%d-%s-%s", ctx->set->store, (int)getpid(), r->family, st.version);
 		rm_rf(st.tmp);
 		if (mkdir(st.tmp, 0755) < 0)
 			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", st.tmp, strerror(errno));
 	}
-	if (rc == 0 && !kiln_manifest_previous(ctx->store, r->family, st.version, &st.prev_version, st.prev_sha256))
+	if (rc == 0 && !kiln_manifest_previous(ctx->set->store, r->family, st.version, &st.prev_version, st.prev_sha256))
 		st.prev_version = NULL;
 	for (size_t i = 0; rc == 0 && i < st.res.n_indexes; i++) {
 		char *note = kiln_repo_index_rollback_note(&st.res.indexes[i]);
