@@ -6,19 +6,7 @@
 . "$(dirname "$0")/../lib/test-lib.sh"
 mkrepo
 S=$T/store
-cat > app.recipe <<EOR
-[Image]
-Family=app
-Cmd=/usr/bin/app
-[Source]
-URI=file://$T/fx/repo
-Suites=kilntest kilntest-security
-Keyring=$T/fx/keyring.gpg
-[Kernel]
-Package=linux-image-kilntest
-[Packages]
-Install=app
-EOR
+# app.recipe: mkrepo wrote it (test-lib.sh), installing app from the fixture
 sec=fx/repo/dists/kilntest-security
 libfoo() { python3 -c 'import json,sys; print(next(p["version"] for p in json.load(open(sys.argv[1]))["packages"] if p["name"] == "libfoo"))' "$1"; }
 
