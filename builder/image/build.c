@@ -10,6 +10,7 @@
 #include "kernel.h"
 #include "pkgarchive.h"
 #include "manifest.h"
+#include "write.h"
 #include "resolve.h"
 #include "fetch.h"
 
@@ -616,91 +617,6 @@ add_kernel_files(struct kiln_ctx *ctx, struct kiln_compose *c, const struct kiln
 	return 0;
 }
 
-static json_t *
-artifact_json(const char *name, uint64_t size, const char *sha256)
-{
-	return json_pack("{s:s, s:I, s:s}", "name", name, "size", (json_int_t)size, "sha256", sha256);
-}
-
-static json_t *strv_json(const struct kiln_strv *sv);
-
-/*
- * What runs in the image and how, fixed at build time: the command's argv,
- * its user and environment, the steps before it, where its state lives (in
- * memory, until a deployment gives it a volume) and what kiln did not act on.
- */
-static json_t *
-image_json(const struct kiln_recipe *r, const struct kiln_strv *ignored)
-{
-	json_t *pre = json_array();
-
-	for (size_t i = 0; i < r->n_execs; i++)
-		json_array_append_new(pre, json_pack("{s:o, s:s}", "argv", strv_json(&r->execs[i].argv), "when",
-						     r->execs[i].first_boot ? "first-boot" : "every-boot"));
-	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "argv", strv_json(&r->argv), "user", r->user,
-			 "environment", strv_json(&r->environment), "exec_start_pre", pre,
-			 "state", r->state ? json_pack("{s:s, s:s}", "path", r->state, "storage", "memory") : json_null(),
-			 "not_acted_on", strv_json(ignored));
-}
-
-/* manifest.json: canonical (sorted keys, fixed indentation), part of the reproducible output. */
-static char *
-manifest_json(const struct kiln_recipe *r, const struct kiln_resolution *res, const struct kiln_kernel *k,
-	      const char *version, int64_t sde, json_t *artifacts, size_t n_files, const char *files_sha256,
-	      const char *prev_version, const char *prev_sha256, json_t *updates, const struct kiln_strv *ignored)
-{
-	json_t *root, *sources = json_array(), *pkgs = json_array(), *mods = json_array();
-	char when[21];
-	char *out, *dump;
-
-	for (size_t i = 0; i < res->n_indexes; i++) {
-		const struct kiln_repo_index *ri = &res->indexes[i];
-
-		json_t *src;
-
-		kiln_format_iso8601(ri->date, when);
-		src = json_pack("{s:s, s:s, s:s, s:s}", "uri", ri->uri, "suite", ri->suite, "date", when,
-				"inrelease_sha256", ri->inrelease_sha256);
-		if (ri->rollback_from) {	/* the override stays on record */
-			kiln_format_iso8601(ri->rollback_from, when);
-			json_object_set_new(src, "accepted_older_than", json_string(when));
-		}
-		json_array_append_new(sources, src);
-	}
-	for (size_t i = 0; i < res->set.n; i++) {
-		const struct kiln_pkg *p = &res->set.pkgs[i];
-
-		json_array_append_new(pkgs, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", p->name, "version",
-						      p->version, "arch", p->arch, "suite", p->suite, "sha256", p->sha256));
-	}
-	for (size_t i = 0; i < k->n_load; i++)
-		json_array_append_new(mods, json_string(k->mods[k->load_order[i]].name));
-	kiln_format_iso8601((time_t)sde, when);
-	root = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:{s:s, s:s, s:s, s:s, s:s, s:o}, s:o, s:o, s:{s:s, s:I, s:s}}",
-			 "schema", "kiln.manifest/1", "family", r->family, "version", version, "built", when,
-			 "recipe", "name", r->name, "sha256", r->sha256,
-			 "sources", sources,
-			 "kernel", "package", res->kernel.name, "version", res->kernel.version,
-			 "release", res->kernel_release, "cmdline", r->kernel_cmdline, "sha256", res->kernel.sha256,
-			 "modules", mods,
-			 "packages", pkgs, "artifacts", artifacts,
-			 "files", "name", "files.tsv", "count", (json_int_t)n_files, "sha256", files_sha256);
-	json_object_set_new(root, "security_updates", updates);
-	json_object_set_new(root, "image", image_json(r, ignored));
-	json_object_set_new(root, "base", json_pack("{s:s, s:s, s:s, s:s}", "package", res->base.name, "version",
-						    res->base.version, "suite", res->base.suite, "sha256", res->base.sha256));
-	json_object_set_new(root, "previous_manifest",
-			    prev_version ? json_pack("{s:s, s:s}", "version", prev_version, "sha256", prev_sha256)
-					 : json_null());
-	dump = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(root);
-	if (!dump)
-		abort();
-	out = kiln_asprintf("%s\n", dump);	/* a text file ends with a newline */
-	free(dump);
-	return out;
-}
-
 static void
 progress(const struct kiln_build_opts *o, const char *stage, uint64_t done, uint64_t total, const char *item)
 {
@@ -935,16 +851,6 @@ check_downgrades(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct
 	return 0;
 }
 
-static json_t *
-strv_json(const struct kiln_strv *sv)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < sv->n; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
-
 static void
 push_unique(struct kiln_strv *sv, const char *s)
 {
@@ -1013,47 +919,99 @@ advisory_ids(const struct build_state *st, const struct kiln_pkg *pkg, const cha
  * point release's version, so a fix stays listed while the package is at or
  * above it.
  */
-static json_t *
+static size_t
 security_updates(struct kiln_ctx *ctx, const struct build_state *st, const char *family,
-		 const struct kiln_changelog *logs, size_t n_logs)
+		 const struct kiln_changelog *logs, size_t n_logs, struct kiln_manifest_update **ret)
 {
 	json_t *prev = previous_packages(ctx->set->store, family, st->prev_version);
-	json_t *out = json_array();
+	struct kiln_manifest_update *out = kiln_calloc(st->res.set.n + 1, sizeof(*out));
+	size_t n = 0;
 
 	for (size_t i = 0; i < st->res.set.n; i++) {
 		const struct kiln_pkg *pkg = &st->res.set.pkgs[i];
 		const char *pv = prev ? json_string_value(json_object_get(prev, pkg->name)) : NULL;
 		const char *previous = pv ? pv : pkg->baseline;
-		_cleanup_(kiln_strv_releasep) struct kiln_strv cves = { 0 };
-		_cleanup_(kiln_strv_releasep) struct kiln_strv advs = { 0 };
-		_cleanup_(kiln_strv_releasep) struct kiln_strv fixed = { 0 };
+		struct kiln_manifest_update *u = &out[n];
 		_cleanup_(kiln_strv_releasep) struct kiln_strv fixed_advs = { 0 };
 		_cleanup_free_ char *text = NULL;
 		size_t len = 0;
 
-		int advised = advisory_ids(st, pkg, previous, &cves, &advs, &fixed);
+		int advised = advisory_ids(st, pkg, previous, &u->cves, &u->advisories, &u->fixed_cves);
 
-		if (!pkg->security && !advised && !(pv && strcmp(pv, pkg->version) != 0))
+		if (!pkg->security && !advised && !(pv && strcmp(pv, pkg->version) != 0)) {
+			kiln_strv_release(&u->cves);
+			kiln_strv_release(&u->advisories);
+			kiln_strv_release(&u->fixed_cves);
 			continue;
+		}
 		text = changelog_of(ctx, pkg, logs, n_logs, &len);
 		if (text) {
 			if (!previous || strcmp(previous, pkg->version) != 0)
-				kiln_changelog_fixes(text, len, previous, pkg->version, &cves, &advs);
+				kiln_changelog_fixes(text, len, previous, pkg->version, &u->cves, &u->advisories);
 			if (pkg->security)
-				kiln_changelog_fixes(text, len, pkg->baseline, pkg->version, &fixed, &fixed_advs);
+				kiln_changelog_fixes(text, len, pkg->baseline, pkg->version, &u->fixed_cves,
+						     &fixed_advs);
 		}
-		kiln_strv_sort(&cves);
-		kiln_strv_sort(&advs);
-		kiln_strv_sort(&fixed);
-		json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:b}",
-						     "package", pkg->name, "version", pkg->version,
-						     "previous", previous ? json_string(previous) : json_null(),
-						     "suite", pkg->suite, "classification", pkg->security || advised ? "security" : "other",
-						     "cves", strv_json(&cves), "advisories", strv_json(&advs),
-						     "fixed_cves", strv_json(&fixed), "changelog", text != NULL));
+		kiln_strv_sort(&u->cves);
+		kiln_strv_sort(&u->advisories);
+		kiln_strv_sort(&u->fixed_cves);
+		u->package = pkg->name;
+		u->version = pkg->version;
+		u->previous = previous ? kiln_strdup(previous) : NULL;	/* @prev is gone on return */
+		u->suite = pkg->suite;
+		u->security = pkg->security || advised;
+		u->changelog = text != NULL;
+		n++;
 	}
 	json_decref(prev);
-	return out;
+	*ret = out;
+	return n;
+}
+
+/* manifest.json from what the build chose: every string is borrowed from @r, @st and @k. */
+static char *
+manifest_bytes(const struct kiln_recipe *r, const struct build_state *st, const struct kiln_manifest_artifact *artifacts,
+	       size_t n_artifacts, size_t n_files, const char *files_sha256, const struct kiln_manifest_update *updates,
+	       size_t n_updates)
+{
+	const struct kiln_resolution *res = &st->res;
+	const struct kiln_kernel *k = &st->kernel;
+	_cleanup_free_ struct kiln_manifest_source *sources = kiln_calloc(res->n_indexes + 1, sizeof(*sources));
+	_cleanup_free_ struct kiln_manifest_pkg *pkgs = kiln_calloc(res->set.n + 1, sizeof(*pkgs));
+	_cleanup_free_ const char **mods = kiln_calloc(k->n_load + 1, sizeof(*mods));
+	_cleanup_free_ struct kiln_manifest_exec *pre = kiln_calloc(r->n_execs + 1, sizeof(*pre));
+	struct kiln_manifest m = {
+		.family = r->family, .version = st->version, .built = (time_t)st->sde,
+		.recipe_name = r->name, .recipe_sha256 = r->sha256,
+		.sources = sources, .n_sources = res->n_indexes,
+		.kernel = { res->kernel.name, res->kernel.version, res->kernel_release, r->kernel_cmdline,
+			    res->kernel.sha256, mods, k->n_load },
+		.base = { res->base.name, res->base.version, res->base.suite, res->base.sha256 },
+		.packages = pkgs, .n_packages = res->set.n,
+		.artifacts = artifacts, .n_artifacts = n_artifacts,
+		.files.count = n_files,
+		.updates = updates, .n_updates = n_updates,
+		.image = { &r->argv, &r->environment, &st->ignored, r->user, pre, r->n_execs, r->state },
+		.previous_version = st->prev_version, .previous_sha256 = st->prev_sha256,
+	};
+
+	for (size_t i = 0; i < res->n_indexes; i++) {
+		const struct kiln_repo_index *ri = &res->indexes[i];
+
+		sources[i] = (struct kiln_manifest_source){ ri->uri, ri->suite, ri->inrelease_sha256, ri->date,
+							     ri->rollback_from };
+	}
+	for (size_t i = 0; i < res->set.n; i++) {
+		const struct kiln_pkg *p = &res->set.pkgs[i];
+
+		pkgs[i] = (struct kiln_manifest_pkg){ p->name, p->version, p->arch, p->suite, p->sha256 };
+	}
+	for (size_t i = 0; i < k->n_load; i++)
+		mods[i] = k->mods[k->load_order[i]].name;
+	for (size_t i = 0; i < r->n_execs; i++)
+		pre[i] = (struct kiln_manifest_exec){ &r->execs[i].argv, r->execs[i].first_boot };
+	snprintf(m.files.sha256, sizeof(m.files.sha256), "%s", files_sha256);
+	return kiln_manifest_format(&m);
 }
 
 static int
@@ -1064,36 +1022,36 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	_cleanup_free_ char *kdeb = kiln_cache_blob_path(ctx->set->store, kp->sha256);	/* fetch_all() verifies it */
 	_cleanup_free_ char *tsv = NULL, *manifest = NULL, *initrd = NULL;
 	_cleanup_free_ char *ktar = kiln_cache_data_tar_path(ctx, kp->sha256);
-	char files_sha[65], vm_sha[65], rd_sha[65];
+	char files_sha[65];
 	struct kiln_changelog *logs = NULL;
 	uint64_t rd_size;
-	size_t n_files, n_logs = 0;
-	json_t *artifacts, *updates;
+	size_t n_files, n_logs = 0, n_updates;
+	struct kiln_manifest_update *updates = NULL;
+	struct kiln_manifest_artifact artifacts[2] = { { .name = "initrd.img" }, { .name = "vmlinuz" } };
 
 	if (fetch_all(ctx, o, st, res) < 0 ||
 	    kiln_kernel_load(ctx, kdeb, ktar, kp->name, st->res.kernel_release, &r->kernel_modules, &st->kernel) < 0)
 		return -1;
 	if (compose_initrd(ctx, r, o, st, &tsv, &n_files, &logs, &n_logs) < 0)
 		return -1;
-	updates = security_updates(ctx, st, r->family, logs, n_logs);
+	n_updates = security_updates(ctx, st, r->family, logs, n_logs, &updates);
 	kiln_changelogs_free(logs, n_logs);
 	initrd = kiln_asprintf("%s/initrd.img", st->tmp);
-	if (file_sha256(ctx, initrd, rd_sha, &rd_size) < 0) {
-		json_decref(updates);
+	if (file_sha256(ctx, initrd, artifacts[0].sha256, &rd_size) < 0) {
+		kiln_manifest_updates_free(updates, n_updates);
 		return -1;
 	}
-	kiln_sha256_hex(st->kernel.vmlinuz, st->kernel.vmlinuz_len, vm_sha);
+	artifacts[0].size = rd_size;
+	artifacts[1].size = st->kernel.vmlinuz_len;
+	kiln_sha256_hex(st->kernel.vmlinuz, st->kernel.vmlinuz_len, artifacts[1].sha256);
 	kiln_sha256_hex(tsv, strlen(tsv), files_sha);
 	if (write_file(ctx, st->tmp, "vmlinuz", st->kernel.vmlinuz, st->kernel.vmlinuz_len) < 0 ||
 	    write_file(ctx, st->tmp, "files.tsv", tsv, strlen(tsv)) < 0) {
-		json_decref(updates);
+		kiln_manifest_updates_free(updates, n_updates);
 		return -1;
 	}
-	artifacts = json_array();
-	json_array_append_new(artifacts, artifact_json("initrd.img", rd_size, rd_sha));
-	json_array_append_new(artifacts, artifact_json("vmlinuz", st->kernel.vmlinuz_len, vm_sha));
-	manifest = manifest_json(r, &st->res, &st->kernel, st->version, st->sde, artifacts, n_files, files_sha,
-				 st->prev_version, st->prev_sha256, updates, &st->ignored);
+	manifest = manifest_bytes(r, st, artifacts, ARRAY_SIZE(artifacts), n_files, files_sha, updates, n_updates);
+	kiln_manifest_updates_free(updates, n_updates);
 	if (write_file(ctx, st->tmp, "manifest.json", manifest, strlen(manifest)) < 0)
 		return -1;
 	if (o->key_path) {

@@ -43,7 +43,8 @@ int kiln_manifest_previous(const char *store, const char *family, const char *ve
 /*
  * kiln_manifest_parse() - parse and check the shape of a manifest
  * Checks schema, family, version, packages[] and security_updates[] (types
- * of every field kiln reads). Returns the document (json_decref() it) or
+ * of every field kiln reads): the shape kiln_manifest_format() (write.h)
+ * writes from struct kiln_manifest. Returns the document (json_decref() it) or
  * NULL with exit 2 naming @what.
  */
 json_t *kiln_manifest_parse(struct kiln_ctx *ctx, const char *what, const char *data, size_t len);

@@ -8,6 +8,7 @@
 #include "changelog.h"
 #include "manifest.h"
 #include "solve.h"
+#include "write.h"
 
 static const char log_text[] =
 	"openssl (3.0.17-1~deb12u2) bookworm-security; urgency=medium\n"
@@ -102,6 +103,96 @@ test_manifest_shape(void **state)
 	}
 }
 
+/* What the writer produces, the reader accepts, field for field, and the same struct gives the same bytes. */
+static void
+test_manifest_round_trip(void **state)
+{
+	struct kiln_strv argv = { 0 }, env = { 0 }, none = { 0 }, init = { 0 };
+	const char *mods[] = { "virtio_pci", "virtio_net" };
+	struct kiln_manifest_source src[] = {
+		{ "file:///r", "kilntest", "aa", 1700000000, 0 },
+		{ "file:///r", "kilntest-security", "bb", 1700000000, 1710000000 },
+	};
+	struct kiln_manifest_pkg pkgs[] = { { "app", "1.0-1", "amd64", "kilntest", "cc" } };
+	struct kiln_manifest_artifact arts[] = { { "vmlinuz", 4096, "dd" } };
+	struct kiln_manifest_update upd[] = { { .package = "app", .version = "1.0-1", .suite = "kilntest-security",
+						 .previous = NULL, .security = 1, .changelog = 1 } };
+	struct kiln_manifest_exec pre[] = { { &init, 1 } };
+	struct kiln_manifest m = {
+		.family = "app", .version = "2026.11.0", .built = 1700000000,
+		.recipe_name = "app", .recipe_sha256 = "ee",
+		.sources = src, .n_sources = 2,
+		.kernel = { "linux-image-kilntest", "6.1", "6.1.0-kilntest", "console=ttyS0", "ff", mods, 2 },
+		.base = { "base-passwd", "3.6.1", "kilntest", "99" },
+		.packages = pkgs, .n_packages = 1,
+		.artifacts = arts, .n_artifacts = 1,
+		.files = { 67, "ab" },
+		.updates = upd, .n_updates = 1,
+		.image = { &argv, &env, &none, "app", pre, 1, "/var/lib/app" },
+	};
+	struct kiln_ctx ctx;
+	char *a, *b;
+	json_t *j, *u;
+
+	(void)state;
+	kiln_strv_split(&argv, "/usr/bin/app --serve");
+	kiln_strv_push(&env, "MODE=test");
+	kiln_strv_push(&init, "/usr/bin/app");
+	kiln_strv_push(&upd[0].cves, "CVE-2026-1");
+	kiln_strv_push(&upd[0].fixed_cves, "CVE-2026-1");
+	a = kiln_manifest_format(&m);
+	b = kiln_manifest_format(&m);
+	assert_string_equal(a, b);
+	assert_int_equal(a[strlen(a) - 1], '\n');
+	kiln_ctx_init(&ctx);
+	j = kiln_manifest_parse(&ctx, "m.json", a, strlen(a));
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "built")), "2023-11-14T22:13:20Z");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "kernel"), "release")),
+			    "6.1.0-kilntest");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(j, "kernel"), "modules"), 1)),
+			    "virtio_net");
+	/* accepted_older_than only where an older index was accepted */
+	assert_null(json_object_get(json_array_get(json_object_get(j, "sources"), 0), "accepted_older_than"));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "sources"), 1),
+							      "accepted_older_than")), "2024-03-09T16:00:00Z");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "files"), "count")), 67);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "files"), "name")), "files.tsv");
+	u = json_array_get(json_object_get(j, "security_updates"), 0);
+	assert_true(json_is_null(json_object_get(u, "previous")));
+	assert_string_equal(json_string_value(json_object_get(u, "classification")), "security");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(u, "cves"), 0)), "CVE-2026-1");
+	assert_true(json_is_true(json_object_get(u, "changelog")));
+	assert_true(json_is_null(json_object_get(j, "previous_manifest")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(j, "image"), "state"),
+							      "storage")), "memory");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(j, "image"),
+											     "exec_start_pre"), 0), "when")),
+			    "first-boot");
+	json_decref(j);
+	free(b);
+
+	/* a chained version names its predecessor; no state path is null */
+	m.previous_version = "2026.10.0";
+	m.previous_sha256 = "12";
+	m.image.state = NULL;
+	b = kiln_manifest_format(&m);
+	assert_string_not_equal(a, b);
+	j = kiln_manifest_parse(&ctx, "m.json", b, strlen(b));
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "previous_manifest"), "version")),
+			    "2026.10.0");
+	assert_true(json_is_null(json_object_get(json_object_get(j, "image"), "state")));
+	json_decref(j);
+	free(a);
+	free(b);
+	kiln_strv_release(&upd[0].cves);
+	kiln_strv_release(&upd[0].fixed_cves);
+	kiln_strv_release(&argv);
+	kiln_strv_release(&env);
+	kiln_strv_release(&init);
+}
+
 int
 main(void)
 {
@@ -109,6 +200,7 @@ main(void)
 		cmocka_unit_test(test_changelog),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_manifest_shape),
+		cmocka_unit_test(test_manifest_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

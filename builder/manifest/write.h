@@ -1,0 +1,100 @@
+/*
+ * write.h - the one type a manifest is made from, and its writer.
+ *
+ * struct kiln_manifest is manifest.json (schema kiln.manifest/1) as plain
+ * data: the builder fills it from the recipe, the resolution and the kernel,
+ * and kiln_manifest_format() turns it into the canonical bytes that are
+ * signed. Strings are borrowed: the struct owns none of them, except the
+ * previous version and lists of a security update (see kiln_manifest_updates_free()).
+ * kiln_manifest_parse() checks the same shape on the way back in; the
+ * README's "Manifest fields" section documents every field.
+ */
+#ifndef KILN_MANIFEST_WRITE_H
+#define KILN_MANIFEST_WRITE_H
+
+#include "kiln.h"
+
+#include <stdint.h>
+#include <time.h>
+
+struct kiln_manifest_source {
+	const char *uri, *suite, *inrelease_sha256;
+	time_t date;
+	time_t accepted_older_than;	/* 0: the index was not older than the last one seen */
+};
+
+struct kiln_manifest_pkg {
+	const char *name, *version, *arch, *suite, *sha256;
+};
+
+struct kiln_manifest_artifact {
+	const char *name;
+	uint64_t size;
+	char sha256[65];
+};
+
+/* One entry of security_updates; @previous and the three lists are owned. */
+struct kiln_manifest_update {
+	const char *package, *version, *suite;
+	char *previous;			/* NULL: null (no earlier version known) */
+	int security;			/* classification "security", else "other" */
+	struct kiln_strv cves, advisories, fixed_cves;
+	int changelog;			/* the package's changelog was read */
+};
+
+struct kiln_manifest_exec {
+	const struct kiln_strv *argv;
+	int first_boot;			/* "first-boot", else "every-boot" */
+};
+
+struct kiln_manifest {
+	const char *family, *version;
+	time_t built;			/* SOURCE_DATE_EPOCH of the build */
+	const char *recipe_name, *recipe_sha256;
+
+	const struct kiln_manifest_source *sources;
+	size_t n_sources;
+
+	struct {
+		const char *package, *version, *release, *cmdline, *sha256;
+		const char *const *modules;	/* in load order */
+		size_t n_modules;
+	} kernel;
+	struct {
+		const char *package, *version, *suite, *sha256;
+	} base;
+
+	const struct kiln_manifest_pkg *packages;
+	size_t n_packages;
+	const struct kiln_manifest_artifact *artifacts;
+	size_t n_artifacts;
+	struct {
+		uint64_t count;
+		char sha256[65];
+	} files;			/* files.tsv */
+	const struct kiln_manifest_update *updates;
+	size_t n_updates;
+
+	struct {
+		const struct kiln_strv *argv, *environment, *not_acted_on;
+		const char *user;
+		const struct kiln_manifest_exec *exec_start_pre;
+		size_t n_exec_start_pre;
+		const char *state;	/* NULL: no state path declared */
+	} image;
+
+	const char *previous_version;	/* NULL: first version of the family in the store */
+	const char *previous_sha256;
+};
+
+/*
+ * kiln_manifest_format() - manifest.json's bytes for @m: sorted keys, two
+ * spaces of indentation, a final newline; the same @m gives the same bytes,
+ * which is what makes builds reproducible. Returns a new string.
+ */
+char *kiln_manifest_format(const struct kiln_manifest *m);
+
+/* Releases what @n updates own and the array itself. */
+void kiln_manifest_updates_free(struct kiln_manifest_update *u, size_t n);
+
+#endif
