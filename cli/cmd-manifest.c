@@ -235,6 +235,7 @@ manifest_diff(int argc, char **argv)
 	struct kiln_cli_common co = { 0 };
 	_cleanup_free_ char *od = NULL, *nd = NULL;
 	struct kiln_ctx ctx;
+	struct kiln_manifest om, nm;
 	json_t *old, *new, *d, *x;
 	size_t i;
 	int c, rc;
@@ -259,7 +260,11 @@ manifest_diff(int argc, char **argv)
 		json_decref(old);
 		return kiln_cli_fail("manifest diff", &ctx);
 	}
-	d = kiln_manifest_diff(old, new);
+	kiln_manifest_read(old, &om);
+	kiln_manifest_read(new, &nm);
+	d = kiln_manifest_diff(&om, &nm);
+	kiln_manifest_release(&om);
+	kiln_manifest_release(&nm);
 	json_decref(old);
 	json_decref(new);
 	if (co.json) {
@@ -292,6 +297,7 @@ manifest_vex(int argc, char **argv)
 	struct kiln_cli_common co = { 0 };
 	_cleanup_free_ char *dir = NULL;
 	struct kiln_ctx ctx;
+	struct kiln_manifest mm;
 	char sha[65];
 	json_t *m, *vex;
 	int rc;
@@ -301,7 +307,9 @@ manifest_vex(int argc, char **argv)
 	m = kiln_manifest_load(&ctx, dir, sha);
 	if (!m)
 		return kiln_cli_fail("manifest vex", &ctx);
-	vex = kiln_manifest_vex(m, sha);
+	kiln_manifest_read(m, &mm);
+	vex = kiln_manifest_vex(&mm, sha);
+	kiln_manifest_release(&mm);
 	json_dumpf(vex, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	json_decref(vex);

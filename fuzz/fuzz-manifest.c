@@ -1,4 +1,4 @@
-/* fuzz-manifest.c - the manifest parser and what reads a parsed manifest (diff, vex), and changelogs. */
+/* fuzz-manifest.c - the manifest parser, its reader into struct kiln_manifest and what reads that (diff, vex), and changelogs. */
 #include <stdint.h>
 
 #include "changelog.h"
@@ -16,8 +16,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kiln_ctx_init(&ctx);
 	m = kiln_manifest_parse(&ctx, "fuzz", (const char *)data, size);
 	if (m) {
-		json_decref(kiln_manifest_diff(m, m));
-		json_decref(kiln_manifest_vex(m, "0"));
+		struct kiln_manifest mm;
+
+		kiln_manifest_read(m, &mm);
+		json_decref(kiln_manifest_diff(&mm, &mm));
+		json_decref(kiln_manifest_vex(&mm, "0"));
+		kiln_manifest_release(&mm);
 		json_decref(m);
 	}
 	kiln_changelog_fixes((const char *)data, size, "1.0", NULL, &c, &a);

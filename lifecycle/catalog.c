@@ -136,7 +136,11 @@ backfill_fixes(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *store)
 		if (!m)
 			continue;
 		if (strcmp(sha, col_text(st, 2)) == 0) {
-			n = kiln_manifest_fixes(m, &fx);
+			struct kiln_manifest mm;
+
+			kiln_manifest_read(m, &mm);
+			n = kiln_manifest_fixes(&mm, &fx);
+			kiln_manifest_release(&mm);
 			rc = add_fixes(ctx, c, col_text(st, 0), col_text(st, 1), fx, n);
 			kiln_fixes_free(fx, n);
 		}

@@ -6,14 +6,12 @@
 #include <string.h>
 
 static int
-count_security(json_t *m)
+count_security(const struct kiln_manifest *m)
 {
-	size_t i;
-	json_t *u;
 	int n = 0;
 
-	json_array_foreach(json_object_get(m, "security_updates"), i, u)
-		n += kiln_streq_ptr(json_string_value(json_object_get(u, "classification")), "security");
+	for (size_t i = 0; i < m->n_updates; i++)
+		n += m->updates[i].security;
 	return n;
 }
 
@@ -65,14 +63,17 @@ kiln_release(struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *family,
 	struct kiln_release_result res = { 0 };
 	struct kiln_release_info ri = { 0 };
 	struct kiln_fix *fixes = NULL;
+	struct kiln_manifest mm;
 	json_t *m = NULL;
 	int rc;
 
 	/* verify before recording anything; the manifest's place (family, version) is part of it */
 	if (verify(ctx, cat, dir, pubkey_path, &res, &m) < 0)
 		return -1;
-	res.security_updates = count_security(m);
-	ri.n_fixes = kiln_manifest_fixes(m, &fixes);
+	kiln_manifest_read(m, &mm);
+	res.security_updates = count_security(&mm);
+	ri.n_fixes = kiln_manifest_fixes(&mm, &fixes);
+	kiln_manifest_release(&mm);
 	ri.fixes = fixes;
 	json_decref(m);
 	ri.family = family;

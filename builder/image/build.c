@@ -10,7 +10,7 @@
 #include "kernel.h"
 #include "pkgarchive.h"
 #include "manifest.h"
-#include "write.h"
+#include "model.h"
 #include "resolve.h"
 #include "fetch.h"
 
@@ -782,19 +782,16 @@ previous_manifest(const char *store, const char *family, const char *version)
 static json_t *
 previous_packages(const char *store, const char *family, const char *version)
 {
-	json_t *root = previous_manifest(store, family, version), *out, *p;
-	size_t i;
+	json_t *root = previous_manifest(store, family, version), *out;
+	struct kiln_manifest m;
 
 	if (!root)
 		return NULL;
 	out = json_object();
-	json_array_foreach(json_object_get(root, "packages"), i, p) {
-		const char *n = json_string_value(json_object_get(p, "name"));
-		const char *v = json_string_value(json_object_get(p, "version"));
-
-		if (n && v)
-			json_object_set_new(out, n, json_string(v));
-	}
+	kiln_manifest_read(root, &m);
+	for (size_t i = 0; i < m.n_packages; i++)
+		json_object_set_new(out, m.packages[i].name, json_string(m.packages[i].version));
+	kiln_manifest_release(&m);
 	json_decref(root);
 	return out;
 }
@@ -804,9 +801,14 @@ static char *
 previous_kernel_version(const char *store, const char *family, const char *version)
 {
 	json_t *root = previous_manifest(store, family, version);
-	const char *v = json_string_value(json_object_get(json_object_get(root, "kernel"), "version"));
-	char *out = v ? kiln_strdup(v) : NULL;
+	struct kiln_manifest m;
+	char *out = NULL;
 
+	if (!root)
+		return NULL;
+	kiln_manifest_read(root, &m);
+	out = m.kernel.version ? kiln_strdup(m.kernel.version) : NULL;
+	kiln_manifest_release(&m);
 	json_decref(root);
 	return out;
 }

@@ -1,6 +1,7 @@
 /* manifest.c - verify a version directory: signature first, then artifacts, files, chain. */
 #define _GNU_SOURCE
 #include "manifest.h"
+#include "model.h"
 #include "names.h"
 #include "pkgarchive.h"
 
@@ -355,8 +356,10 @@ kiln_manifest_parse(struct kiln_ctx *ctx, const char *what, const char *data, si
 	json_array_foreach(a, i, v) {
 		json_t *prev = json_object_get(v, "previous");
 
+		const char *c = json_string_value(json_object_get(v, "classification"));
+
 		if (!json_is_string(json_object_get(v, "package")) || !json_is_string(json_object_get(v, "version")) ||
-		    !json_is_string(json_object_get(v, "classification")) || (prev && !json_is_null(prev) && !json_is_string(prev)) ||
+		    !c || (strcmp(c, "security") != 0 && strcmp(c, "other") != 0) || (prev && !json_is_null(prev) && !json_is_string(prev)) ||
 		    !strings_array(json_object_get(v, "cves")) || !strings_array(json_object_get(v, "advisories")) ||
 		    !strings_array(json_object_get(v, "fixed_cves")))
 			goto bad;
@@ -391,68 +394,79 @@ kiln_manifest_load(struct kiln_ctx *ctx, const char *dir, char ret_sha256[65])
 	return m;
 }
 
-static const char *
-pkg_version(json_t *m, const char *name)
+static const struct kiln_manifest_pkg *
+find_pkg(const struct kiln_manifest *m, const char *name)
 {
-	size_t i;
-	json_t *p;
-
-	json_array_foreach(json_object_get(m, "packages"), i, p)
-		if (strcmp(json_string_value(json_object_get(p, "name")), name) == 0)
-			return json_string_value(json_object_get(p, "version"));
+	for (size_t i = 0; i < m->n_packages; i++)
+		if (strcmp(m->packages[i].name, name) == 0)
+			return &m->packages[i];
 	return NULL;
 }
 
+static const char *
+pkg_version(const struct kiln_manifest *m, const char *name)
+{
+	const struct kiln_manifest_pkg *p = find_pkg(m, name);
+
+	return p ? p->version : NULL;
+}
+
+static json_t *
+strv_json(const struct kiln_strv *sv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
 json_t *
-kiln_manifest_diff(json_t *old, json_t *new)
+kiln_manifest_diff(const struct kiln_manifest *old, const struct kiln_manifest *new)
 {
 	json_t *added = json_array(), *removed = json_array(), *upgraded = json_array(), *updates = json_array();
-	json_t *arts = json_array(), *p, *u, *a, *oa;
-	size_t i, j;
+	json_t *arts = json_array();
 
-	json_array_foreach(json_object_get(new, "packages"), i, p) {
-		const char *n = json_string_value(json_object_get(p, "name"));
-		const char *v = json_string_value(json_object_get(p, "version"));
-		const char *ov = pkg_version(old, n);
+	for (size_t i = 0; i < new->n_packages; i++) {
+		const struct kiln_manifest_pkg *p = &new->packages[i];
+		const char *ov = pkg_version(old, p->name);
 
 		if (!ov)
-			json_array_append_new(added, json_pack("{s:s, s:s}", "name", n, "version", v));
-		else if (strcmp(ov, v) != 0)
-			json_array_append_new(upgraded, json_pack("{s:s, s:s, s:s}", "name", n, "from", ov, "to", v));
+			json_array_append_new(added, json_pack("{s:s, s:s}", "name", p->name, "version", p->version));
+		else if (strcmp(ov, p->version) != 0)
+			json_array_append_new(upgraded, json_pack("{s:s, s:s, s:s}", "name", p->name, "from", ov, "to",
+								  p->version));
 	}
-	json_array_foreach(json_object_get(old, "packages"), i, p) {
-		const char *n = json_string_value(json_object_get(p, "name"));
+	for (size_t i = 0; i < old->n_packages; i++) {
+		const struct kiln_manifest_pkg *p = &old->packages[i];
 
-		if (!pkg_version(new, n))
-			json_array_append_new(removed, json_pack("{s:s, s:s}", "name", n, "version",
-								 json_string_value(json_object_get(p, "version"))));
+		if (!pkg_version(new, p->name))
+			json_array_append_new(removed, json_pack("{s:s, s:s}", "name", p->name, "version", p->version));
 	}
 	/* a security update is new when OLD did not already have that package at that version */
-	json_array_foreach(json_object_get(new, "security_updates"), i, u) {
-		const char *n = json_string_value(json_object_get(u, "package"));
-		const char *v = json_string_value(json_object_get(u, "version"));
-		const char *ov = pkg_version(old, n);
+	for (size_t i = 0; i < new->n_updates; i++) {
+		const struct kiln_manifest_update *u = &new->updates[i];
+		const char *ov = pkg_version(old, u->package);
 
-		if (ov && strcmp(ov, v) == 0)
+		if (ov && strcmp(ov, u->version) == 0)
 			continue;
-		json_array_append_new(updates, json_pack("{s:s, s:s, s:o, s:O, s:O, s:O}", "package", n, "version", v,
-							 "previous", ov ? json_string(ov) : json_null(),
-							 "classification", json_object_get(u, "classification"),
-							 "cves", json_object_get(u, "cves"), "advisories", json_object_get(u, "advisories")));
+		json_array_append_new(updates, json_pack("{s:s, s:s, s:o, s:s, s:o, s:o}", "package", u->package,
+							 "version", u->version, "previous", ov ? json_string(ov) : json_null(),
+							 "classification", u->security ? "security" : "other",
+							 "cves", strv_json(&u->cves), "advisories", strv_json(&u->advisories)));
 	}
-	json_array_foreach(json_object_get(new, "artifacts"), i, a) {
-		const char *n = json_string_value(json_object_get(a, "name"));
-		json_int_t size = json_integer_value(json_object_get(a, "size")), osize = -1;
+	for (size_t i = 0; i < new->n_artifacts; i++) {
+		const struct kiln_manifest_artifact *a = &new->artifacts[i];
+		json_int_t osize = -1;
 
-		json_array_foreach(json_object_get(old, "artifacts"), j, oa)
-			if (strcmp(json_string_value(json_object_get(oa, "name")), n) == 0)
-				osize = json_integer_value(json_object_get(oa, "size"));
-		json_array_append_new(arts, json_pack("{s:s, s:o, s:I}", "name", n,
-						      "old_size", osize >= 0 ? json_integer(osize) : json_null(), "new_size", size));
+		for (size_t j = 0; j < old->n_artifacts; j++)
+			if (strcmp(old->artifacts[j].name, a->name) == 0)
+				osize = (json_int_t)old->artifacts[j].size;
+		json_array_append_new(arts, json_pack("{s:s, s:o, s:I}", "name", a->name,
+						      "old_size", osize >= 0 ? json_integer(osize) : json_null(),
+						      "new_size", (json_int_t)a->size));
 	}
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
-			 "old", json_string_value(json_object_get(old, "version")),
-			 "new", json_string_value(json_object_get(new, "version")),
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "old", old->version, "new", new->version,
 			 "added", added, "removed", removed, "upgraded", upgraded,
 			 "security_updates", updates, "artifacts", arts);
 }
@@ -477,31 +491,22 @@ purl(const char *name, const char *version, const char *arch)
 }
 
 json_t *
-kiln_manifest_vex(json_t *m, const char *manifest_sha256)
+kiln_manifest_vex(const struct kiln_manifest *m, const char *manifest_sha256)
 {
-	const char *family = json_string_value(json_object_get(m, "family"));
-	const char *version = json_string_value(json_object_get(m, "version"));
-	const char *built = json_string_value(json_object_get(m, "built"));
-	json_t *statements = json_array(), *by_cve = json_object(), *u, *c, *subs;
-	char *image = kiln_asprintf("urn:kiln:image:%s/%s", family, version);
+	json_t *statements = json_array(), *by_cve = json_object(), *subs, *out;
+	char *image = kiln_asprintf("urn:kiln:image:%s/%s", m->family, m->version);
 	const char *cve;
-	size_t i, j;
+	char built[21];
 
 	/* CVE → the packages of this image that fix it */
-	json_array_foreach(json_object_get(m, "security_updates"), i, u) {
-		const char *n = json_string_value(json_object_get(u, "package"));
-		const char *v = json_string_value(json_object_get(u, "version"));
-		const char *arch = NULL;
-		json_t *p;
-		size_t k;
+	for (size_t i = 0; i < m->n_updates; i++) {
+		const struct kiln_manifest_update *u = &m->updates[i];
+		const struct kiln_manifest_pkg *p = find_pkg(m, u->package);
 
-		json_array_foreach(json_object_get(m, "packages"), k, p)
-			if (strcmp(json_string_value(json_object_get(p, "name")), n) == 0)
-				arch = json_string_value(json_object_get(p, "arch"));
-		json_array_foreach(json_object_get(u, "fixed_cves"), j, c) {
-			char *id = purl(n, v, arch);
+		for (size_t j = 0; j < u->fixed_cves.n; j++) {
+			char *id = purl(u->package, u->version, p ? p->arch : NULL);
 
-			cve = json_string_value(c);
+			cve = u->fixed_cves.v[j];
 			if (!json_object_get(by_cve, cve))
 				json_object_set_new(by_cve, cve, json_array());
 			json_array_append_new(json_object_get(by_cve, cve), json_pack("{s:s}", "@id", id));
@@ -515,12 +520,13 @@ kiln_manifest_vex(json_t *m, const char *manifest_sha256)
 							    "subcomponents", subs,
 							    "status", "fixed"));
 	json_decref(by_cve);
-	u = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
-		      "@context", "https://openvex.dev/ns/v0.2.0",
-		      "@id", image, "author", "kiln", "timestamp", built ? built : "1970-01-01T00:00:00Z",
-		      "version", 1, "tooling", "kiln " KILN_VERSION, "statements", statements);
+	kiln_format_iso8601(m->built, built);
+	out = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
+			"@context", "https://openvex.dev/ns/v0.2.0",
+			"@id", image, "author", "kiln", "timestamp", built,
+			"version", 1, "tooling", "kiln " KILN_VERSION, "statements", statements);
 	free(image);
-	return u;
+	return out;
 }
 
 static int
@@ -530,29 +536,25 @@ version_cmp_p(const void *a, const void *b)
 }
 
 size_t
-kiln_manifest_fixes(json_t *m, struct kiln_fix **ret)
+kiln_manifest_fixes(const struct kiln_manifest *m, struct kiln_fix **ret)
 {
-	static const char *const fields[] = { "fixed_cves", "cves", "advisories" };
 	struct kiln_fix *out = NULL;
-	size_t n = 0, i, j;
-	json_t *u, *c;
+	size_t n = 0;
 
-	json_array_foreach(json_object_get(m, "security_updates"), i, u) {
-		const char *pkg = json_string_value(json_object_get(u, "package"));
-		const char *ver = json_string_value(json_object_get(u, "version"));
+	for (size_t i = 0; i < m->n_updates; i++) {
+		const struct kiln_manifest_update *u = &m->updates[i];
+		const struct kiln_strv *lists[] = { &u->fixed_cves, &u->cves, &u->advisories };
 		struct kiln_strv ids = { 0 };
 
-		if (!pkg || !ver)
-			continue;
-		for (size_t f = 0; f < ARRAY_SIZE(fields); f++)
-			json_array_foreach(json_object_get(u, fields[f]), j, c)
-				if (json_string_value(c) && !kiln_strv_contains(&ids, json_string_value(c)))
-					kiln_strv_push(&ids, json_string_value(c));
+		for (size_t f = 0; f < ARRAY_SIZE(lists); f++)
+			for (size_t j = 0; j < lists[f]->n; j++)
+				if (!kiln_strv_contains(&ids, lists[f]->v[j]))
+					kiln_strv_push(&ids, lists[f]->v[j]);
 		for (size_t k = 0; k < ids.n; k++) {
 			out = kiln_realloc(out, (n + 1) * sizeof(*out));
 			out[n].id = kiln_strdup(ids.v[k]);
-			out[n].package = kiln_strdup(pkg);
-			out[n++].package_version = kiln_strdup(ver);
+			out[n].package = kiln_strdup(u->package);
+			out[n++].package_version = kiln_strdup(u->version);
 		}
 		kiln_strv_release(&ids);
 	}
@@ -615,7 +617,12 @@ kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id, const s
 				continue;	/* not a (readable) image version: skipped */
 			{
 				struct kiln_fix *fx = NULL;
-				size_t nf = kiln_manifest_fixes(m, &fx);
+				struct kiln_manifest mm;
+				size_t nf;
+
+				kiln_manifest_read(m, &mm);
+				nf = kiln_manifest_fixes(&mm, &fx);
+				kiln_manifest_release(&mm);
 
 				for (size_t k = 0; k < nf; k++)
 					if (strcmp(fx[k].id, id) == 0)

@@ -3,6 +3,7 @@
 #define KILN_MANIFEST_H
 
 #include "kiln.h"
+#include "model.h"
 
 #include <jansson.h>
 
@@ -53,10 +54,10 @@ json_t *kiln_manifest_parse(struct kiln_ctx *ctx, const char *what, const char *
 json_t *kiln_manifest_load(struct kiln_ctx *ctx, const char *dir, char ret_sha256[65]);
 
 /* kiln manifest diff as one JSON object: packages added/removed/upgraded, new security updates, artifacts. */
-json_t *kiln_manifest_diff(json_t *old, json_t *new);
+json_t *kiln_manifest_diff(const struct kiln_manifest *old, const struct kiln_manifest *new);
 
 /* An OpenVEX document with a "fixed" statement per CVE the image's packages fix. */
-json_t *kiln_manifest_vex(json_t *m, const char *manifest_sha256);
+json_t *kiln_manifest_vex(const struct kiln_manifest *m, const char *manifest_sha256);
 
 /* One fix a version carries: a CVE, DSA or DLA id, and the package (version) that fixes it. */
 struct kiln_fix {
@@ -68,7 +69,7 @@ struct kiln_fix {
  * fixed_cves and advisories, each id once per update), in manifest order.
  * Returns the count; *@ret is a new array: free with kiln_fixes_free().
  */
-size_t kiln_manifest_fixes(json_t *m, struct kiln_fix **ret);
+size_t kiln_manifest_fixes(const struct kiln_manifest *m, struct kiln_fix **ret);
 void kiln_fixes_free(struct kiln_fix *f, size_t n);
 
 /*

@@ -8,7 +8,7 @@
 #include "changelog.h"
 #include "manifest.h"
 #include "solve.h"
-#include "write.h"
+#include "model.h"
 
 static const char log_text[] =
 	"openssl (3.0.17-1~deb12u2) bookworm-security; urgency=medium\n"
@@ -86,6 +86,10 @@ test_manifest_shape(void **state)
 		"\"security_updates\":[{\"package\":\"a\",\"version\":\"1\",\"classification\":\"security\",\"cves\":[1],"
 		"\"advisories\":[],\"fixed_cves\":[]}]}",
 		"{\"schema\":\"kiln.manifest/1\",\"schema\":\"kiln.manifest/1\"}",
+		/* only the two classifications the README names */
+		"{\"schema\":\"kiln.manifest/1\",\"family\":\"a\",\"version\":\"2026.11.0\",\"packages\":[],\"artifacts\":[],"
+		"\"security_updates\":[{\"package\":\"a\",\"version\":\"1\",\"classification\":\"maybe\",\"cves\":[],"
+		"\"advisories\":[],\"fixed_cves\":[]}]}",
 	};
 	struct kiln_ctx ctx;
 	json_t *m;
@@ -169,6 +173,21 @@ test_manifest_round_trip(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(j, "image"),
 											     "exec_start_pre"), 0), "when")),
 			    "first-boot");
+	/* read back into the struct, it writes the very same bytes */
+	{
+		struct kiln_manifest back;
+
+		kiln_manifest_read(j, &back);
+		assert_int_equal(back.n_updates, 1);
+		assert_true(back.updates[0].security);
+		assert_null(back.updates[0].previous);
+		assert_int_equal(back.sources[1].accepted_older_than, 1710000000);
+		free(b);
+		b = kiln_manifest_format(&back);
+		assert_string_equal(a, b);
+		kiln_manifest_release(&back);
+		assert_null(back.owned);
+	}
 	json_decref(j);
 	free(b);
 
@@ -183,6 +202,17 @@ test_manifest_round_trip(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "previous_manifest"), "version")),
 			    "2026.10.0");
 	assert_true(json_is_null(json_object_get(json_object_get(j, "image"), "state")));
+	{
+		struct kiln_manifest back;
+		char *c;
+
+		kiln_manifest_read(j, &back);
+		assert_string_equal(back.previous_version, "2026.10.0");
+		c = kiln_manifest_format(&back);
+		assert_string_equal(b, c);
+		free(c);
+		kiln_manifest_release(&back);
+	}
 	json_decref(j);
 	free(a);
 	free(b);

@@ -1,19 +1,23 @@
 /*
- * write.h - the one type a manifest is made from, and its writer.
+ * model.h - the one type a manifest is: written from it, read into it.
  *
  * struct kiln_manifest is manifest.json (schema kiln.manifest/1) as plain
  * data: the builder fills it from the recipe, the resolution and the kernel,
  * and kiln_manifest_format() turns it into the canonical bytes that are
- * signed. Strings are borrowed: the struct owns none of them, except the
- * previous version and lists of a security update (see kiln_manifest_updates_free()).
- * kiln_manifest_parse() checks the same shape on the way back in; the
- * README's "Manifest fields" section documents every field.
+ * signed. On the way back in, kiln_manifest_parse() (manifest.h) checks the
+ * document's shape and kiln_manifest_read() fills the same struct from it,
+ * which is what diff, VEX and the fix index read. Strings are borrowed (from
+ * the builder's data, or from the parsed document); the struct owns none of
+ * them, except the previous version and lists of a security update (see
+ * kiln_manifest_updates_free()) and, when read, its arrays. The README's
+ * "Manifest fields" section documents every field.
  */
-#ifndef KILN_MANIFEST_WRITE_H
-#define KILN_MANIFEST_WRITE_H
+#ifndef KILN_MANIFEST_MODEL_H
+#define KILN_MANIFEST_MODEL_H
 
 #include "kiln.h"
 
+#include <jansson.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -46,6 +50,8 @@ struct kiln_manifest_exec {
 	const struct kiln_strv *argv;
 	int first_boot;			/* "first-boot", else "every-boot" */
 };
+
+struct kiln_manifest_owned;
 
 struct kiln_manifest {
 	const char *family, *version;
@@ -85,6 +91,8 @@ struct kiln_manifest {
 
 	const char *previous_version;	/* NULL: first version of the family in the store */
 	const char *previous_sha256;
+
+	struct kiln_manifest_owned *owned;	/* what kiln_manifest_read() allocated; NULL when built by hand */
 };
 
 /*
@@ -96,5 +104,14 @@ char *kiln_manifest_format(const struct kiln_manifest *m);
 
 /* Releases what @n updates own and the array itself. */
 void kiln_manifest_updates_free(struct kiln_manifest_update *u, size_t n);
+
+/*
+ * kiln_manifest_read() - @m from @root, a document kiln_manifest_parse()
+ * accepted. Strings point into @root, which must outlive @m; the arrays are
+ * new: kiln_manifest_release() frees them. Optional fields a document may
+ * lack read as NULL (strings) or 0 (built, when absent or not a date).
+ */
+void kiln_manifest_read(json_t *root, struct kiln_manifest *m);
+void kiln_manifest_release(struct kiln_manifest *m);
 
 #endif
