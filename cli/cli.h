@@ -28,13 +28,30 @@ struct kiln_opt {
 
 #define KILN_CMD_TABLES 4
 
+/*
+ * One form of a command with subcommands, for its usage line: the
+ * subcommand, its operands, and the options that form takes by name, in
+ * order, separated by spaces: "name" is optional ([--name ARG]), "!name"
+ * required (--name ARG), "a|b" one or the other ([--a A | --b]). Each
+ * option's ARG comes from the command's tables, so the line cannot drift
+ * from what the parser takes; a name not in them, or an option the help
+ * lists that no form names, aborts 'kiln help' (t0001 runs it for every
+ * command).
+ */
+struct kiln_form {
+	const char *sub;	/* NULL: the command itself (no subcommand word) */
+	const char *operands;	/* "" for none */
+	const char *opts;
+};
+
 /* A subcommand: defined in its cmd-<name>.c, beside its option tables. */
 struct kiln_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 	const char *operands;	/* its operands ("RECIPE"; "" for none): the usage line is made from them and
-				 * the options; NULL: the usage lines are written out in @usage (subcommands) */
+				 * every option of the tables; NULL: @forms gives the usage lines */
+	const struct kiln_form *forms;	/* one usage line each, { 0 }-terminated (subcommands, required options) */
 	const char *usage;	/* what the command does (after the usage lines), or NULL */
 	const struct kiln_opt *opts[KILN_CMD_TABLES];	/* its option tables (one per subcommand at most) */
 	const char *footer;	/* after the options (exit codes), or NULL */

@@ -129,11 +129,13 @@ const struct kiln_cmd kiln_cmd_deploy = {
 	.name = "deploy",
 	.fn = cmd_deploy,
 	.summary = "create, update or list deployments",
-	.usage = "usage: kiln deploy create NAME --tenant T --family F [--version V | --auto]\n"
-		 "       kiln deploy update NAME [--tenant T] [--config KEY=VALUE] [--version V] [--auto | --pin]\n"
-		 "       kiln deploy list [--tenant T] [--json]\n"
-		 "\n"
-		 "The lifecycle's rules: a deployment is created on, and moves to, active\n"
+	.forms = (const struct kiln_form[]){
+		{ "create", "NAME", "tenant !family version|auto pin json store now" },
+		{ "update", "NAME", "tenant config version auto|pin json store now" },
+		{ "list", "", "tenant json store now" },
+		{ 0 },
+	},
+	.usage = "The lifecycle's rules: a deployment is created on, and moves to, active\n"
 		 "versions only; a deployment on a disabled version keeps running but may not\n"
 		 "change unless it also moves to an active version. Refusals are exit 3 and\n"
 		 "name the supported versions. Without --version, the newest active version.\n",

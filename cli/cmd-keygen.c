@@ -39,9 +39,11 @@ const struct kiln_cmd kiln_cmd_keygen = {
 	.name = "keygen",
 	.fn = cmd_keygen,
 	.summary = "create an Ed25519 key pair for signing manifests",
-	.usage = "usage: kiln keygen --out KEY\n"
-		 "\n"
-		 "Writes KEY (PEM private key, mode 0600) and KEY.pub (PEM public key).\n"
+	.forms = (const struct kiln_form[]){
+		{ NULL, "", "!out" },
+		{ 0 },
+	},
+	.usage = "Writes KEY (PEM private key, mode 0600) and KEY.pub (PEM public key).\n"
 		 "Refuses to overwrite either (exit 2).\n",
 	.opts = { keygen_opts },
 };

@@ -338,13 +338,14 @@ const struct kiln_cmd kiln_cmd_manifest = {
 	.name = "manifest",
 	.fn = cmd_manifest,
 	.summary = "show or verify an image version's manifest",
-	.usage = "usage: kiln manifest show FAMILY/VERSION [--json] [--store DIR]\n"
-		 "       kiln manifest verify FAMILY/VERSION --pubkey KEY.pub [--deep]\n"
-		 "                            [--allow-unsigned] [--store DIR]\n"
-		 "       kiln manifest diff OLD NEW [--json] [--store DIR]\n"
-		 "       kiln manifest vex FAMILY/VERSION [--store DIR]\n"
-		 "\n"
-		 "show prints the summary and the table of security updates (package,\n"
+	.forms = (const struct kiln_form[]){
+		{ "show", "FAMILY/VERSION", "json store" },
+		{ "verify", "FAMILY/VERSION", "!pubkey deep allow-unsigned store" },
+		{ "diff", "OLD NEW", "json store" },
+		{ "vex", "FAMILY/VERSION", "store" },
+		{ 0 },
+	},
+	.usage = "show prints the summary and the table of security updates (package,\n"
 		 "version, previous version, class, CVE and DSA ids); diff lists packages\n"
 		 "added, removed and upgraded, the security updates new in NEW and the\n"
 		 "artifacts' sizes; vex prints an OpenVEX document with a \"fixed\"\n"

@@ -126,11 +126,13 @@ const struct kiln_cmd kiln_cmd_policy = {
 	.name = "policy",
 	.fn = cmd_policy,
 	.summary = "show or set lifecycle policy; trust signing keys",
-	.usage = "usage: kiln policy show [--json]\n"
-		 "       kiln policy set [--family F] KEY=VALUE...\n"
-		 "       kiln policy trust KEY.pub\n"
-		 "\n"
-		 "Keys: keep (2), disable_after_days (60), expire_after_days (30), notice_days (30);\n"
+	.forms = (const struct kiln_form[]){
+		{ "show", "", "json store" },
+		{ "set", "KEY=VALUE...", "family store" },
+		{ "trust", "KEY.pub", "store" },
+		{ 0 },
+	},
+	.usage = "Keys: keep (2), disable_after_days (60), expire_after_days (30), notice_days (30);\n"
 		 "without --family the default for every family is set.\n",
 	.opts = { policy_opts },
 };

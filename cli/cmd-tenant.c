@@ -45,8 +45,10 @@ const struct kiln_cmd kiln_cmd_tenant = {
 	.name = "tenant",
 	.fn = cmd_tenant,
 	.summary = "create a bearer token for a tenant (HTTP API)",
-	.usage = "usage: kiln tenant token TENANT [--store DIR]\n"
-		 "\n"
-		 "Prints a new token; only its SHA-256 is stored.\n",
+	.forms = (const struct kiln_form[]){
+		{ "token", "TENANT", "store" },
+		{ 0 },
+	},
+	.usage = "Prints a new token; only its SHA-256 is stored.\n",
 	.opts = { tenant_opts },
 };

@@ -71,10 +71,12 @@ const struct kiln_cmd kiln_cmd_version = {
 	.name = "version",
 	.fn = cmd_version_lc,
 	.summary = "disable or extend one version by hand, with a reason",
-	.usage = "usage: kiln version disable FAMILY/VERSION --reason TEXT [--at DATE] [--until DATE]\n"
-		 "       kiln version extend FAMILY/VERSION --until DATE --reason TEXT\n"
-		 "\n"
-		 "disable: disabled from --at (default: now) and, with --until, expired then (the\n"
+	.forms = (const struct kiln_form[]){
+		{ "disable", "FAMILY/VERSION", "!reason at until store now" },
+		{ "extend", "FAMILY/VERSION", "!until !reason store now" },
+		{ 0 },
+	},
+	.usage = "disable: disabled from --at (default: now) and, with --until, expired then (the\n"
 		 "operator's batch date); extend: active at least until --until.\n"
 		 "kiln's own version is 'kiln --version'.\n",
 	.opts = { version_opts },

@@ -151,18 +151,78 @@ usage_line(FILE *f, const struct kiln_cmd *c)
 	kiln_strv_release(&seen);
 }
 
+/* @name's entry in @c's option tables; a form naming an option the tables lack is a bug. */
+static const struct kiln_opt *
+find_opt(const struct kiln_cmd *c, const char *name, size_t len)
+{
+	for (int t = 0; t < KILN_CMD_TABLES && c->opts[t]; t++)
+		for (const struct kiln_opt *o = c->opts[t]; o->name; o++)
+			if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+				return o;
+	fprintf(stderr, "kiln: help for '%s' names an option it does not have: '%.*s'\n", c->name, (int)len, name);
+	abort();
+}
+
+static int
+opt_word(char *buf, size_t size, const struct kiln_opt *o)
+{
+	return snprintf(buf, size, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+}
+
+/* One form's line ("usage: kiln deploy create NAME --family F [--version V | --auto]"), wrapped at 80 columns. */
+static void
+form_line(FILE *f, const struct kiln_cmd *c, const struct kiln_form *fm, int first, struct kiln_strv *named)
+{
+	int col = fprintf(f, "%s kiln %s%s%s%s%s", first ? "usage:" : "      ", c->name, fm->sub ? " " : "",
+			  fm->sub ? fm->sub : "", *fm->operands ? " " : "", fm->operands);
+	int indent = col;
+
+	for (const char *p = fm->opts; *p; ) {
+		size_t len = strcspn(p, " ");
+		int required = *p == '!';
+		const char *tok = p + required, *end = p + len;
+		char word[160];
+		int n = 0;
+
+		while (tok < end) {	/* "a|b": alternatives */
+			size_t alen = strcspn(tok, "|");
+			const struct kiln_opt *o;
+			char one[64];
+
+			if ((size_t)(end - tok) < alen)
+				alen = end - tok;
+			o = find_opt(c, tok, alen);
+			if (!kiln_strv_contains(named, o->name))
+				kiln_strv_push(named, o->name);
+			opt_word(one, sizeof(one), o);
+			n += snprintf(word + n, sizeof(word) - n, "%s%s", n ? " | " : "", one);
+			tok += alen + (tok[alen] == '|');
+		}
+		if (!required) {
+			memmove(word + 1, word, n + 1);
+			word[0] = '[';
+			strcpy(word + n + 1, "]");
+			n += 2;
+		}
+		if (col + n + 1 > 80 && col > indent)
+			col = fprintf(f, "\n%*s", indent, "") - 1;
+		col += fprintf(f, " %s", word);
+		p = *end ? end + 1 : end;
+	}
+	fputc('\n', f);
+}
+
 void
 kiln_cli_help(FILE *f, const struct kiln_cmd *c)
 {
-	struct kiln_strv seen = { 0 };
+	struct kiln_strv seen = { 0 }, named = { 0 };
 
-	if (c->operands) {
+	if (c->operands)
 		usage_line(f, c);
-		if (c->usage)
-			fprintf(f, "\n%s", c->usage);
-	} else {
-		fputs(c->usage, f);
-	}
+	for (const struct kiln_form *fm = c->forms; fm && fm->opts; fm++)
+		form_line(f, c, fm, fm == c->forms, &named);
+	if (c->usage)
+		fprintf(f, "\n%s", c->usage);
 	for (int t = 0; t < KILN_CMD_TABLES && c->opts[t]; t++)
 		for (const struct kiln_opt *o = c->opts[t]; o->name; o++) {
 			char left[64];
@@ -171,6 +231,10 @@ kiln_cli_help(FILE *f, const struct kiln_cmd *c)
 
 			if (!o->help || kiln_strv_contains(&seen, o->name))
 				continue;
+			if (c->forms && !kiln_strv_contains(&named, o->name)) {
+				fprintf(stderr, "kiln: no usage line of '%s' shows --%s\n", c->name, o->name);
+				abort();
+			}
 			if (!seen.n)
 				fputc('\n', f);
 			kiln_strv_push(&seen, o->name);
@@ -186,6 +250,7 @@ kiln_cli_help(FILE *f, const struct kiln_cmd *c)
 			}
 		}
 	kiln_strv_release(&seen);
+	kiln_strv_release(&named);
 	if (c->footer)
 		fprintf(f, "\n%s", c->footer);
 }

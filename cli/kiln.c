@@ -8,7 +8,10 @@ const struct kiln_cmd kiln_cmd_help = {
 	.name = "help",
 	.fn = cmd_help,
 	.summary = "show help for kiln or one command",
-	.usage = "usage: kiln help [COMMAND]\n",
+	.forms = (const struct kiln_form[]){
+		{ NULL, "[COMMAND]", "" },
+		{ 0 },
+	},
 };
 
 /* Sorted by name; each command's help is beside it, in cli/cmd-<name>.c. */

@@ -39,5 +39,23 @@ for cmd in $("$KILN" help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
 		[ -n "$accepted" ] || bad="$bad $opt"
 	done < <(sed -n 's/^  \(--[a-z-]*\)\( [A-Z][^ ]*\)\{0,1\} .*/\1\2/p' "$T/help")
 	[ -z "$bad" ] && ok "kiln $cmd accepts the $n options its help lists" || not_ok "kiln $cmd rejects:$bad"
+	# ... and each usage line's options are ones that very form accepts
+	bad= n=0
+	while read -r sub opts; do
+		for opt in $opts; do
+			n=$((n + 1))
+			[ "$sub" = - ] && sub=
+			# shellcheck disable=SC2086
+			"$KILN" "$cmd" $sub "$opt" x --help > /dev/null 2> "$T/err"
+			! grep -q "unknown option" "$T/err" || bad="$bad ${sub:+$sub:}$opt"
+		done
+	done < <(awk -v cmd="$cmd" '
+		/^(usage:)? *kiln / { if (form) print form, opts; form = "-"; opts = "";
+			if ($0 ~ ("kiln " cmd " [a-z]+( |$)")) { split($0, w, " "); form = w[($1 == "usage:") ? 4 : 3] } }
+		/^$/ { if (form) print form, opts; form = "" }
+		form { n = split($0, w, /[][ |]+/); for (i = 1; i <= n; i++) if (w[i] ~ /^--[a-z-]+$/) opts = opts " " w[i] }
+		END { if (form) print form, opts }' "$T/help")
+	[ -z "$bad" ] && ok "kiln $cmd: the $n options of its usage lines are accepted by their form" ||
+		not_ok "kiln $cmd: a usage line shows what its form rejects:$bad"
 done
 test_done
