@@ -175,6 +175,9 @@ int kiln_verify(struct kiln_ctx *ctx, const char *pub_path, const void *data, si
 int kiln_verify_pem(struct kiln_ctx *ctx, const char *pem, const void *data, size_t len, const char *sig_b64,
 		    size_t sig_len, const char *what);
 
+/* A size: N, or N with K, M, G or T (binary multiples), not 0: 0, or -1 if not one (recipes' [Limits], --volume). */
+int kiln_parse_size(const char *s, uint64_t *ret);
+
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z]" (UTC); -1 if not one. */
 int kiln_parse_iso8601(const char *s, time_t *ret);
 /* Parses an RFC 2822 date as in Release files ("Sat, 17 May 2025 08:33:43 UTC"). */

@@ -732,32 +732,6 @@ validate_rest(struct parse *p, struct kiln_recipe *r)
 	return 0;
 }
 
-/* A size: N, or N with K, M, G or T (binary multiples). */
-static int
-parse_size(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	switch (*end) {
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
-	case 'T': shift = 40; end++; break;
-	}
-	if (*end || v == 0 || v > (~0ULL >> shift))
-		return -1;
-	*ret = (uint64_t)v << shift;
-	return 0;
-}
-
 /* [Limits]: what one package and the whole image may expand to (decompression bombs stop there). */
 static int
 validate_limits(struct parse *p, struct kiln_recipe *r)
@@ -776,7 +750,7 @@ validate_limits(struct parse *p, struct kiln_recipe *r)
 
 		if (!kv)
 			continue;
-		if (keys[i].size ? parse_size(kv->value, keys[i].v) < 0
+		if (keys[i].size ? kiln_parse_size(kv->value, keys[i].v) < 0
 				 : parse_uint(kv->value, 10, 100000000, &n) < 0 || !n)
 			return perr(p, kv->line, "bad value '%s' for key '%s' in [Limits]: use %s", kv->value, keys[i].key,
 				    keys[i].size ? "a size such as 1G, 512M or 1073741824" : "a count from 1 to 100000000");

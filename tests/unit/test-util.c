@@ -136,6 +136,26 @@ test_config_lines(void **state)
 	assert_string_equal(ctx.msg, "t.conf: NUL byte");
 }
 
+static void
+test_sizes(void **state)
+{
+	static const struct { const char *in; uint64_t v; } good[] = {
+		{ "1", 1 }, { "512K", 512 << 10 }, { "1G", 1ULL << 30 }, { "64M", 64ULL << 20 }, { "2T", 2ULL << 40 },
+		{ "16777215T", 16777215ULL << 40 },
+	};
+	static const char *const bad[] = { "", "0", "0G", "G", "-1G", "+1G", " 1G", "1G ", "1g", "1GB", "1.5G",
+					   "16777216T", "18446744073709551616", "1KK" };
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		assert_int_equal(kiln_parse_size(good[i].in, &v), 0);
+		assert_true(v == good[i].v);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(kiln_parse_size(bad[i], &v), -1);
+}
+
 int
 main(void)
 {
@@ -143,6 +163,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_beneath, setup, teardown),
 		cmocka_unit_test(test_config_lines),
+		cmocka_unit_test(test_sizes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
