@@ -1,0 +1,222 @@
+/* domain.c - a deployment's libvirt domain XML, written and read with libxml2. */
+#include "domain.h"
+#include "kiln.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlwriter.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define X(s) BAD_CAST(s)
+
+/* Every write checks; one failure makes the whole document NULL. */
+struct w {
+	xmlTextWriterPtr x;
+	int bad;
+};
+
+static void
+el(struct w *w, const char *name)
+{
+	w->bad |= xmlTextWriterStartElement(w->x, X(name)) < 0;
+}
+
+static void
+end(struct w *w)
+{
+	w->bad |= xmlTextWriterEndElement(w->x) < 0;
+}
+
+static void
+attr(struct w *w, const char *name, const char *value)
+{
+	w->bad |= xmlTextWriterWriteAttribute(w->x, X(name), X(value)) < 0;
+}
+
+static void
+text_el(struct w *w, const char *name, const char *value)
+{
+	w->bad |= xmlTextWriterWriteElement(w->x, X(name), X(value)) < 0;
+}
+
+/* <NAME ATTR='VALUE'/> */
+static void
+empty1(struct w *w, const char *name, const char *a, const char *v)
+{
+	el(w, name);
+	attr(w, a, v);
+	end(w);
+}
+
+static void
+devices(struct w *w, const struct kiln_domain_spec *s)
+{
+	el(w, "devices");
+	if (s->volume) {
+		el(w, "disk");
+		attr(w, "type", "file");
+		attr(w, "device", "disk");
+		el(w, "driver");
+		attr(w, "name", "qemu");
+		attr(w, "type", "qcow2");
+		end(w);
+		empty1(w, "source", "file", s->volume);
+		el(w, "target");
+		attr(w, "dev", "vda");
+		attr(w, "bus", "virtio");
+		end(w);
+		end(w);
+	}
+	if (s->network) {
+		el(w, "interface");
+		attr(w, "type", "network");
+		empty1(w, "source", "network", s->network);
+		empty1(w, "model", "type", "virtio");
+		end(w);
+	}
+	el(w, "serial");
+	attr(w, "type", "file");
+	el(w, "source");
+	attr(w, "path", s->console_log);
+	attr(w, "append", "on");
+	end(w);
+	empty1(w, "target", "port", "0");
+	end(w);
+	empty1(w, "console", "type", "file");
+	empty1(w, "memballoon", "model", "none");
+	end(w);
+}
+
+char *
+kiln_domain_xml(const struct kiln_domain_spec *s)
+{
+	xmlBufferPtr buf = xmlBufferCreate();
+	struct w w = { xmlNewTextWriterMemory(buf, 0), 0 };
+	char num[32];
+	char *out = NULL;
+
+	if (!w.x || !s->name || !s->type || !s->kernel || !s->initrd || !s->console_log)
+		goto done;
+	xmlTextWriterSetIndent(w.x, 1);
+	xmlTextWriterSetIndentString(w.x, X("  "));
+	el(&w, "domain");
+	attr(&w, "type", s->type);
+	text_el(&w, "name", s->name);
+	if (s->uuid)
+		text_el(&w, "uuid", s->uuid);
+	snprintf(num, sizeof(num), "%u", s->memory_mib);
+	el(&w, "memory");
+	attr(&w, "unit", "MiB");
+	w.bad |= xmlTextWriterWriteString(w.x, X(num)) < 0;
+	end(&w);
+	snprintf(num, sizeof(num), "%u", s->cpus ? s->cpus : 1);
+	text_el(&w, "vcpu", num);
+
+	el(&w, "metadata");
+	w.bad |= xmlTextWriterStartElementNS(w.x, X("kiln"), X("deployment"), X(KILN_DOMAIN_NS)) < 0;
+	attr(&w, "tenant", s->tenant ? s->tenant : "");
+	attr(&w, "name", s->deployment ? s->deployment : "");
+	attr(&w, "family", s->family ? s->family : "");
+	attr(&w, "version", s->version ? s->version : "");
+	snprintf(num, sizeof(num), "%u", s->instance);
+	attr(&w, "instance", num);
+	end(&w);
+	end(&w);
+
+	if (s->n_env) {
+		el(&w, "sysinfo");
+		attr(&w, "type", "smbios");
+		el(&w, "oemStrings");
+		for (size_t i = 0; i < s->n_env; i++) {
+			_cleanup_free_ char *e = kiln_asprintf("kiln.env:%s", s->env[i]);
+
+			text_el(&w, "entry", e);
+		}
+		end(&w);
+		end(&w);
+	}
+	el(&w, "os");
+	el(&w, "type");
+	attr(&w, "arch", "x86_64");
+	w.bad |= xmlTextWriterWriteString(w.x, X("hvm")) < 0;
+	end(&w);
+	text_el(&w, "kernel", s->kernel);
+	text_el(&w, "initrd", s->initrd);
+	text_el(&w, "cmdline", s->cmdline ? s->cmdline : "");
+	if (s->n_env)
+		empty1(&w, "smbios", "mode", "sysinfo");
+	end(&w);
+	text_el(&w, "on_poweroff", "destroy");
+	text_el(&w, "on_reboot", "restart");
+	text_el(&w, "on_crash", "destroy");
+	devices(&w, s);
+	end(&w);
+	w.bad |= xmlTextWriterEndDocument(w.x) < 0;
+	xmlFreeTextWriter(w.x);
+	w.x = NULL;
+	if (!w.bad)
+		out = kiln_strdup((const char *)xmlBufferContent(buf));
+done:
+	if (w.x)
+		xmlFreeTextWriter(w.x);
+	xmlBufferFree(buf);
+	return out;
+}
+
+static char *
+prop(xmlNodePtr n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, X(name));
+	char *out = kiln_strdup(v ? (const char *)v : "");
+
+	xmlFree(v);
+	return out;
+}
+
+int
+kiln_domain_meta_parse(const char *xml, size_t len, struct kiln_domain_meta *ret)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root, n;
+	int rc = -1;
+
+	memset(ret, 0, sizeof(*ret));
+	if (len > INT32_MAX)
+		return -1;
+	/* no network, no entities, no DTD: the XML comes from libvirt, but is read as untrusted */
+	doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return -1;
+	root = xmlDocGetRootElement(doc);
+	for (n = root ? root->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, X("metadata")) == 0)
+			break;
+	for (n = n ? n->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, X("deployment")) == 0 && n->ns &&
+		    xmlStrcmp(n->ns->href, X(KILN_DOMAIN_NS)) == 0) {
+			char *inst = prop(n, "instance");
+
+			ret->tenant = prop(n, "tenant");
+			ret->deployment = prop(n, "name");
+			ret->family = prop(n, "family");
+			ret->version = prop(n, "version");
+			ret->instance = (unsigned)strtoul(inst, NULL, 10);
+			free(inst);
+			rc = 0;
+			break;
+		}
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+void
+kiln_domain_meta_release(struct kiln_domain_meta *m)
+{
+	free(m->tenant);
+	free(m->deployment);
+	free(m->family);
+	free(m->version);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,51 @@
+/*
+ * domain.h - a deployment's libvirt domain, as XML (every libxml2 call).
+ *
+ * A deployment instance is a domain named kiln-TENANT-NAME[-I] that boots
+ * its version's kernel and initramfs directly, writes its serial console to
+ * a file kiln reads, has one virtio NIC and, when the image declares a state
+ * directory, a qcow2 data volume. The deployment's configuration reaches the
+ * guest as SMBIOS type 11 OEM strings "kiln.env:KEY=VALUE" (the mechanism
+ * systemd uses for credentials; no disk or network needed), and the domain's
+ * <metadata> records which tenant, deployment, family and version it runs,
+ * so kiln can tell what libvirt runs from what its catalog says.
+ */
+#ifndef KILN_DOMAIN_H
+#define KILN_DOMAIN_H
+
+#include <stddef.h>
+
+#define KILN_DOMAIN_NS "urn:kiln:deployment:1"
+
+struct kiln_domain_spec {
+	const char *name;		/* the domain's name */
+	const char *uuid;		/* NULL: libvirt chooses (a new domain) */
+	const char *type;		/* "qemu" (TCG), "kvm"; "test" for libvirt's test driver */
+	unsigned memory_mib, cpus;
+	const char *kernel, *initrd, *cmdline;
+	const char *console_log;	/* the serial console goes to this file */
+	const char *volume;		/* a qcow2 data volume, or NULL */
+	const char *network;		/* the libvirt network of the NIC, or NULL for none */
+	const char *const *env;		/* KEY=VALUE, the deployment's configuration */
+	size_t n_env;
+	/* what the domain runs, in <metadata> */
+	const char *tenant, *deployment, *family, *version;
+	unsigned instance;
+};
+
+/* kiln_domain_xml() - the domain definition for @s (a new string), or NULL if a field cannot be written. */
+char *kiln_domain_xml(const struct kiln_domain_spec *s);
+
+/*
+ * What a domain's <metadata> says it runs (strings the caller frees), read
+ * back from the XML libvirt gives. Returns 0, or -1 when the XML has no kiln
+ * metadata: a domain kiln did not define.
+ */
+struct kiln_domain_meta {
+	char *tenant, *deployment, *family, *version;
+	unsigned instance;
+};
+int kiln_domain_meta_parse(const char *xml, size_t len, struct kiln_domain_meta *ret);
+void kiln_domain_meta_release(struct kiln_domain_meta *m);
+
+#endif

@@ -1,0 +1,217 @@
+/* virt.c - every libvirt call. */
+#include "virt.h"
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kiln_virt {
+	virConnectPtr conn;
+	char *uri;
+};
+
+/* libvirt prints every error to stderr by default; kiln reports them itself. */
+static void
+quiet(void *data, virErrorPtr err)
+{
+	(void)data;
+	(void)err;
+}
+
+static int
+fail(struct kiln_ctx *ctx, int code, const char *what, const char *uri)
+{
+	const char *msg = virGetLastErrorMessage();
+
+	return kiln_error(ctx, code, "%s on '%s': %s", what, uri, msg ? msg : "unknown libvirt error");
+}
+
+const char *
+kiln_dom_state_name(enum kiln_dom_state s)
+{
+	static const char *const names[] = { "missing", "running", "shut-off", "crashed", "other" };
+
+	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "other";
+}
+
+struct kiln_virt *
+kiln_virt_open(struct kiln_ctx *ctx, const char *uri)
+{
+	struct kiln_virt *v;
+	virConnectPtr c;
+
+	virSetErrorFunc(NULL, quiet);
+	c = virConnectOpen(uri);
+	if (!c) {
+		fail(ctx, KILN_EXIT_FETCH, "cannot connect to libvirt", uri);
+		return NULL;
+	}
+	v = kiln_calloc(1, sizeof(*v));
+	v->conn = c;
+	v->uri = kiln_strdup(uri);
+	return v;
+}
+
+void
+kiln_virt_close(struct kiln_virt *v)
+{
+	virConnectClose(v->conn);
+	free(v->uri);
+	free(v);
+}
+
+static enum kiln_dom_state
+state_of(virDomainPtr d)
+{
+	int st, reason;
+
+	if (virDomainGetState(d, &st, &reason, 0) < 0)
+		return KILN_DOM_OTHER;
+	switch (st) {
+	case VIR_DOMAIN_RUNNING: return KILN_DOM_RUNNING;
+	case VIR_DOMAIN_SHUTOFF: return reason == VIR_DOMAIN_SHUTOFF_CRASHED ? KILN_DOM_CRASHED : KILN_DOM_SHUTOFF;
+	case VIR_DOMAIN_CRASHED: return KILN_DOM_CRASHED;
+	default: return KILN_DOM_OTHER;
+	}
+}
+
+/* The domain @name, NULL with *@ret_missing set if there is none, NULL with an error otherwise. */
+static virDomainPtr
+find(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, int *ret_missing)
+{
+	virDomainPtr d = virDomainLookupByName(v->conn, name);
+	virErrorPtr e;
+
+	*ret_missing = 0;
+	if (d)
+		return d;
+	e = virGetLastError();
+	if (e && e->code == VIR_ERR_NO_DOMAIN) {
+		*ret_missing = 1;
+		return NULL;
+	}
+	fail(ctx, KILN_EXIT_FAILED, "cannot look up the domain", v->uri);
+	return NULL;
+}
+
+int
+kiln_virt_lookup(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, struct kiln_dom_info *ret)
+{
+	int missing;
+	virDomainPtr d = find(ctx, v, name, &missing);
+	char *xml;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!d)
+		return missing ? 0 : -1;
+	ret->state = state_of(d);
+	if (virDomainGetUUIDString(d, ret->uuid) < 0) {
+		fail(ctx, KILN_EXIT_FAILED, "cannot read the domain's UUID", v->uri);
+		virDomainFree(d);
+		return -1;
+	}
+	xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+	ret->ours = xml && kiln_domain_meta_parse(xml, strlen(xml), &ret->meta) == 0;
+	free(xml);
+	virDomainFree(d);
+	return 0;
+}
+
+void
+kiln_dom_info_release(struct kiln_dom_info *i)
+{
+	kiln_domain_meta_release(&i->meta);
+}
+
+int
+kiln_virt_define(struct kiln_ctx *ctx, struct kiln_virt *v, const struct kiln_domain_spec *s, char ret_uuid[37])
+{
+	struct kiln_domain_spec again = *s;
+	struct kiln_dom_info info;
+	_cleanup_free_ char *xml = NULL;
+	virDomainPtr d;
+	int rc = 0;
+
+	if (kiln_virt_lookup(ctx, v, s->name, &info) < 0)
+		return -1;
+	if (info.state != KILN_DOM_MISSING && !info.ours)
+		rc = kiln_error(ctx, KILN_EXIT_REFUSED, "domain '%s' on '%s' exists and was not made by kiln: left alone",
+				s->name, v->uri);
+	if (info.state != KILN_DOM_MISSING)
+		again.uuid = info.uuid;	/* the same domain, redefined */
+	xml = rc < 0 ? NULL : kiln_domain_xml(&again);
+	kiln_dom_info_release(&info);
+	if (rc < 0)
+		return -1;
+	if (!xml)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "cannot write domain '%s': a required field is missing", s->name);
+	d = virDomainDefineXML(v->conn, xml);
+	if (!d)
+		return fail(ctx, KILN_EXIT_FAILED, "cannot define the domain", v->uri);
+	if (virDomainGetUUIDString(d, ret_uuid) < 0)
+		rc = fail(ctx, KILN_EXIT_FAILED, "cannot read the domain's UUID", v->uri);
+	virDomainFree(d);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Runs @op on domain @name; a missing domain is an error naming it. */
+static int
+with_domain(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, const char *what,
+	    int (*op)(virDomainPtr d))
+{
+	int missing, rc;
+	virDomainPtr d = find(ctx, v, name, &missing);
+
+	if (!d)
+		return missing ? kiln_error(ctx, KILN_EXIT_FAILED, "cannot %s '%s' on '%s': no such domain", what, name,
+					    v->uri)
+			       : -1;
+	rc = op(d);
+	if (rc < 0) {	/* before virDomainFree(), which resets libvirt's last error */
+		_cleanup_free_ char *m = kiln_asprintf("cannot %s '%s'", what, name);
+
+		fail(ctx, KILN_EXIT_FAILED, m, v->uri);
+	}
+	virDomainFree(d);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+op_start(virDomainPtr d)
+{
+	return virDomainCreate(d);
+}
+
+static int
+op_stop(virDomainPtr d)
+{
+	return virDomainIsActive(d) == 1 ? virDomainDestroy(d) : 0;
+}
+
+static int
+op_undefine(virDomainPtr d)
+{
+	if (op_stop(d) < 0)
+		return -1;
+	/* direct kernel boot: no NVRAM to remove (UEFI disks will need VIR_DOMAIN_UNDEFINE_NVRAM) */
+	return virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA);
+}
+
+int
+kiln_virt_start(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name)
+{
+	return with_domain(ctx, v, name, "start", op_start);
+}
+
+int
+kiln_virt_stop(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name)
+{
+	return with_domain(ctx, v, name, "stop", op_stop);
+}
+
+int
+kiln_virt_undefine(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name)
+{
+	return with_domain(ctx, v, name, "undefine", op_undefine);
+}
