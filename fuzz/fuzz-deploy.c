@@ -1,0 +1,47 @@
+/*
+ * fuzz-deploy.c - what the deployment side reads from outside: a domain's
+ * XML as libvirt returns it (a domain anyone on the host may have defined)
+ * and maintenance-window text. The first byte picks which; a window that
+ * parses must print to text that parses to the same window, and a moment
+ * is either inside it or before its next start.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain.h"
+#include "kiln.h"
+#include "window.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	if (data[0] & 1) {
+		struct kiln_domain_meta m;
+
+		if (kiln_domain_meta_parse((const char *)data + 1, size - 1, &m) == 0)
+			kiln_domain_meta_release(&m);
+	} else {
+		char *s = kiln_strndup((const char *)data + 1, size - 1);
+		struct kiln_window w, again;
+		const char *why;
+		char text[128];
+
+		if (kiln_window_parse(s, &w, &why) == 0) {
+			time_t now = 1764000000, end = 0, next = 0;
+
+			kiln_window_format(&w, text, sizeof(text));
+			if (kiln_window_parse(text, &again, &why) != 0 || again.days != w.days || again.start != w.start ||
+			    again.minutes != w.minutes)
+				abort();
+			if (kiln_window_at(&w, now, &end, &next) ? end <= now : next <= now)
+				abort();
+		}
+		free(s);
+	}
+	return 0;
+}
