@@ -183,7 +183,7 @@ kiln_domain_meta_parse(const char *xml, size_t len, struct kiln_domain_meta *ret
 	int rc = -1;
 
 	memset(ret, 0, sizeof(*ret));
-	if (len > INT32_MAX)
+	if (len > KILN_DOMAIN_XML_MAX)
 		return -1;
 	/* no network, no entities, no DTD: the XML comes from libvirt, but is read as untrusted */
 	doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 
 #define KILN_DOMAIN_NS "urn:kiln:deployment:1"
+/* A domain's XML kiln reads back is a few KiB; anything over this is not one of ours. */
+#define KILN_DOMAIN_XML_MAX (1024 * 1024)
 
 struct kiln_domain_spec {
 	const char *name;		/* the domain's name */
@@ -39,7 +41,9 @@ char *kiln_domain_xml(const struct kiln_domain_spec *s);
 /*
  * What a domain's <metadata> says it runs (strings the caller frees), read
  * back from the XML libvirt gives. Returns 0, or -1 when the XML has no kiln
- * metadata: a domain kiln did not define.
+ * metadata (a domain kiln did not define), is not well-formed or is over
+ * KILN_DOMAIN_XML_MAX. Read without network access, DTDs or entity
+ * substitution.
  */
 struct kiln_domain_meta {
 	char *tenant, *deployment, *family, *version;

@@ -67,8 +67,28 @@ test_xml(void **state)
 			"",
 		};
 
+		static const char lol[] = "<!DOCTYPE d [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+			"<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">]>"
+			"<domain><metadata><kiln:deployment xmlns:kiln='urn:kiln:deployment:1' tenant='&d;'/></metadata></domain>";
+		static const char foreign_ok[] = "<domain><metadata><kiln:deployment xmlns:kiln='urn:kiln:deployment:1'/>"
+			"</metadata></domain>";
+		char *big;
+
 		for (size_t i = 0; i < ARRAY_SIZE(foreign); i++)
 			assert_int_equal(kiln_domain_meta_parse(foreign[i], strlen(foreign[i]), &m), -1);
+		/* entities are not substituted: the attribute stays short */
+		if (kiln_domain_meta_parse(lol, strlen(lol), &m) == 0) {
+			assert_true(strlen(m.tenant) < 100);
+			kiln_domain_meta_release(&m);
+		}
+		/* over the size limit: not read at all */
+		big = malloc(KILN_DOMAIN_XML_MAX + 2);
+		memset(big, ' ', KILN_DOMAIN_XML_MAX + 1);
+		memcpy(big, foreign_ok, strlen(foreign_ok));
+		assert_int_equal(kiln_domain_meta_parse(big, strlen(foreign_ok), &m), 0);
+		kiln_domain_meta_release(&m);
+		assert_int_equal(kiln_domain_meta_parse(big, KILN_DOMAIN_XML_MAX + 1, &m), -1);
+		free(big);
 	}
 }
 
