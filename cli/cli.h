@@ -19,7 +19,8 @@ struct kiln_opt {
 
 /* The options many commands share, spelled once (kiln_cli_getopt() handles their letters). */
 #define KILN_OPT_STORE { "store", "DIR", 's', "image store (default: $KILN_STORE or ./images)" }
-#define KILN_OPT_NOW { "now", "DATE", 'n', "the clock (default: $KILN_NOW or the real time)" }
+#define KILN_OPT_NOW { "now", "DATE", 'n', "the clock, ISO 8601 (default: $KILN_NOW or the real time)" }
+#define KILN_OPT_ARCH { "arch", "ARCH", 'a', "Debian architecture (default: amd64)" }
 #define KILN_OPT_OFFLINE { "offline", NULL, 'o', "use only the cache; exit 5 if something is missing" }
 #define KILN_OPT_ALLOW_EXPIRED { "allow-expired", NULL, 'e', "accept an index whose Valid-Until has passed" }
 #define KILN_OPT_ALLOW_OLDER_INDEX { "allow-older-index", NULL, 'R', "accept a signed index older than one kiln already\n" \

@@ -13,8 +13,8 @@ static const struct kiln_opt resolve_opts[] = {
 	KILN_OPT_OFFLINE,
 	KILN_OPT_ALLOW_EXPIRED,
 	KILN_OPT_ALLOW_OLDER_INDEX,
-	{ "arch", "ARCH", 'a', "Debian architecture (default: amd64)" },
-	{ "now", "DATE", 'n', "the clock, ISO 8601 (default: $KILN_NOW or the real time)" },
+	KILN_OPT_ARCH,
+	KILN_OPT_NOW,
 	KILN_OPT_HELP,
 	{ 0 },
 };

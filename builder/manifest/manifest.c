@@ -411,16 +411,6 @@ pkg_version(const struct kiln_manifest *m, const char *name)
 	return p ? p->version : NULL;
 }
 
-static json_t *
-strv_json(const struct kiln_strv *sv)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < sv->n; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
-
 json_t *
 kiln_manifest_diff(const struct kiln_manifest *old, const struct kiln_manifest *new)
 {
@@ -453,7 +443,7 @@ kiln_manifest_diff(const struct kiln_manifest *old, const struct kiln_manifest *
 		json_array_append_new(updates, json_pack("{s:s, s:s, s:o, s:s, s:o, s:o}", "package", u->package,
 							 "version", u->version, "previous", ov ? json_string(ov) : json_null(),
 							 "classification", u->security ? "security" : "other",
-							 "cves", strv_json(&u->cves), "advisories", strv_json(&u->advisories)));
+							 "cves", kiln_strv_json(&u->cves), "advisories", kiln_strv_json(&u->advisories)));
 	}
 	for (size_t i = 0; i < new->n_artifacts; i++) {
 		const struct kiln_manifest_artifact *a = &new->artifacts[i];

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *
-strv_json(const struct kiln_strv *sv)
+json_t *
+kiln_strv_json(const struct kiln_strv *sv)
 {
 	json_t *a = json_array();
 
@@ -96,8 +96,8 @@ updates_json(const struct kiln_manifest *m)
 						   "package", u->package, "version", u->version,
 						   "previous", nullable(u->previous), "suite", u->suite,
 						   "classification", u->security ? "security" : "other",
-						   "cves", strv_json(&u->cves), "advisories", strv_json(&u->advisories),
-						   "fixed_cves", strv_json(&u->fixed_cves), "changelog", u->changelog));
+						   "cves", kiln_strv_json(&u->cves), "advisories", kiln_strv_json(&u->advisories),
+						   "fixed_cves", kiln_strv_json(&u->fixed_cves), "changelog", u->changelog));
 	}
 	return a;
 }
@@ -115,14 +115,14 @@ image_json(const struct kiln_manifest *m)
 	for (size_t i = 0; i < m->image.n_exec_start_pre; i++) {
 		const struct kiln_manifest_exec *e = &m->image.exec_start_pre[i];
 
-		json_array_append_new(pre, json_pack("{s:o, s:s}", "argv", strv_json(e->argv), "when",
+		json_array_append_new(pre, json_pack("{s:o, s:s}", "argv", kiln_strv_json(e->argv), "when",
 						     e->first_boot ? "first-boot" : "every-boot"));
 	}
-	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "argv", strv_json(m->image.argv), "user", m->image.user,
-			 "environment", strv_json(m->image.environment), "exec_start_pre", pre,
+	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "argv", kiln_strv_json(m->image.argv), "user", m->image.user,
+			 "environment", kiln_strv_json(m->image.environment), "exec_start_pre", pre,
 			 "state", m->image.state ? json_pack("{s:s, s:s}", "path", m->image.state, "storage", "memory")
 						 : json_null(),
-			 "not_acted_on", strv_json(m->image.not_acted_on));
+			 "not_acted_on", kiln_strv_json(m->image.not_acted_on));
 }
 
 char *

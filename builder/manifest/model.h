@@ -102,6 +102,9 @@ struct kiln_manifest {
  */
 char *kiln_manifest_format(const struct kiln_manifest *m);
 
+/* A JSON array of @sv's strings (an empty one for NULL). */
+json_t *kiln_strv_json(const struct kiln_strv *sv);
+
 /* Releases what @n updates own and the array itself. */
 void kiln_manifest_updates_free(struct kiln_manifest_update *u, size_t n);
 
