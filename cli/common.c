@@ -163,12 +163,6 @@ find_opt(const struct kiln_cmd *c, const char *name, size_t len)
 	abort();
 }
 
-static int
-opt_word(char *buf, size_t size, const struct kiln_opt *o)
-{
-	return snprintf(buf, size, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-}
-
 /* One form's line ("usage: kiln deploy create NAME --family F [--version V | --auto]"), wrapped at 80 columns. */
 static void
 form_line(FILE *f, const struct kiln_cmd *c, const struct kiln_form *fm, int first, struct kiln_strv *named)
@@ -181,32 +175,27 @@ form_line(FILE *f, const struct kiln_cmd *c, const struct kiln_form *fm, int fir
 		size_t len = strcspn(p, " ");
 		int required = *p == '!';
 		const char *tok = p + required, *end = p + len;
-		char word[160];
-		int n = 0;
+		struct kiln_buf word = { 0 };
 
+		kiln_buf_addf(&word, "%s", required ? "" : "[");
 		while (tok < end) {	/* "a|b": alternatives */
 			size_t alen = strcspn(tok, "|");
 			const struct kiln_opt *o;
-			char one[64];
 
 			if ((size_t)(end - tok) < alen)
 				alen = end - tok;
 			o = find_opt(c, tok, alen);
 			if (!kiln_strv_contains(named, o->name))
 				kiln_strv_push(named, o->name);
-			opt_word(one, sizeof(one), o);
-			n += snprintf(word + n, sizeof(word) - n, "%s%s", n ? " | " : "", one);
+			kiln_buf_addf(&word, "%s--%s%s%s", tok == p + required ? "" : " | ", o->name, o->arg ? " " : "",
+				      o->arg ? o->arg : "");
 			tok += alen + (tok[alen] == '|');
 		}
-		if (!required) {
-			memmove(word + 1, word, n + 1);
-			word[0] = '[';
-			strcpy(word + n + 1, "]");
-			n += 2;
-		}
-		if (col + n + 1 > 80 && col > indent)
+		kiln_buf_addf(&word, "%s", required ? "" : "]");
+		if (col + (int)word.len + 1 > 80 && col > indent)
 			col = fprintf(f, "\n%*s", indent, "") - 1;
-		col += fprintf(f, " %s", word);
+		col += fprintf(f, " %s", word.data);
+		kiln_buf_release(&word);
 		p = *end ? end + 1 : end;
 	}
 	fputc('\n', f);
