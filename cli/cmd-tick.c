@@ -1,6 +1,7 @@
 /* cmd-tick.c - kiln tick: move the lifecycle clock: transitions, forced upgrades, auto-updates, notices. */
 #define _GNU_SOURCE
 #include "catalog.h"
+#include "fleet.h"
 #include "cli.h"
 
 #include <getopt.h>
@@ -57,7 +58,8 @@ cmd_tick(int argc, char **argv)
 	struct kiln_cli_common co = { 0 };
 	_cleanup_(kiln_catalog_closep) struct kiln_catalog *cat = NULL;
 	struct kiln_ctx ctx;
-	json_t *sum = NULL;
+	struct kiln_fleet *f;
+	json_t *sum = NULL, *guests = NULL;
 	int c, rc, dry = 0;
 
 	while ((c = kiln_cli_getopt(argc, argv, tick_opts, "tick", "tick", &co, &rc)) != -1) {
@@ -78,17 +80,32 @@ cmd_tick(int argc, char **argv)
 		json_decref(sum);
 		return kiln_cli_fail("tick", &ctx);
 	}
+	/* then the guests: each step its own transaction, so that a killed tick leaves what the next reconciles */
+	f = kiln_fleet_new(cat, ctx.set->store, NULL);
+	rc = kiln_fleet_tick(&ctx, f, ctx.set->now, &guests);
+	kiln_fleet_free(f);
+	json_object_set_new(sum, "guests", guests);
 	if (co.json)
 		kiln_cli_print_json(sum);
-	else
+	else {
 		printf("tick %s: %lld transitions, %lld forced upgrades, %lld automatic updates, %lld notices\n",
 		       json_string_value(json_object_get(sum, "now")),
 		       (long long)json_integer_value(json_object_get(sum, "transitions")),
 		       (long long)json_integer_value(json_object_get(sum, "forced_upgrades")),
 		       (long long)json_integer_value(json_object_get(sum, "auto_updates")),
 		       (long long)json_integer_value(json_object_get(sum, "notices")));
+		if (guests)
+			printf("guests: %lld upgraded, %lld pending a restart, %lld failed and rolled back, %lld deferred,"
+			       " %lld waiting for their window, %lld reconciled\n",
+			       (long long)json_integer_value(json_object_get(guests, "upgraded")),
+			       (long long)json_integer_value(json_object_get(guests, "pending")),
+			       (long long)json_integer_value(json_object_get(guests, "failed")),
+			       (long long)json_integer_value(json_object_get(guests, "deferred")),
+			       (long long)json_integer_value(json_object_get(guests, "waiting")),
+			       (long long)json_integer_value(json_object_get(guests, "reconciled")));
+	}
 	json_decref(sum);
-	return 0;
+	return rc < 0 ? kiln_cli_fail("tick", &ctx) : 0;
 }
 
 /* kiln help tick: the usage and what it does; the options print from their tables above */
@@ -101,6 +118,14 @@ const struct kiln_cmd kiln_cmd_tick = {
 		 "to the newest active version (auto_update on), moves auto_update deployments\n"
 		 "to the newest active version, emits each notice (notice_days before disable\n"
 		 "and expiry) once per deployment. One transaction; idempotent. The decisions\n"
-		 "are a plan computed first (lifecycle/lifecycle.c); --dry-run prints it.\n",
+		 "are a plan computed first (lifecycle/lifecycle.c); --dry-run prints it.\n"
+		 "\n"
+		 "Then the executor makes the guests follow: it reconciles every instance a\n"
+		 "killed tick left midway, then, inside each deployment's window (at once\n"
+		 "without one), moves instances whose version differs from the deployment's,\n"
+		 "one at a time: redefined on the new version, restarted as the reboot policy\n"
+		 "says, health-checked, rolled back when not healthy (upgrade-failed, retried\n"
+		 "at the next window). Exit 1 when a host could not be reached or an upgrade\n"
+		 "failed; the rest is still done.\n",
 	.opts = { tick_opts },
 };

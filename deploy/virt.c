@@ -114,6 +114,17 @@ kiln_virt_lookup(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, st
 	xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
 	ret->ours = xml && kiln_domain_meta_parse(xml, strlen(xml), &ret->meta) == 0;
 	free(xml);
+	if (ret->ours && ret->state == KILN_DOM_RUNNING) {
+		struct kiln_domain_meta live;
+
+		xml = virDomainGetXMLDesc(d, 0);
+		if (xml && kiln_domain_meta_parse(xml, strlen(xml), &live) == 0) {
+			ret->running_version = live.version;
+			live.version = NULL;
+			kiln_domain_meta_release(&live);
+		}
+		free(xml);
+	}
 	virDomainFree(d);
 	return 0;
 }
@@ -122,6 +133,8 @@ void
 kiln_dom_info_release(struct kiln_dom_info *i)
 {
 	kiln_domain_meta_release(&i->meta);
+	free(i->running_version);
+	i->running_version = NULL;
 }
 
 int

@@ -27,7 +27,8 @@ struct kiln_dom_info {
 	enum kiln_dom_state state;
 	char uuid[37];
 	int ours;			/* it carries kiln's metadata */
-	struct kiln_domain_meta meta;	/* when @ours: what it runs */
+	struct kiln_domain_meta meta;	/* when @ours: what it is defined to run (the next start) */
+	char *running_version;		/* when running and ours: what the live guest was started on */
 };
 
 struct kiln_virt *kiln_virt_open(struct kiln_ctx *ctx, const char *uri);

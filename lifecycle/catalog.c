@@ -37,6 +37,19 @@ static const char *const migrations[] = {
 	"CREATE TABLE fixes (id TEXT NOT NULL, family TEXT NOT NULL, version TEXT NOT NULL, package TEXT NOT NULL,"
 	"  package_version TEXT NOT NULL);"
 	"CREATE INDEX fixes_by_id ON fixes (id);",
+	/*
+	 * 3: deployments that run. guest is the JSON of where and how (hosts,
+	 * instances, memory, window ...), NULL for a deployment kiln only
+	 * records (every deployment made before). An instance is one libvirt
+	 * domain: the version it is defined for, the one an upgrade in flight
+	 * is moving it to (what a killed tick leaves behind), the last upgrade
+	 * that failed.
+	 */
+	"ALTER TABLE deployments ADD COLUMN guest TEXT;"
+	"CREATE TABLE instances (tenant TEXT NOT NULL, name TEXT NOT NULL, idx INTEGER NOT NULL, host TEXT NOT NULL,"
+	"  domain TEXT NOT NULL, uuid TEXT, version TEXT NOT NULL, upgrading TEXT, failed_version TEXT,"
+	"  failed_at INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant, name, idx));",
 };
 
 static int
@@ -610,7 +623,7 @@ deployment_load(struct kiln_catalog *c, const char *tenant, const char *name, st
 	sqlite3_stmt *st = NULL;
 	int found = 0;
 
-	if (sqlite3_prepare_v2(c->db, "SELECT tenant, name, family, version, auto_update, config, created, updated"
+	if (sqlite3_prepare_v2(c->db, "SELECT tenant, name, family, version, auto_update, config, created, updated, guest"
 			       " FROM deployments WHERE tenant = ? AND name = ?", -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
@@ -677,8 +690,9 @@ kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 	}
 	if (rc == 0)
 		rc = run(ctx, c, prep(ctx, c, "INSERT INTO deployments (tenant, name, family, version, auto_update, created,"
-				      " updated) VALUES (?, ?, ?, ?, ?, ?, ?)", "ssssiii", r->tenant, r->name, r->family,
-				      f.names[i], (int64_t)(r->auto_update > 0), (int64_t)now, (int64_t)now));
+				      " updated, guest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ssssiiis", r->tenant, r->name,
+				      r->family, f.names[i], (int64_t)(r->auto_update > 0), (int64_t)now, (int64_t)now,
+				      r->guest));
 	if (rc == 0)
 		rc = add_event(ctx, c, now, "created", r->tenant, r->name, r->family, f.names[i], NULL, f.names[i],
 			       r->auto_update > 0 ? "automatic updates" : "pinned");
@@ -757,6 +771,7 @@ deployment_row(sqlite3_stmt *st, struct kiln_deployment *d)
 	d->config = kiln_strdup(col_text(st, 5) ? col_text(st, 5) : "{}");
 	d->created = (time_t)sqlite3_column_int64(st, 6);
 	d->updated = (time_t)sqlite3_column_int64(st, 7);
+	d->guest = col_text(st, 8) ? kiln_strdup(col_text(st, 8)) : NULL;
 }
 
 void
@@ -768,6 +783,7 @@ kiln_deployments_free(struct kiln_deployment *d, size_t n)
 		free(d[i].family);
 		free(d[i].version);
 		free(d[i].config);
+		free(d[i].guest);
 	}
 }
 
@@ -777,9 +793,9 @@ kiln_catalog_deployments(struct kiln_ctx *ctx, struct kiln_catalog *c, const cha
 {
 	/* two statements, so that a tenant's query uses the primary key */
 	sqlite3_stmt *st = tenant ? prep(ctx, c, "SELECT tenant, name, family, version, auto_update, config, created,"
-					" updated FROM deployments WHERE tenant = ? ORDER BY name", "s", tenant)
+					" updated, guest FROM deployments WHERE tenant = ? ORDER BY name", "s", tenant)
 				  : prep(ctx, c, "SELECT tenant, name, family, version, auto_update, config, created,"
-					" updated FROM deployments ORDER BY tenant, name", "");
+					" updated, guest FROM deployments ORDER BY tenant, name", "");
 	struct kiln_deployment *v = NULL;
 	size_t n = 0, alloc = 0;
 	int rc;
@@ -1126,4 +1142,105 @@ kiln_catalog_manifest_sha256(struct kiln_catalog *c, const char *family, const c
 	}
 	sqlite3_finalize(st);
 	return found;
+}
+
+int
+kiln_catalog_event(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_event *e)
+{
+	return add_event(ctx, c, e->at, e->kind, e->tenant, e->deployment, e->family, e->version, e->from, e->to,
+			 e->reason);
+}
+
+int
+kiln_catalog_deployment(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, const char *name,
+			struct kiln_deployment *ret)
+{
+	if (!deployment_load(c, tenant, name, ret))
+		return kiln_error(ctx, KILN_EXIT_USAGE, "no deployment '%s' of tenant '%s'", name, tenant);
+	return 0;
+}
+
+int
+kiln_catalog_deploy_delete(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, const char *name,
+			   time_t now)
+{
+	_cleanup_(kiln_deployment_releasep) struct kiln_deployment d = { 0 };
+
+	if (kiln_catalog_deployment(ctx, c, tenant, name, &d) < 0)
+		return -1;
+	if (run(ctx, c, prep(ctx, c, "DELETE FROM instances WHERE tenant = ? AND name = ?", "ss", tenant, name)) < 0 ||
+	    run(ctx, c, prep(ctx, c, "DELETE FROM notices WHERE tenant = ? AND name = ?", "ss", tenant, name)) < 0 ||
+	    run(ctx, c, prep(ctx, c, "DELETE FROM deployments WHERE tenant = ? AND name = ?", "ss", tenant, name)) < 0)
+		return -1;
+	return add_event(ctx, c, now, "deleted", tenant, name, d.family, d.version, d.version, NULL, NULL);
+}
+
+void
+kiln_instances_free(struct kiln_instance *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].tenant);
+		free(v[i].name);
+		free(v[i].host);
+		free(v[i].domain);
+		free(v[i].uuid);
+		free(v[i].version);
+		free(v[i].upgrading);
+		free(v[i].failed_version);
+	}
+}
+
+int
+kiln_catalog_instances(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, const char *name,
+		       struct kiln_instance **ret, size_t *ret_n)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT tenant, name, idx, host, domain, uuid, version, upgrading, failed_version,"
+				" failed_at, stopped, updated FROM instances WHERE (?1 IS NULL OR tenant = ?1)"
+				" AND (?2 IS NULL OR name = ?2) ORDER BY tenant, name, idx", "ss", tenant, name);
+	struct kiln_instance *v = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct kiln_instance *i;
+
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 16;
+			v = kiln_realloc(v, alloc * sizeof(*v));
+		}
+		i = &v[n++];
+		i->tenant = kiln_strdup(col_text(st, 0));
+		i->name = kiln_strdup(col_text(st, 1));
+		i->idx = sqlite3_column_int(st, 2);
+		i->host = kiln_strdup(col_text(st, 3));
+		i->domain = kiln_strdup(col_text(st, 4));
+		i->uuid = dup_or_null(col_text(st, 5));
+		i->version = kiln_strdup(col_text(st, 6));
+		i->upgrading = dup_or_null(col_text(st, 7));
+		i->failed_version = dup_or_null(col_text(st, 8));
+		i->failed_at = (time_t)sqlite3_column_int64(st, 9);
+		i->stopped = sqlite3_column_int(st, 10) != 0;
+		i->updated = (time_t)sqlite3_column_int64(st, 11);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		kiln_instances_free(v, n);
+		free(v);
+		return db_error(ctx, c, "select");
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int
+kiln_catalog_instance_put(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_instance *i)
+{
+	return run(ctx, c, prep(ctx, c, "INSERT OR REPLACE INTO instances (tenant, name, idx, host, domain, uuid, version,"
+				" upgrading, failed_version, failed_at, stopped, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+				" ?, ?)", "ssissssssiii", i->tenant, i->name, (int64_t)i->idx, i->host, i->domain, i->uuid,
+				i->version, i->upgrading, i->failed_version, (int64_t)i->failed_at, (int64_t)i->stopped,
+				(int64_t)i->updated));
 }

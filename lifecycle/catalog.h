@@ -7,7 +7,6 @@
 
 #include <jansson.h>
 
-#define KILN_CATALOG_SCHEMA 1
 
 struct kiln_catalog;
 
@@ -91,6 +90,7 @@ struct kiln_deploy_req {
 	const char *tenant, *name, *family, *version;	/* version NULL: the newest active one */
 	int auto_update;		/* -1: keep */
 	const char *config_key, *config_value;	/* an update of the configuration */
+	const char *guest;		/* create: where and how it runs (deploy/fleet.h's JSON); NULL: a record only */
 };
 
 /* A deployment as the catalog records it (render.c makes its JSON). */
@@ -99,6 +99,7 @@ struct kiln_deployment {
 	int auto_update;
 	char *config;		/* a JSON object's text */
 	time_t created, updated;
+	char *guest;		/* JSON text of where and how it runs; NULL: kiln only records it */
 };
 void kiln_deployments_free(struct kiln_deployment *d, size_t n);
 
@@ -148,6 +149,36 @@ int kiln_catalog_events(struct kiln_ctx *ctx, struct kiln_catalog *c, const char
 int kiln_catalog_token_new(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, char **ret_token);
 /* The tenant a token belongs to (caller frees), or NULL. */
 char *kiln_catalog_token_tenant(struct kiln_catalog *c, const char *token);
+
+/* One deployment: 0, or -1 (exit 2) when there is none. */
+int kiln_catalog_deployment(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, const char *name,
+			    struct kiln_deployment *ret);
+/* Removes a deployment's records (instances, notices) and records a "deleted" event; its guests are the caller's. */
+int kiln_catalog_deploy_delete(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, const char *name,
+			       time_t now);
+/* Appends @e to the event log (its id is ignored). */
+int kiln_catalog_event(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_event *e);
+
+/*
+ * One guest of a deployment: a libvirt domain on a host. @version is what
+ * the domain is defined for; @upgrading, when not NULL, an upgrade that was
+ * under way (a tick killed midway leaves it: the next one reconciles);
+ * @failed_version and @failed_at the last upgrade that did not become
+ * healthy; @stopped, stopped by the operator (kept stopped).
+ */
+struct kiln_instance {
+	char *tenant, *name;
+	int idx;
+	char *host, *domain, *uuid, *version, *upgrading, *failed_version;
+	time_t failed_at, updated;
+	int stopped;
+};
+void kiln_instances_free(struct kiln_instance *v, size_t n);
+/* The instances of @tenant/@name (either NULL: all), by tenant, name, index. */
+int kiln_catalog_instances(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, const char *name,
+			   struct kiln_instance **ret, size_t *ret_n);
+/* Records @i (inserted or replaced). */
+int kiln_catalog_instance_put(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_instance *i);
 
 /* Changes whenever another connection commits: what cached answers are checked against. */
 long long kiln_catalog_data_version(struct kiln_catalog *c);

@@ -23,8 +23,8 @@ lifecycle() {	# the version's life: released, listed with its dates, deployed, t
 	d100=$(date -u -d "$today + 100 days" +%F)
 	echo "== kiln release $v --pubkey $key.pub"
 	"$KILN" release "$v" --store "$STORE" --pubkey "$key.pub"
-	echo "== kiln deploy create web-$$ --tenant demo --family $f"
-	"$KILN" deploy create "web-$$" --tenant demo --family "$f" --store "$STORE"
+	echo "== kiln deploy create web-$$ --tenant demo --record-only --family $f"
+	"$KILN" deploy create "web-$$" --tenant demo --record-only --family "$f" --store "$STORE"
 	echo "== two more versions of the family, released 30 and 60 days from now (rebuilt from the cache)"
 	dir2=$("$KILN" build recipes/redis.recipe --store "$STORE" --key "$key" 2>/dev/null)
 	dir3=$("$KILN" build recipes/redis.recipe --store "$STORE" --key "$key" 2>/dev/null)

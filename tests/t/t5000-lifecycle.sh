@@ -21,10 +21,10 @@ expect 4 "release with no trusted key" -- "$KILN" release app/2026.01.0 --releas
 err_has "no trusted key"
 expect 0 "policy trust" -- "$KILN" policy trust release.key.pub
 expect 2 "policy trust with something that is not a key" -- "$KILN" policy trust img.recipe
-check "the catalog is WAL, schema 1" -- python3 -c "
+check "the catalog is WAL, schema 3" -- python3 -c "
 import sqlite3, sys; d = sqlite3.connect(sys.argv[1])
 assert d.execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
-assert d.execute('PRAGMA user_version').fetchone()[0] == 2" "$KILN_STORE/catalog.db"
+assert d.execute('PRAGMA user_version').fetchone()[0] == 3" "$KILN_STORE/catalog.db"
 expect 0 "policy show" -- "$KILN" policy show --json
 check "defaults are the README's" -- python3 -c "
 import json, sys; p = json.load(open(sys.argv[1]))[0]
@@ -45,12 +45,12 @@ while [ "$d" != 2027-01-01 ]; do
 		[ "$(release_day "$v")" = "$d" ] && "$KILN" release "app/$v" --released "$d" --now "$d" >> "$log"
 	done
 	if [ "$d" = 2026-01-10 ]; then
-		"$KILN" deploy create pin1 --tenant acme --family app --version 2026.01.0 --now "$d" >> "$log" || not_ok "create pin1"
-		"$KILN" deploy create auto1 --tenant acme --family app --auto --now "$d" >> "$log" || not_ok "create auto1"
-		"$KILN" deploy create other1 --tenant globex --family app --now "$d" >> "$log" || not_ok "create other1"
+		"$KILN" deploy create pin1 --tenant acme --record-only --family app --version 2026.01.0 --now "$d" >> "$log" || not_ok "create pin1"
+		"$KILN" deploy create auto1 --tenant acme --record-only --family app --auto --now "$d" >> "$log" || not_ok "create auto1"
+		"$KILN" deploy create other1 --tenant globex --record-only --family app --now "$d" >> "$log" || not_ok "create other1"
 	fi
 	if [ "$d" = 2026-03-10 ]; then
-		expect 3 "Mar 10: no new deployment on a disabled version" -- "$KILN" deploy create late --tenant acme --family app --version 2026.01.0 --now "$d"
+		expect 3 "Mar 10: no new deployment on a disabled version" -- "$KILN" deploy create late --tenant acme --record-only --family app --version 2026.01.0 --now "$d"
 		err_has "kiln deploy create: app/2026.01.0 is disabled since 2026-03-06; supported: 2026.02.0, 2026.03.0"
 		expect 3 "Mar 10: a deployment on a disabled version may not change its configuration" -- \
 			"$KILN" deploy update pin1 --tenant acme --config color=blue --now "$d"

@@ -13,19 +13,24 @@ for v in 2026.01.0 2026.02.0 2026.03.0; do "$KILN" build img.recipe --key k --ve
 "$KILN" release app/2026.03.0 --released 2026-03-05 > /dev/null
 ACME=$("$KILN" tenant token acme)
 GLOBEX=$("$KILN" tenant token globex)
-"$KILN" deploy create g1 --tenant globex --family app --now 2026-02-10 > /dev/null
+"$KILN" deploy create g1 --tenant globex --record-only --family app --now 2026-02-10 > /dev/null
 expect 2 "tenant token with a bad name" -- "$KILN" tenant token 'a b'
 # built but never released: one simply not yet, one whose release was refused (untrusted key)
 "$KILN" keygen --out evil > /dev/null
 "$KILN" build img.recipe --key k --version 2026.04.0 > /dev/null 2>&1
 "$KILN" build img.recipe --key evil --version 2026.05.0 > /dev/null 2>&1
 expect 4 "a release signed by an untrusted key is refused" -- "$KILN" release app/2026.05.0
-# a catalog from before the fixes index (schema 1): opening it indexes the released versions' manifests
-python3 -c "import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute('DROP TABLE fixes'); d.execute('PRAGMA user_version = 1'); d.commit()" "$KILN_STORE/catalog.db"
+# a catalog from before the fixes index (schema 1) and before guests (schema 3): opening it indexes the
+# released versions' manifests, and its deployments become records only (guest NULL, no instance)
+python3 -c "import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute('DROP TABLE fixes'); d.execute('DROP TABLE instances'); d.execute('ALTER TABLE deployments DROP COLUMN guest'); d.execute('PRAGMA user_version = 1'); d.commit()" "$KILN_STORE/catalog.db"
 "$KILN" versions > /dev/null
+check "the migration kept the deployment as a record only" -- python3 -c "
+import sqlite3, sys; d = sqlite3.connect(sys.argv[1])
+assert d.execute('SELECT name, guest FROM deployments').fetchall() == [('g1', None)]
+assert d.execute('SELECT count(*) FROM instances').fetchone()[0] == 0" "$KILN_STORE/catalog.db"
 check "the migration indexed the fixes of the three released versions, from their manifests" -- python3 -c "
 import sqlite3, sys; d = sqlite3.connect(sys.argv[1])
-assert d.execute('PRAGMA user_version').fetchone()[0] == 2
+assert d.execute('PRAGMA user_version').fetchone()[0] == 3
 rows = d.execute(\"SELECT DISTINCT version FROM fixes WHERE id = 'CVE-2026-1111' ORDER BY version\").fetchall()
 assert rows == [('2026.01.0',), ('2026.02.0',), ('2026.03.0',)], rows" "$KILN_STORE/catalog.db"
 

@@ -1,0 +1,1146 @@
+/* fleet.c - deployments as libvirt domains, and the executor that upgrades them. */
+#define _GNU_SOURCE
+#include "fleet.h"
+#include "virt.h"
+#include "qemu.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- a deployment's guest configuration ---- */
+
+void
+kiln_guest_init(struct kiln_guest *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->instances = 1;
+	g->memory_mib = 512;
+	g->cpus = 1;
+	g->max_unavailable = 1;
+	g->health_timeout = 180;
+	g->reboot = KILN_REBOOT_IF_REQUIRED;
+}
+
+void
+kiln_guest_release(struct kiln_guest *g)
+{
+	kiln_strv_release(&g->hosts);
+	free(g->network);
+	g->network = NULL;
+}
+
+const char *
+kiln_reboot_name(enum kiln_reboot r)
+{
+	return r == KILN_REBOOT_ALWAYS ? "always" : r == KILN_REBOOT_NEVER ? "never" : "if-required";
+}
+
+int
+kiln_reboot_parse(const char *s, enum kiln_reboot *ret)
+{
+	if (!strcmp(s, "if-required"))
+		*ret = KILN_REBOOT_IF_REQUIRED;
+	else if (!strcmp(s, "always"))
+		*ret = KILN_REBOOT_ALWAYS;
+	else if (!strcmp(s, "never"))
+		*ret = KILN_REBOOT_NEVER;
+	else
+		return -1;
+	return 0;
+}
+
+char *
+kiln_guest_format(const struct kiln_guest *g)
+{
+	json_t *hosts = json_array(), *ports = json_array(), *j;
+	char window[64] = "";
+	char *out;
+
+	for (size_t i = 0; i < g->hosts.n; i++)
+		json_array_append_new(hosts, json_string(g->hosts.v[i]));
+	for (int i = 0; i < g->n_ports; i++)
+		json_array_append_new(ports, json_integer(g->ports[i]));
+	if (g->has_window)
+		kiln_window_format(&g->window, window, sizeof(window));
+	j = json_pack("{s:o, s:i, s:i, s:i, s:i, s:I, s:o, s:o, s:s, s:i, s:o}", "hosts", hosts, "instances", g->instances,
+		      "memory_mib", g->memory_mib, "cpus", g->cpus, "max_unavailable", g->max_unavailable, "volume_bytes",
+		      (json_int_t)g->volume_bytes, "ports", ports, "window", g->has_window ? json_string(window) : json_null(),
+		      "reboot", kiln_reboot_name(g->reboot), "health_timeout", g->health_timeout, "network",
+		      g->network ? json_string(g->network) : json_null());
+	out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return out;
+}
+
+int
+kiln_guest_parse(struct kiln_ctx *ctx, const char *text, struct kiln_guest *g)
+{
+	json_t *j = json_loads(text, 0, NULL), *v;
+	const char *why = NULL;
+	json_int_t volume = 0;
+	size_t i;
+
+	kiln_guest_init(g);
+	if (!json_is_object(j) ||
+	    json_unpack(j, "{s?i, s?i, s?i, s?i, s?I, s?i}", "instances", &g->instances, "memory_mib", &g->memory_mib, "cpus",
+			&g->cpus, "max_unavailable", &g->max_unavailable, "volume_bytes", &volume, "health_timeout",
+			&g->health_timeout) < 0)
+		why = "not a guest object";
+	json_array_foreach(json_object_get(j, "hosts"), i, v)
+		if (json_is_string(v))
+			kiln_strv_push(&g->hosts, json_string_value(v));
+	json_array_foreach(json_object_get(j, "ports"), i, v)
+		if (json_is_integer(v) && g->n_ports < KILN_FLEET_MAX_PORTS)
+			g->ports[g->n_ports++] = (int)json_integer_value(v);
+	v = json_object_get(j, "window");
+	if (!why && json_is_string(v)) {
+		g->has_window = 1;
+		if (kiln_window_parse(json_string_value(v), &g->window, &why) < 0)
+			why = "bad window";
+	}
+	v = json_object_get(j, "reboot");
+	if (!why && json_is_string(v) && kiln_reboot_parse(json_string_value(v), &g->reboot) < 0)
+		why = "bad reboot policy";
+	v = json_object_get(j, "network");
+	if (json_is_string(v))
+		g->network = kiln_strdup(json_string_value(v));
+	g->volume_bytes = volume > 0 ? (uint64_t)volume : 0;
+	if (!why && (!g->hosts.n || g->instances < 1 || g->instances > KILN_FLEET_MAX_INSTANCES || g->memory_mib < 64 ||
+		     g->cpus < 1 || g->max_unavailable < 1 || g->health_timeout < 1))
+		why = "a field is out of range";
+	json_decref(j);
+	if (why) {
+		kiln_guest_release(g);
+		return kiln_error(ctx, KILN_EXIT_FAILED, "catalog: a deployment's guest record: %s", why);
+	}
+	return 0;
+}
+
+char *
+kiln_fleet_domain_name(const char *tenant, const char *name, int idx)
+{
+	return idx ? kiln_asprintf("kiln-%s-%s.%d", tenant, name, idx) : kiln_asprintf("kiln-%s-%s", tenant, name);
+}
+
+/* ---- the fleet: hosts, specs ---- */
+
+struct host {
+	char *uri;
+	struct kiln_virt *v;
+	int failed;		/* could not be reached: its error, once */
+	char why[1024];
+};
+
+struct kiln_fleet {
+	struct kiln_catalog *cat;
+	char *store;		/* absolute: libvirt reads the images by path */
+	struct kiln_fleet_ops ops;
+	struct host *hosts;
+	size_t n_hosts;
+	int own_txn;		/* the executor commits each step itself (kiln tick) */
+};
+
+struct kiln_fleet *
+kiln_fleet_new(struct kiln_catalog *cat, const char *store, const struct kiln_fleet_ops *ops)
+{
+	struct kiln_fleet *f = kiln_calloc(1, sizeof(*f));
+	char *abs = realpath(store, NULL);
+
+	f->cat = cat;
+	f->store = abs ? abs : kiln_strdup(store);
+	if (ops)
+		f->ops = *ops;
+	if (!f->ops.health)
+		f->ops.health = kiln_fleet_health_probe;
+	return f;
+}
+
+void
+kiln_fleet_free(struct kiln_fleet *f)
+{
+	for (size_t i = 0; i < f->n_hosts; i++) {
+		if (f->hosts[i].v)
+			kiln_virt_close(f->hosts[i].v);
+		free(f->hosts[i].uri);
+	}
+	free(f->hosts);
+	free(f->store);
+	free(f);
+}
+
+/* The connection to @uri, opened once; an unreachable host is remembered (exit 5 naming it). */
+static struct kiln_virt *
+host_get(struct kiln_ctx *ctx, struct kiln_fleet *f, const char *uri)
+{
+	struct host *h = NULL;
+
+	for (size_t i = 0; i < f->n_hosts; i++)
+		if (!strcmp(f->hosts[i].uri, uri))
+			h = &f->hosts[i];
+	if (!h) {
+		struct kiln_ctx sub;
+
+		f->hosts = kiln_realloc(f->hosts, (f->n_hosts + 1) * sizeof(*f->hosts));
+		h = &f->hosts[f->n_hosts++];
+		memset(h, 0, sizeof(*h));
+		h->uri = kiln_strdup(uri);
+		kiln_ctx_sub(&sub, ctx);
+		h->v = kiln_virt_open(&sub, uri);
+		if (!h->v) {
+			h->failed = 1;
+			snprintf(h->why, sizeof(h->why), "%s", sub.msg);
+		}
+	}
+	if (h->failed) {
+		kiln_error(ctx, KILN_EXIT_FETCH, "%s", h->why);
+		return NULL;
+	}
+	return h->v;
+}
+
+static void
+step(struct kiln_fleet *f, const char *what)
+{
+	if (f->ops.step)
+		f->ops.step(f->ops.data, what);
+}
+
+/* Everything a domain definition points at, owned. */
+struct inst_spec {
+	struct kiln_domain_spec s;
+	char *name, *dir, *kernel, *initrd, *cmdline, *console, *volume;
+	struct kiln_strv env;
+};
+
+static void
+inst_spec_release(struct inst_spec *is)
+{
+	free(is->name);
+	free(is->dir);
+	free(is->kernel);
+	free(is->initrd);
+	free(is->cmdline);
+	free(is->console);
+	free(is->volume);
+	kiln_strv_release(&is->env);
+}
+
+static char *
+deployment_dir(const struct kiln_fleet *f, const char *tenant, const char *name)
+{
+	return kiln_asprintf("%s/deployments/%s/%s", f->store, tenant, name);
+}
+
+/* The domain of instance @idx of @d on @version with @d's configuration. */
+static int
+inst_spec_make(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g,
+	       int idx, const char *host, const char *version, struct inst_spec *is)
+{
+	_cleanup_free_ char *ddir = deployment_dir(f, d->tenant, d->name), *image = NULL;
+	json_t *config;
+	const char *k;
+	json_t *v;
+	struct stat st;
+
+	memset(is, 0, sizeof(*is));
+	is->dir = kiln_asprintf("%s/%s/%s", f->store, d->family, version);
+	is->kernel = kiln_asprintf("%s/vmlinuz", is->dir);
+	is->initrd = kiln_asprintf("%s/initrd.img", is->dir);
+	if (stat(is->kernel, &st) < 0 || stat(is->initrd, &st) < 0)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "%s/%s is not in the store '%s' (no vmlinuz or initrd.img)",
+				  d->family, version, f->store);
+	if (kiln_image_cmdline(ctx, is->dir, &image) < 0 || kiln_mkdir_p(ctx, ddir, 0750) < 0)
+		return -1;
+	is->cmdline = kiln_asprintf("%s panic=-1", image);
+	is->name = kiln_fleet_domain_name(d->tenant, d->name, idx);
+	is->console = kiln_asprintf("%s/console.%d.log", ddir, idx);
+	if (g->volume_bytes)
+		is->volume = kiln_asprintf("%s/data.%d.qcow2", ddir, idx);
+	config = json_loads(d->config ? d->config : "{}", 0, NULL);
+	json_object_foreach(config, k, v)
+		if (json_is_string(v))
+			kiln_strv_push_take(&is->env, kiln_asprintf("%s=%s", k, json_string_value(v)));
+	json_decref(config);
+	is->s = (struct kiln_domain_spec){
+		.name = is->name,
+		.type = !strncmp(host, "test:", 5) ? "test" : "qemu",
+		.memory_mib = (unsigned)g->memory_mib,
+		.cpus = (unsigned)g->cpus,
+		.kernel = is->kernel,
+		.initrd = is->initrd,
+		.cmdline = is->cmdline,
+		.console_log = is->console,
+		.volume = is->volume,
+		.network = g->network,
+		.env = (const char *const *)is->env.v,
+		.n_env = is->env.n,
+		.tenant = d->tenant,
+		.deployment = d->name,
+		.family = d->family,
+		.version = version,
+		.instance = (unsigned)idx,
+	};
+	return 0;
+}
+
+/*
+ * Defines instance @is on @v, refusing a domain of that name that is some
+ * other deployment's (names can collide: kiln-a-b-c is tenant a's b-c and
+ * tenant a-b's c).
+ */
+static int
+define(struct kiln_ctx *ctx, struct kiln_virt *v, const struct inst_spec *is, char uuid[37])
+{
+	struct kiln_dom_info info;
+	int other;
+
+	if (kiln_virt_lookup(ctx, v, is->name, &info) < 0)
+		return -1;
+	other = info.ours && (strcmp(info.meta.tenant, is->s.tenant) || strcmp(info.meta.deployment, is->s.deployment) ||
+			      info.meta.instance != is->s.instance);
+	kiln_dom_info_release(&info);
+	if (other)
+		return kiln_error(ctx, KILN_EXIT_REFUSED, "domain '%s' belongs to another deployment: left alone", is->name);
+	return kiln_virt_define(ctx, v, &is->s, uuid);
+}
+
+static long
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* The last @lines lines of @path after @from, for an event (a new string). */
+static char *
+console_tail(const char *path, long from, int lines)
+{
+	struct kiln_ctx sub;
+	char *data = NULL, *out;
+	size_t len = 0;
+	const char *p;
+	int n = 0;
+
+	kiln_ctx_init(&sub);
+	if (kiln_read_file(&sub, path, 64 << 20, &data, &len) < 0)
+		return kiln_strdup("(no console output)");
+	p = data + (from >= 0 && (size_t)from <= len ? (size_t)from : 0);
+	for (const char *q = data + len; q > p; q--)
+		if (q[-1] == '\n' && q != data + len && ++n == lines) {
+			p = q;
+			break;
+		}
+	out = kiln_strndup(p, (size_t)(data + len - p));
+	for (char *c = out; *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\n')
+			*c = ' ';
+	free(data);
+	return out;
+}
+
+/* Stops, then starts @is; the console's size before the start goes to *@ret_from. */
+static int
+restart(struct kiln_ctx *ctx, struct kiln_fleet *f, struct kiln_virt *v, const struct inst_spec *is, long *ret_from)
+{
+	if (kiln_virt_stop(ctx, v, is->name) < 0)
+		return -1;
+	*ret_from = file_size(is->console);
+	step(f, "stopped");
+	return kiln_virt_start(ctx, v, is->name);
+}
+
+static int
+healthy(struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g, const struct inst_spec *is,
+	const char *version, long from, char **ret_why)
+{
+	struct kiln_health_req r = {
+		.domain = is->name, .console = is->console, .family = d->family, .version = version,
+		.console_from = from, .ports = g->ports, .n_ports = g->n_ports, .timeout = g->health_timeout,
+	};
+
+	*ret_why = NULL;
+	return f->ops.health(f->ops.data, &r, ret_why);
+}
+
+/* healthy(), or an error naming the domain with why and the console's last lines. */
+static int
+require_healthy(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g,
+		const struct inst_spec *is, const char *version, long from)
+{
+	char *why = NULL;
+	int rc = 0;
+
+	if (!healthy(f, d, g, is, version, from, &why)) {
+		_cleanup_free_ char *tail = console_tail(is->console, from, 8);
+
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "%s did not become healthy on %s: %s; console:\n%s", is->name,
+				version, why ? why : "no reason given", tail);
+	}
+	free(why);
+	return rc;
+}
+
+/* ---- catalog steps ---- */
+
+static int
+txn_begin(struct kiln_ctx *ctx, struct kiln_fleet *f)
+{
+	return f->own_txn ? kiln_catalog_begin(ctx, f->cat) : 0;
+}
+
+static int
+txn_end(struct kiln_ctx *ctx, struct kiln_fleet *f, int rc)
+{
+	if (!f->own_txn)
+		return rc;
+	if (rc < 0) {
+		kiln_catalog_rollback(f->cat);
+		return -1;
+	}
+	if (kiln_catalog_commit(ctx, f->cat) < 0) {
+		kiln_catalog_rollback(f->cat);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+event(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, const char *kind, const struct kiln_deployment *d,
+      const char *version, const char *from, const char *to, const char *reason)
+{
+	struct kiln_event e = {
+		.at = now, .kind = (char *)kind, .tenant = d->tenant, .deployment = d->name, .family = d->family,
+		.version = (char *)version, .from = (char *)from, .to = (char *)to, .reason = (char *)reason,
+	};
+
+	return kiln_catalog_event(ctx, f->cat, &e);
+}
+
+/* Records @i, and @kind's event when not NULL, in one step. */
+static int
+record(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, const struct kiln_instance *i,
+       const struct kiln_deployment *d, const char *kind, const char *from, const char *to, const char *reason)
+{
+	int rc;
+
+	if (txn_begin(ctx, f) < 0)
+		return -1;
+	rc = kiln_catalog_instance_put(ctx, f->cat, i);
+	if (rc == 0 && kind)
+		rc = event(ctx, f, now, kind, d, to ? to : from, from, to, reason);
+	return txn_end(ctx, f, rc);
+}
+
+static void
+set_str(char **p, const char *s)
+{
+	free(*p);
+	*p = s ? kiln_strdup(s) : NULL;
+}
+
+/* ---- create, stop, start, delete ---- */
+
+static int
+guest_of(struct kiln_ctx *ctx, const struct kiln_deployment *d, struct kiln_guest *g)
+{
+	if (!d->guest)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "deployment '%s' of tenant '%s' is a record only (no guest)",
+				  d->name, d->tenant);
+	return kiln_guest_parse(ctx, d->guest, g);
+}
+
+/* Removes what kiln_fleet_create() made of instances [0, @n). */
+static void
+undo_create(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g, int n)
+{
+	for (int idx = 0; idx < n; idx++) {
+		_cleanup_free_ char *name = kiln_fleet_domain_name(d->tenant, d->name, idx);
+		struct kiln_virt *v;
+		struct kiln_ctx sub;
+
+		kiln_ctx_sub(&sub, ctx);
+		v = host_get(&sub, f, g->hosts.v[idx % g->hosts.n]);
+		if (v)
+			kiln_virt_undefine(&sub, v, name);
+	}
+}
+
+int
+kiln_fleet_create(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d)
+{
+	struct kiln_guest g;
+	time_t now = ctx->set->now;
+	int idx, rc = 0;
+
+	if (guest_of(ctx, d, &g) < 0)
+		return -1;
+	for (idx = 0; idx < g.instances && rc == 0; idx++) {
+		const char *host = g.hosts.v[idx % g.hosts.n];
+		struct kiln_virt *v = host_get(ctx, f, host);
+		struct inst_spec is;
+		char uuid[37] = "";
+		long from = 0;
+		struct kiln_dom_info info;
+
+		if (!v) {
+			rc = -1;
+			break;
+		}
+		/* a domain of that name, kiln's or not, is not ours to take: create refuses */
+		if (kiln_virt_lookup(ctx, v, (is.name = kiln_fleet_domain_name(d->tenant, d->name, idx)), &info) < 0) {
+			free(is.name);
+			rc = -1;
+			break;
+		}
+		if (info.state != KILN_DOM_MISSING)
+			rc = kiln_error(ctx, KILN_EXIT_REFUSED, "domain '%s' exists on '%s'%s: left alone", is.name, host,
+					info.ours ? " (a deployment kiln lost track of: 'virsh undefine' it first)" : "");
+		kiln_dom_info_release(&info);
+		free(is.name);
+		if (rc < 0)
+			break;
+		if (inst_spec_make(ctx, f, d, &g, idx, host, d->version, &is) < 0) {
+			inst_spec_release(&is);
+			rc = -1;
+			break;
+		}
+		rc = define(ctx, v, &is, uuid);
+		if (rc == 0)
+			step(f, "defined");
+		if (rc == 0)
+			rc = restart(ctx, f, v, &is, &from);
+		if (rc == 0)
+			rc = require_healthy(ctx, f, d, &g, &is, d->version, from);
+		if (rc == 0) {
+			struct kiln_instance i = {
+				.tenant = d->tenant, .name = d->name, .idx = idx, .host = (char *)host, .domain = is.name,
+				.uuid = uuid, .version = d->version, .updated = now,
+			};
+
+			rc = kiln_catalog_instance_put(ctx, f->cat, &i);
+		}
+		inst_spec_release(&is);
+	}
+	if (rc < 0)
+		undo_create(ctx, f, d, &g, idx);
+	kiln_guest_release(&g);
+	return rc;
+}
+
+static int
+instances_of(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, struct kiln_instance **ret,
+	     size_t *ret_n)
+{
+	return kiln_catalog_instances(ctx, f->cat, d->tenant, d->name, ret, ret_n);
+}
+
+/* deploy stop / start: each instance, recorded as stopped or not. */
+static int
+stop_start(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, int stop)
+{
+	struct kiln_instance *in = NULL;
+	struct kiln_guest g;
+	size_t n = 0;
+	int rc = 0;
+
+	if (guest_of(ctx, d, &g) < 0)
+		return -1;
+	if (instances_of(ctx, f, d, &in, &n) < 0) {
+		kiln_guest_release(&g);
+		return -1;
+	}
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		struct kiln_virt *v = host_get(ctx, f, in[k].host);
+		struct kiln_dom_info info;
+
+		if (!v || kiln_virt_lookup(ctx, v, in[k].domain, &info) < 0) {
+			rc = -1;
+			break;
+		}
+		if (stop)
+			rc = kiln_virt_stop(ctx, v, in[k].domain);
+		else if (info.state != KILN_DOM_RUNNING) {
+			struct inst_spec is;
+			long from;
+
+			rc = inst_spec_make(ctx, f, d, &g, in[k].idx, in[k].host, in[k].version, &is);
+			from = file_size(is.console);
+			if (rc == 0)
+				rc = kiln_virt_start(ctx, v, in[k].domain);
+			if (rc == 0)
+				rc = require_healthy(ctx, f, d, &g, &is, in[k].version, from);
+			inst_spec_release(&is);
+		}
+		kiln_dom_info_release(&info);
+		in[k].stopped = stop;
+		in[k].updated = ctx->set->now;
+		if (rc == 0)
+			rc = kiln_catalog_instance_put(ctx, f->cat, &in[k]);
+	}
+	if (rc == 0)
+		rc = event(ctx, f, ctx->set->now, stop ? "stopped" : "started", d, d->version, NULL, NULL, "by the operator");
+	kiln_instances_free(in, n);
+	free(in);
+	kiln_guest_release(&g);
+	return rc;
+}
+
+int
+kiln_fleet_stop(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d)
+{
+	return stop_start(ctx, f, d, 1);
+}
+
+int
+kiln_fleet_start(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d)
+{
+	return stop_start(ctx, f, d, 0);
+}
+
+int
+kiln_fleet_delete(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, int purge)
+{
+	struct kiln_instance *in = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!d->guest)
+		return 0;
+	if (instances_of(ctx, f, d, &in, &n) < 0)
+		return -1;
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		struct kiln_virt *v = host_get(ctx, f, in[k].host);
+		struct kiln_dom_info info;
+
+		if (!v || kiln_virt_lookup(ctx, v, in[k].domain, &info) < 0) {
+			rc = -1;
+			break;
+		}
+		if (info.state != KILN_DOM_MISSING && info.ours)
+			rc = kiln_virt_undefine(ctx, v, in[k].domain);
+		kiln_dom_info_release(&info);
+	}
+	if (rc == 0 && purge) {
+		_cleanup_free_ char *dir = deployment_dir(f, d->tenant, d->name);
+
+		for (size_t k = 0; k < n; k++) {
+			_cleanup_free_ char *vol = kiln_asprintf("%s/data.%d.qcow2", dir, in[k].idx);
+			_cleanup_free_ char *con = kiln_asprintf("%s/console.%d.log", dir, in[k].idx);
+
+			if ((unlink(vol) < 0 && errno != ENOENT) || (unlink(con) < 0 && errno != ENOENT))
+				rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot remove the files of '%s': %s", in[k].domain,
+						strerror(errno));
+		}
+		if (rc == 0 && rmdir(dir) < 0 && errno != ENOENT)
+			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot remove '%s': %s", dir, strerror(errno));
+	}
+	kiln_instances_free(in, n);
+	free(in);
+	return rc;
+}
+
+/* ---- upgrades ---- */
+
+/* Do two versions of @family boot the same files (kernel, initramfs, command line)? */
+static int
+same_image(struct kiln_fleet *f, const char *family, const char *a, const char *b)
+{
+	json_t *m[2] = { NULL, NULL };
+	const char *v[2] = { a, b };
+	int same;
+
+	for (int k = 0; k < 2; k++) {
+		_cleanup_free_ char *p = kiln_asprintf("%s/%s/%s/manifest.json", f->store, family, v[k]);
+
+		m[k] = json_load_file(p, 0, NULL);
+	}
+	same = m[0] && m[1] && json_equal(json_object_get(m[0], "artifacts"), json_object_get(m[1], "artifacts")) &&
+	       json_equal(json_object_get(json_object_get(m[0], "kernel"), "cmdline"),
+			  json_object_get(json_object_get(m[1], "kernel"), "cmdline"));
+	json_decref(m[0]);
+	json_decref(m[1]);
+	return same;
+}
+
+enum outcome { UPGRADED, STAGED, FAILED, ERROR };
+
+/*
+ * Moves instance @i of @d to @to (its configuration re-read as well):
+ * the row names the upgrade first, then the domain is redefined,
+ * restarted as the policy says and checked; a failure puts the old
+ * definition back and restarts it. @force: restart even when nothing the
+ * guest boots changed (a configuration change).
+ */
+static enum outcome
+upgrade(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g,
+	struct kiln_instance *i, const char *to, int force, const char *kind, const char *why_move)
+{
+	_cleanup_free_ char *from = kiln_strdup(i->version);
+	struct inst_spec is = { 0 }, old = { 0 };
+	struct kiln_virt *v = host_get(ctx, f, i->host);
+	time_t now = ctx->set->now;
+	char uuid[37], *why = NULL;
+	long con = 0;
+	int restart_it, ok;
+
+	if (!v)
+		return ERROR;
+	if (inst_spec_make(ctx, f, d, g, i->idx, i->host, to, &is) < 0 ||
+	    inst_spec_make(ctx, f, d, g, i->idx, i->host, from, &old) < 0) {
+		inst_spec_release(&is);
+		inst_spec_release(&old);
+		return ERROR;
+	}
+	set_str(&i->upgrading, to);
+	i->updated = now;
+	if (record(ctx, f, now, i, d, NULL, NULL, NULL, NULL) < 0)
+		goto error;
+	step(f, "recorded");
+	if (define(ctx, v, &is, uuid) < 0) {
+		/* nothing changed in libvirt: the failure is the event */
+		struct kiln_ctx sub;
+
+		kiln_ctx_sub(&sub, ctx);
+		set_str(&i->upgrading, NULL);
+		set_str(&i->failed_version, to);
+		i->failed_at = now;
+		record(&sub, f, now, i, d, "upgrade-failed", from, to, ctx->msg);
+		goto error;
+	}
+	step(f, "defined");
+	restart_it = !i->stopped && (force || g->reboot == KILN_REBOOT_ALWAYS ||
+				     (g->reboot == KILN_REBOOT_IF_REQUIRED && !same_image(f, d->family, from, to)));
+	if (i->stopped || g->reboot == KILN_REBOOT_NEVER || !restart_it) {
+		/* no restart: the definition is the new version, the running guest (if any) the old one */
+		int staged = !i->stopped && g->reboot == KILN_REBOOT_NEVER;
+		_cleanup_free_ char *reason = kiln_asprintf("%s; %s", why_move,
+							    i->stopped ? "stopped: takes effect at its next start"
+							    : staged ? "reboot policy never: pending until its next restart"
+								     : "the same image: no restart needed");
+
+		set_str(&i->upgrading, NULL);
+		set_str(&i->version, to);
+		set_str(&i->failed_version, NULL);
+		i->failed_at = 0;
+		i->uuid = i->uuid ? i->uuid : kiln_strdup(uuid);
+		ok = record(ctx, f, now, i, d, staged ? "upgrade-pending" : kind, from, to, reason) == 0;
+		inst_spec_release(&is);
+		inst_spec_release(&old);
+		return ok ? (staged ? STAGED : UPGRADED) : ERROR;
+	}
+	ok = restart(ctx, f, v, &is, &con) == 0;
+	if (ok) {
+		step(f, "started");
+		ok = healthy(f, d, g, &is, to, con, &why);
+	} else {
+		why = kiln_strdup(ctx->msg);
+		kiln_error_clear(ctx);
+	}
+	if (ok) {
+		_cleanup_free_ char *reason = kiln_asprintf("%s; healthy", why_move);
+
+		set_str(&i->upgrading, NULL);
+		set_str(&i->version, to);
+		set_str(&i->failed_version, NULL);
+		i->failed_at = 0;
+		ok = record(ctx, f, now, i, d, kind, from, to, reason) == 0;
+		inst_spec_release(&is);
+		inst_spec_release(&old);
+		free(why);
+		return ok ? UPGRADED : ERROR;
+	}
+	/* not healthy: back to the old definition, restarted; the failure with the console's last lines */
+	{
+		_cleanup_free_ char *tail = console_tail(is.console, con, 8);
+		_cleanup_free_ char *reason = kiln_asprintf("%s: not healthy (%s); rolled back to %s; console:\n%s", to,
+							    why ? why : "no reason given", from, tail);
+		struct kiln_ctx sub;
+		long con2 = 0;
+		char *why2 = NULL;
+
+		kiln_ctx_sub(&sub, ctx);
+		if (define(&sub, v, &old, uuid) < 0 || restart(&sub, f, v, &old, &con2) < 0)
+			kiln_error(ctx, KILN_EXIT_FAILED, "%s: rollback to %s failed: %s", is.name, from, sub.msg);
+		else if (!healthy(f, d, g, &old, from, con2, &why2))
+			kiln_error(ctx, KILN_EXIT_FAILED, "%s: rolled back to %s, which is not healthy either: %s", is.name,
+				   from, why2 ? why2 : "no reason given");
+		free(why2);
+		set_str(&i->upgrading, NULL);
+		set_str(&i->failed_version, to);
+		i->failed_at = now;
+		kiln_ctx_sub(&sub, ctx);
+		record(&sub, f, now, i, d, "upgrade-failed", from, to, reason);
+		if (!ctx->code)
+			kiln_error(ctx, KILN_EXIT_FAILED, "%s: %s", is.name, reason);
+	}
+	free(why);
+	inst_spec_release(&is);
+	inst_spec_release(&old);
+	return FAILED;
+error:
+	inst_spec_release(&is);
+	inst_spec_release(&old);
+	return ERROR;
+}
+
+int
+kiln_fleet_apply(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const char *why)
+{
+	struct kiln_instance *in = NULL;
+	struct kiln_guest g;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!d->guest)
+		return 0;
+	if (guest_of(ctx, d, &g) < 0)
+		return -1;
+	if (instances_of(ctx, f, d, &in, &n) < 0) {
+		kiln_guest_release(&g);
+		return -1;
+	}
+	/* one instance at a time, each healthy before the next; a failure stops the walk */
+	for (size_t k = 0; k < n && rc == 0; k++)
+		if (upgrade(ctx, f, d, &g, &in[k], d->version, 1, "updated", why) >= FAILED)
+			rc = -1;
+	kiln_instances_free(in, n);
+	free(in);
+	kiln_guest_release(&g);
+	return rc;
+}
+
+/* ---- status ---- */
+
+json_t *
+kiln_fleet_status(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d)
+{
+	struct kiln_instance *in = NULL;
+	json_t *out = json_array();
+	size_t n = 0;
+
+	if (!d->guest)
+		return out;
+	if (instances_of(ctx, f, d, &in, &n) < 0) {
+		json_decref(out);
+		return NULL;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct kiln_ctx sub;
+		struct kiln_virt *v;
+		struct kiln_dom_info info = { 0 };
+		const char *state = "unreachable", *running = NULL;
+		json_t *j;
+
+		kiln_ctx_sub(&sub, ctx);
+		v = host_get(&sub, f, in[k].host);
+		if (v && kiln_virt_lookup(&sub, v, in[k].domain, &info) == 0) {
+			state = info.state == KILN_DOM_MISSING ? "missing" : !info.ours ? "foreign"
+												: kiln_dom_state_name(info.state);
+			running = info.running_version;
+		}
+		j = json_pack("{s:i, s:s, s:s, s:o, s:s, s:s, s:o, s:b, s:o, s:o, s:o}", "index", in[k].idx, "host",
+			      in[k].host, "domain", in[k].domain, "uuid",
+			      in[k].uuid ? json_string(in[k].uuid) : json_null(), "state", state, "version", in[k].version,
+			      "running_version", running ? json_string(running) : json_null(), "stopped", in[k].stopped,
+			      "upgrading", in[k].upgrading ? json_string(in[k].upgrading) : json_null(), "failed_version",
+			      in[k].failed_version ? json_string(in[k].failed_version) : json_null(), "error",
+			      sub.code ? json_string(sub.msg) : json_null());
+		/* what libvirt says against what the catalog says */
+		json_object_set_new(j, "pending", json_boolean(running && strcmp(running, in[k].version)));
+		json_object_set_new(j, "drift", json_boolean(info.ours && info.meta.version &&
+							     strcmp(info.meta.version, in[k].version)));
+		json_array_append_new(out, j);
+		kiln_dom_info_release(&info);
+	}
+	kiln_instances_free(in, n);
+	free(in);
+	return out;
+}
+
+/* ---- the executor ---- */
+
+/*
+ * Makes @i's domain agree with its row: an upgrade a killed tick left
+ * midway (the row names it; libvirt may have the new definition, even a
+ * started guest) goes back to the version the row records, restarted, and
+ * is retried like any other. Returns 1 when something was done.
+ */
+static int
+reconcile(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g,
+	  struct kiln_instance *i)
+{
+	struct kiln_virt *v = host_get(ctx, f, i->host);
+	struct kiln_dom_info info;
+	struct inst_spec is;
+	_cleanup_free_ char *reason = NULL;
+	char uuid[37];
+	long from = 0;
+	int drift, rc = 0;
+
+	if (!v || kiln_virt_lookup(ctx, v, i->domain, &info) < 0)
+		return -1;
+	if (info.state != KILN_DOM_MISSING && !info.ours) {
+		kiln_dom_info_release(&info);
+		return kiln_error(ctx, KILN_EXIT_REFUSED, "domain '%s' on '%s' is no longer kiln's: left alone", i->domain,
+				  i->host);
+	}
+	drift = info.state == KILN_DOM_MISSING || strcmp(info.meta.version, i->version) ||
+		(info.running_version && strcmp(info.running_version, i->version) && g->reboot != KILN_REBOOT_NEVER);
+	if (!drift && !i->upgrading) {
+		kiln_dom_info_release(&info);
+		return 0;
+	}
+	if (info.state == KILN_DOM_MISSING)
+		reason = kiln_strdup("the domain was missing: defined again");
+	else if (drift)
+		reason = kiln_asprintf("the domain was defined for %s%s: put back on %s", info.meta.version,
+				       i->upgrading ? " (a tick stopped during the upgrade)" : "", i->version);
+	else
+		reason = kiln_asprintf("an upgrade to %s was interrupted before it changed anything", i->upgrading);
+	if (drift) {
+		rc = inst_spec_make(ctx, f, d, g, i->idx, i->host, i->version, &is);
+		if (rc == 0)
+			rc = define(ctx, v, &is, uuid);
+		if (rc == 0 && !i->stopped)
+			rc = restart(ctx, f, v, &is, &from);
+		if (rc == 0 && !i->stopped)
+			rc = require_healthy(ctx, f, d, g, &is, i->version, from);
+		if (rc == 0 && !i->uuid)
+			i->uuid = kiln_strdup(uuid);
+		inst_spec_release(&is);
+	}
+	kiln_dom_info_release(&info);
+	if (rc < 0)
+		return -1;
+	if (i->upgrading) {
+		set_str(&i->failed_version, i->upgrading);
+		i->failed_at = ctx->set->now;
+	}
+	set_str(&i->upgrading, NULL);
+	return record(ctx, f, ctx->set->now, i, d, "reconciled", NULL, i->version, reason) < 0 ? -1 : 1;
+}
+
+struct tally {
+	int upgraded, failed, deferred, waiting, unreachable, reconciled, pending;
+	json_t *errors;
+};
+
+static void
+tally_error(struct tally *t, const char *msg)
+{
+	json_array_append_new(t->errors, json_string(msg));
+}
+
+/* The deployment's walk: its instances that differ from it, in order, while its window allows. */
+static void
+converge(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, time_t now, double t0,
+	 struct tally *t)
+{
+	struct kiln_instance *in = NULL;
+	struct kiln_guest g;
+	size_t n = 0;
+	int stop = 0;
+
+	if (guest_of(ctx, d, &g) < 0 || instances_of(ctx, f, d, &in, &n) < 0) {
+		tally_error(t, ctx->msg);
+		kiln_error_clear(ctx);
+		if (d->guest)
+			kiln_guest_release(&g);
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct kiln_instance *i = &in[k];
+		time_t at = now + (time_t)(kiln_monotonic_s() - t0), end = 0, next = 0;
+		char when[21];
+		enum outcome o;
+
+		if (i->upgrading) {	/* kiln_fleet_tick() could not reconcile it: told already */
+			t->waiting++;
+			stop = 1;
+			continue;
+		}
+		if (!strcmp(i->version, d->version))
+			continue;
+		if (stop) {
+			t->waiting++;
+			continue;
+		}
+		if (g.has_window && !kiln_window_at(&g.window, at, &end, &next)) {
+			t->waiting++;
+			continue;
+		}
+		/* a failed version is tried again at the next window (with none, at the next tick) */
+		if (i->failed_version && !strcmp(i->failed_version, d->version) &&
+		    (g.has_window ? i->failed_at >= end - (time_t)g.window.minutes * 60 : i->failed_at >= at)) {
+			t->waiting++;
+			stop = 1;
+			continue;
+		}
+		/* an upgrade and its rollback must fit in what is left of the window */
+		if (g.has_window && end - at < 2 * (time_t)g.health_timeout) {
+			_cleanup_free_ char *reason = NULL;
+
+			kiln_window_at(&g.window, end, NULL, &next);
+			kiln_format_iso8601(next, when);
+			reason = kiln_asprintf("not enough of the window left for an upgrade and its rollback; next window %s",
+					       when);
+			record(ctx, f, at, i, d, "deferred", i->version, d->version, reason);
+			t->deferred++;
+			stop = 1;
+			continue;
+		}
+		{
+			_cleanup_free_ char *why = kiln_asprintf("the deployment moved to %s", d->version);
+
+			o = upgrade(ctx, f, d, &g, i, d->version, 0, "upgraded", why);
+		}
+		if (o == UPGRADED)
+			t->upgraded++;
+		else if (o == STAGED)
+			t->pending++;
+		else {
+			t->failed++;
+			stop = 1;	/* a failed instance stops the rollout: the rest stay on the old version */
+		}
+		if (ctx->code) {
+			tally_error(t, ctx->msg);
+			kiln_error_clear(ctx);
+		}
+	}
+	kiln_instances_free(in, n);
+	free(in);
+	kiln_guest_release(&g);
+}
+
+int
+kiln_fleet_tick(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, json_t **ret_summary)
+{
+	struct kiln_deployment *ds = NULL;
+	struct tally t = { .errors = json_array() };
+	double t0 = kiln_monotonic_s();
+	size_t n = 0;
+
+	f->own_txn = 1;
+	if (kiln_catalog_deployments(ctx, f->cat, NULL, &ds, &n) < 0) {
+		json_decref(t.errors);
+		return -1;
+	}
+	/* first the catalog and libvirt agree, then instances move */
+	for (size_t k = 0; k < n; k++) {
+		struct kiln_instance *in = NULL;
+		struct kiln_guest g;
+		size_t m = 0;
+
+		if (!ds[k].guest)
+			continue;
+		if (guest_of(ctx, &ds[k], &g) < 0 || instances_of(ctx, f, &ds[k], &in, &m) < 0) {
+			tally_error(&t, ctx->msg);
+			kiln_error_clear(ctx);
+			continue;
+		}
+		for (size_t i = 0; i < m; i++) {
+			int r = reconcile(ctx, f, &ds[k], &g, &in[i]);
+
+			if (r > 0)
+				t.reconciled++;
+			if (r < 0) {
+				if (ctx->code == KILN_EXIT_FETCH)
+					t.unreachable++;
+				tally_error(&t, ctx->msg);
+				kiln_error_clear(ctx);
+			}
+		}
+		kiln_instances_free(in, m);
+		free(in);
+		kiln_guest_release(&g);
+	}
+	for (size_t k = 0; k < n; k++)
+		if (ds[k].guest)
+			converge(ctx, f, &ds[k], now, t0, &t);
+	kiln_deployments_free(ds, n);
+	free(ds);
+	f->own_txn = 0;
+	*ret_summary = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o}", "reconciled", t.reconciled, "upgraded",
+				 t.upgraded, "pending", t.pending, "failed", t.failed, "deferred", t.deferred, "waiting",
+				 t.waiting, "unreachable", t.unreachable, "errors", t.errors);
+	if (json_array_size(t.errors))
+		return kiln_error(ctx, KILN_EXIT_FAILED, "%s%s", json_string_value(json_array_get(t.errors, 0)),
+				  json_array_size(t.errors) > 1 ? " (and more: see the events)" : "");
+	return 0;
+}
+
+/* ---- the real health probe ---- */
+
+static int
+port_answers(const char *address, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct pollfd p;
+	int fd, ok = 0, err = 0;
+	socklen_t len = sizeof(err);
+
+	if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
+		return 0;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		ok = 1;
+	else if (errno == EINPROGRESS) {
+		p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		ok = poll(&p, 1, 1000) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+	}
+	close(fd);
+	return ok;
+}
+
+int
+kiln_fleet_health_probe(void *data, const struct kiln_health_req *r, char **ret_why)
+{
+	_cleanup_free_ char *banner = kiln_asprintf("kiln-init: %s %s starting", r->family, r->version);
+	double deadline = kiln_monotonic_s() + r->timeout, seen = 0;
+
+	(void)data;
+	for (;;) {
+		struct kiln_ctx sub;
+		char *text = NULL, *b;
+		size_t len = 0;
+		int ended = 0, ports = 1;
+
+		kiln_ctx_init(&sub);
+		if (kiln_read_file(&sub, r->console, 64 << 20, &text, &len) == 0 && (size_t)r->console_from <= len) {
+			b = strstr(text + r->console_from, banner);
+			if (b) {
+				if (!seen)
+					seen = kiln_monotonic_s();
+				ended = strstr(b, "exited; exit status") || strstr(b, "killed by signal");
+			}
+		}
+		free(text);
+		if (ended) {
+			*ret_why = kiln_asprintf("the application ended after kiln-init started it");
+			return 0;
+		}
+		/* with no address to ask (no network), the banner is all that can be checked */
+		for (int k = 0; seen && r->address && k < r->n_ports && ports; k++)
+			ports = port_answers(r->address, r->ports[k]);
+		/* the banner, and the ports answer; with no port to ask, it kept running two seconds */
+		if (seen && ports && (r->n_ports && r->address ? 1 : kiln_monotonic_s() - seen >= 2))
+			return 1;
+		if (kiln_monotonic_s() >= deadline) {
+			*ret_why = seen ? kiln_asprintf("a port did not answer within %d s", r->timeout)
+					: kiln_asprintf("no banner '%s' within %d s", banner, r->timeout);
+			return 0;
+		}
+		usleep(200 * 1000);
+	}
+}
