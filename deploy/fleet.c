@@ -102,9 +102,11 @@ kiln_guest_parse(struct kiln_ctx *ctx, const char *text, struct kiln_guest *g)
 			g->ports[g->n_ports++] = (int)json_integer_value(v);
 	v = json_object_get(j, "window");
 	if (!why && json_is_string(v)) {
+		const char *bad;
+
 		g->has_window = 1;
-		if (kiln_window_parse(json_string_value(v), &g->window, &why) < 0)
-			why = "bad window";
+		if (kiln_window_parse(json_string_value(v), &g->window, &bad) < 0)
+			why = bad;
 	}
 	v = json_object_get(j, "reboot");
 	if (!why && json_is_string(v) && kiln_reboot_parse(json_string_value(v), &g->reboot) < 0)
