@@ -1,7 +1,9 @@
 /*
  * fuzz-deploy.c - what the deployment side reads from outside: a domain's
  * XML as libvirt returns it (a domain anyone on the host may have defined)
- * and maintenance-window text. The first byte picks which; a window that
+ * maintenance-window text, and the DMI table kiln-init reads the
+ * deployment's configuration from (the hypervisor's). The first byte picks
+ * which; a window that
  * parses must print to text that parses to the same window, and a moment
  * is either inside it or before its next start.
  */
@@ -10,10 +12,25 @@
 #include <string.h>
 
 #include "domain.h"
+#include "smbios.h"
 #include "kiln.h"
 #include "window.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct span {
+	const uint8_t *lo, *hi;
+};
+
+/* Every OEM string lies inside the table and has no NUL within its length. */
+static void
+oem(const char *s, size_t len, void *data)
+{
+	struct span *sp = data;
+
+	if ((const uint8_t *)s < sp->lo || (const uint8_t *)s + len >= sp->hi || memchr(s, 0, len))
+		abort();
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -25,6 +42,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (kiln_domain_meta_parse((const char *)data + 1, size - 1, &m) == 0)
 			kiln_domain_meta_release(&m);
+	} else if (data[0] & 2) {
+		struct span sp = { data + 1, data + size };
+
+		kiln_smbios_oem_strings(data + 1, size - 1, oem, &sp);
 	} else {
 		char *s = kiln_strndup((const char *)data + 1, size - 1);
 		struct kiln_window w, again;

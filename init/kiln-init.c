@@ -27,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "smbios.h"
+
 #define CONF "/etc/kiln/init"
 #define MAXV 64
 #define MAXSTEPS 16
@@ -64,6 +66,60 @@ say(const char *fmt, ...)
 	buf[n++] = '\n';
 	if (write(2, "kiln-init: ", 11) < 0 || write(2, buf, n) < 0)
 		return;
+}
+
+/* KEY=VALUE into the application's environment, replacing the image's value of KEY. */
+static void
+set_env(char *kv)
+{
+	size_t k = strchr(kv, '=') - kv;
+
+	for (int i = 0; i < conf.envc; i++)
+		if (!strncmp(conf.env[i], kv, k + 1)) {
+			conf.env[i] = kv;
+			return;
+		}
+	if (conf.envc < MAXV)
+		conf.env[conf.envc++] = kv;
+}
+
+static unsigned char dmi[256 * 1024];
+static char dmi_env[64 * 1024];
+static size_t dmi_env_len;
+
+static void
+oem_string(const char *s, size_t len, void *data)
+{
+	(void)data;
+	if (len <= 9 || strncmp(s, "kiln.env:", 9) || s[9] == '=' || !memchr(s + 9, '=', len - 9) ||
+	    dmi_env_len + len - 9 + 1 > sizeof(dmi_env))
+		return;
+	memcpy(dmi_env + dmi_env_len, s + 9, len - 9);
+	dmi_env[dmi_env_len + len - 9] = '\0';
+	set_env(dmi_env + dmi_env_len);
+	dmi_env_len += len - 9 + 1;
+}
+
+/*
+ * The deployment's configuration: SMBIOS OEM strings "kiln.env:KEY=VALUE"
+ * that kiln puts in the libvirt domain, over the image's Environment=.
+ * No DMI table (kiln boot, another hypervisor): nothing to add.
+ */
+static void
+deployment_env(void)
+{
+	int fd = open("/sys/firmware/dmi/tables/DMI", O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return;
+	while (n < sizeof(dmi) && (r = read(fd, dmi + n, sizeof(dmi) - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	kiln_smbios_oem_strings(dmi, n, oem_string, NULL);
+	if (dmi_env_len)
+		say("configuration from the deployment: %zu bytes", dmi_env_len);
 }
 
 static void
@@ -422,6 +478,7 @@ main(void)
 		reboot(RB_POWER_OFF);
 		return 1;
 	}
+	deployment_env();
 	load_modules();
 	if (conf.hostname && sethostname(conf.hostname, strlen(conf.hostname)) < 0)
 		say("cannot set the hostname: %s", strerror(errno));
