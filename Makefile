@@ -9,7 +9,7 @@ BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive sqlite3 libmicrohttpd libvirt libxml-2.0
+PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive sqlite3 libmicrohttpd libvirt libxml-2.0 libguestfs
 TEST_PKGS := cmocka
 
 # Missing libraries fail loudly, naming the pkg-config module.

@@ -15,8 +15,8 @@ static const struct kiln_opt deploy_opts[] = {
 	{ "version", "V", 'v', "the version to run" },
 	{ "auto", NULL, 'a', "follow the newest active version at each tick" },
 	{ "pin", NULL, 'p', "stay on the version (default for create)" },
-	{ "config", "K=V", 'c', "update: set one configuration key (the guest's\n"
-				"environment: a restart applies it)" },
+	{ "config", "K=V", 'c', "set a configuration key (repeatable; K= removes it): the\n"
+				"application's environment; update applies it by a restart" },
 	{ "host", "URI", 'H', "create: a libvirt host (default qemu:///system); repeat\n"
 			      "it to spread the instances over several" },
 	{ "instances", "N", 'i', "create: identical guests (default 1), upgraded one at a time" },
@@ -35,6 +35,8 @@ static const struct kiln_opt deploy_opts[] = {
 	{ "record-only", NULL, 'L', "create: record the deployment without running a guest\n"
 				    "(it runs elsewhere; the lifecycle applies to the record)" },
 	{ "purge", NULL, 'x', "delete: remove the data volumes and console logs too" },
+	{ "snapshot", "ID", 'S', "restore: the volume snapshot (deploy show lists them)" },
+	{ "instance", "I", 'I', "restore: which instance (default 0)" },
 	{ "json", NULL, 'j', "one JSON document" },
 	KILN_OPT_STORE,
 	KILN_OPT_NOW,
@@ -42,7 +44,7 @@ static const struct kiln_opt deploy_opts[] = {
 	{ 0 },
 };
 
-static const char *const subs[] = { "create", "update", "list", "show", "stop", "start", "delete", NULL };
+static const char *const subs[] = { "create", "update", "list", "show", "stop", "start", "delete", "restore", NULL };
 
 /* A positive integer option in [lo, hi], else a usage error. */
 static int
@@ -137,6 +139,8 @@ print_one(json_t *d)
 		printf("instance %lld  %s on %s: %s, defined for %s", (long long)json_integer_value(json_object_get(i, "index")),
 		       json_string_value(json_object_get(i, "domain")), json_string_value(json_object_get(i, "host")),
 		       json_string_value(json_object_get(i, "state")), json_string_value(json_object_get(i, "version")));
+		if (json_is_string(json_object_get(i, "address")))
+			printf(", address %s", json_string_value(json_object_get(i, "address")));
 		if (json_is_string(run))
 			printf(", running %s%s", json_string_value(run),
 			       json_is_true(json_object_get(i, "pending")) ? " (new version pending a restart)" : "");
@@ -148,6 +152,14 @@ print_one(json_t *d)
 			printf(", stopped by the operator");
 		if (json_is_true(json_object_get(i, "drift")))
 			printf(", libvirt's definition differs (the next tick reconciles it)");
+		if (json_array_size(json_object_get(i, "snapshots"))) {
+			json_t *sn;
+			size_t q;
+
+			printf("; volume snapshots:");
+			json_array_foreach(json_object_get(i, "snapshots"), q, sn)
+				printf(" %s", json_string_value(sn));
+		}
 		if (json_is_string(json_object_get(i, "error")))
 			printf(" (%s)", json_string_value(json_object_get(i, "error")));
 		putchar('\n');
@@ -158,8 +170,8 @@ struct deploy_args {
 	const char *sub, *tenant;
 	struct kiln_deploy_req r;
 	struct kiln_guest g;
-	int record_only, purge, guest_opts;
-	char *key;
+	int record_only, purge, guest_opts, instance;
+	const char *snapshot;
 };
 
 static int
@@ -177,14 +189,19 @@ parse(int argc, char **argv, struct kiln_cli_common *co, struct deploy_args *a)
 		case 'v': a->r.version = optarg; break;
 		case 'a': a->r.auto_update = 1; break;
 		case 'p': a->r.auto_update = 0; break;
-		case 'c':
+		case 'c': {
+			_cleanup_free_ char *key = NULL;
+
 			if (!strchr(optarg, '=') || optarg[0] == '=')
 				return kiln_cli_usage_error("deploy", "bad --config '%s': use KEY=VALUE", optarg);
-			free(a->key);
-			a->key = kiln_strndup(optarg, strchr(optarg, '=') - optarg);
-			a->r.config_key = a->key;
-			a->r.config_value = strchr(optarg, '=') + 1;
+			key = kiln_strndup(optarg, strchr(optarg, '=') - optarg);
+			if (strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(key))
+				return kiln_cli_usage_error("deploy", "bad --config key '%s': letters, digits, '_', '.', '-'", key);
+			if (!a->r.config)
+				a->r.config = json_object();
+			json_object_set_new(a->r.config, key, json_string(strchr(optarg, '=') + 1));
 			break;
+		}
 		case 'H':
 			if (!*optarg || strchr(optarg, ' '))
 				return kiln_cli_usage_error("deploy", "bad --host '%s': a libvirt URI", optarg);
@@ -239,6 +256,11 @@ parse(int argc, char **argv, struct kiln_cli_common *co, struct deploy_args *a)
 			break;
 		case 'L': a->record_only = 1; break;
 		case 'x': a->purge = 1; break;
+		case 'S': a->snapshot = optarg; break;
+		case 'I':
+			if (int_opt("deploy", "instance", optarg, 0, KILN_FLEET_MAX_INSTANCES - 1, &a->instance) < 0)
+				return 2;
+			break;
 		default:
 			return rc;
 		}
@@ -280,11 +302,18 @@ update(struct kiln_ctx *ctx, struct kiln_catalog *cat, struct kiln_fleet *f, str
 	struct kiln_ctx sub;
 	int rc;
 
+	struct kiln_deployment before = { 0 };
+
 	if (kiln_catalog_begin(ctx, cat) < 0)
 		return -1;
-	rc = kiln_catalog_deploy_update(ctx, cat, &a->r, ctx->set->now, ret);
+	rc = kiln_catalog_deployment(ctx, cat, a->tenant, a->r.name, &before);
 	if (rc == 0)
-		rc = kiln_fleet_apply(ctx, f, ret, a->r.config_key ? "configuration changed" : "version changed");
+		rc = kiln_catalog_deploy_update(ctx, cat, &a->r, ctx->set->now, ret);
+	/* only a change of what the guest runs restarts it (--auto and --pin do not) */
+	if (rc == 0 && (strcmp(before.version, ret->version) || strcmp(before.config, ret->config)))
+		rc = kiln_fleet_apply(ctx, f, ret, strcmp(before.version, ret->version) ? "version changed"
+											   : "configuration changed");
+	kiln_deployments_free(&before, 1);
 	if (rc == 0)
 		return kiln_catalog_commit(ctx, cat) < 0 ? (kiln_catalog_rollback(cat), -1) : 0;
 	kiln_catalog_rollback(cat);
@@ -302,7 +331,7 @@ update(struct kiln_ctx *ctx, struct kiln_catalog *cat, struct kiln_fleet *f, str
 	return -1;
 }
 
-/* stop, start, delete: the guests first, then the record. */
+/* stop, start, restore, delete: the guests first, then the record. */
 static int
 act(struct kiln_ctx *ctx, struct kiln_catalog *cat, struct kiln_fleet *f, struct deploy_args *a,
     struct kiln_deployment *d)
@@ -316,6 +345,8 @@ act(struct kiln_ctx *ctx, struct kiln_catalog *cat, struct kiln_fleet *f, struct
 		rc = kiln_fleet_stop(ctx, f, d);
 	else if (rc == 0 && !strcmp(a->sub, "start"))
 		rc = kiln_fleet_start(ctx, f, d);
+	else if (rc == 0 && !strcmp(a->sub, "restore"))
+		rc = kiln_fleet_restore(ctx, f, d, a->instance, a->snapshot);
 	else if (rc == 0) {
 		rc = kiln_fleet_delete(ctx, f, d, a->purge);
 		if (rc == 0)
@@ -346,9 +377,13 @@ check_args(struct deploy_args *a, int argc)
 		return kiln_cli_usage_error("deploy create", "--record-only runs no guest: its options do not apply");
 	if (!is_create && a->guest_opts)
 		return kiln_cli_usage_error("deploy", "--host, --window and the guest's other settings are given at create");
+	if (!strcmp(s, "restore") && !a->snapshot)
+		return kiln_cli_usage_error("deploy restore", "expected --snapshot ID ('kiln deploy show' lists them)");
+	if (a->snapshot && strcmp(s, "restore"))
+		return kiln_cli_usage_error("deploy", "--snapshot is for restore");
 	if (a->purge && strcmp(s, "delete"))
 		return kiln_cli_usage_error("deploy", "--purge is for delete");
-	if (!strcmp(s, "update") && !a->r.version && !a->r.config_key && a->r.auto_update < 0)
+	if (!strcmp(s, "update") && !a->r.version && !a->r.config && a->r.auto_update < 0)
 		return kiln_cli_usage_error("deploy update", "expected --config KEY=VALUE, --version V, --auto or --pin");
 	if (a->g.max_unavailable > a->g.instances)
 		return kiln_cli_usage_error("deploy create", "--max-unavailable is more than --instances");
@@ -444,7 +479,7 @@ cmd_deploy(int argc, char **argv)
 	if (rc == 0)
 		rc = run_sub(&ctx, &co, &a, argc - 1, argv + 1);
 	kiln_guest_release(&a.g);
-	free(a.key);
+	json_decref(a.r.config);
 	return rc;
 }
 
@@ -454,7 +489,7 @@ const struct kiln_cmd kiln_cmd_deploy = {
 	.fn = cmd_deploy,
 	.summary = "create, change, list and run deployments (libvirt guests)",
 	.forms = (const struct kiln_form[]){
-		{ "create", "NAME", "tenant !family version|auto pin host instances max-unavailable memory cpus volume "
+		{ "create", "NAME", "tenant !family version|auto pin config host instances max-unavailable memory cpus volume "
 				    "forward network window reboot health-timeout record-only json store now" },
 		{ "update", "NAME", "tenant config version auto|pin json store now" },
 		{ "list", "", "tenant json store now" },
@@ -462,6 +497,7 @@ const struct kiln_cmd kiln_cmd_deploy = {
 		{ "stop", "NAME", "tenant json store now" },
 		{ "start", "NAME", "tenant json store now" },
 		{ "delete", "NAME", "tenant purge json store now" },
+		{ "restore", "NAME", "tenant !snapshot instance json store now" },
 		{ 0 },
 	},
 	.usage = "The lifecycle's rules: a deployment is created on, and moves to, active\n"

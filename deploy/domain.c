@@ -7,6 +7,9 @@
 #include <libxml/xmlwriter.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
 #include <string.h>
 
 #define X(s) BAD_CAST(s)
@@ -148,6 +151,13 @@ kiln_domain_xml(const struct kiln_domain_spec *s)
 	if (s->n_env)
 		empty1(&w, "smbios", "mode", "sysinfo");
 	end(&w);
+	/* ACPI: the kernel finds its tables (and could be shut down gracefully) */
+	el(&w, "features");
+	el(&w, "acpi");
+	end(&w);
+	el(&w, "apic");
+	end(&w);
+	end(&w);
 	text_el(&w, "on_poweroff", "destroy");
 	text_el(&w, "on_reboot", "restart");
 	text_el(&w, "on_crash", "destroy");
@@ -207,6 +217,54 @@ kiln_domain_meta_parse(const char *xml, size_t len, struct kiln_domain_meta *ret
 			rc = 0;
 			break;
 		}
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+int
+kiln_network_ipv4_parse(const char *xml, size_t len, char ret_addr[16], int *ret_prefix)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root, n;
+	int rc = -1;
+
+	if (len > KILN_DOMAIN_XML_MAX)
+		return -1;
+	doc = xmlReadMemory(xml, (int)len, "network.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return -1;
+	root = xmlDocGetRootElement(doc);
+	for (n = root ? root->children : NULL; n && rc < 0; n = n->next) {
+		_cleanup_free_ char *family = NULL, *addr = NULL, *prefix = NULL, *mask = NULL;
+		struct in_addr a, m;
+		char *end;
+		long p = -1;
+
+		if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, X("ip")))
+			continue;
+		family = prop(n, "family");
+		addr = prop(n, "address");
+		prefix = prop(n, "prefix");
+		mask = prop(n, "netmask");
+		if ((*family && strcmp(family, "ipv4")) || inet_pton(AF_INET, addr, &a) != 1)
+			continue;
+		if (*prefix) {
+			p = strtol(prefix, &end, 10);
+			if (*end)
+				p = -1;
+		} else if (*mask && inet_pton(AF_INET, mask, &m) == 1) {
+			uint32_t bits = ntohl(m.s_addr);
+
+			p = __builtin_popcount(bits);
+			if (bits != (p ? 0xffffffffu << (32 - p) : 0))
+				p = -1;
+		}
+		if (p < 8 || p > 30)
+			continue;
+		snprintf(ret_addr, 16, "%s", addr);
+		*ret_prefix = (int)p;
+		rc = 0;
+	}
 	xmlFreeDoc(doc);
 	return rc;
 }

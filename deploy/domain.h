@@ -52,4 +52,10 @@ struct kiln_domain_meta {
 int kiln_domain_meta_parse(const char *xml, size_t len, struct kiln_domain_meta *ret);
 void kiln_domain_meta_release(struct kiln_domain_meta *m);
 
+/*
+ * The IPv4 address and prefix of a libvirt network (its <ip>, the host's
+ * side of the bridge), from the network's XML: 0, or -1 when it has none.
+ */
+int kiln_network_ipv4_parse(const char *xml, size_t len, char ret_addr[16], int *ret_prefix);
+
 #endif

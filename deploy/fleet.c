@@ -3,6 +3,7 @@
 #include "fleet.h"
 #include "virt.h"
 #include "qemu.h"
+#include "volume.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -219,6 +220,7 @@ step(struct kiln_fleet *f, const char *what)
 struct inst_spec {
 	struct kiln_domain_spec s;
 	char *name, *dir, *kernel, *initrd, *cmdline, *console, *volume;
+	char *address;		/* the guest's IPv4 address, for the health probe */
 	struct kiln_strv env;
 };
 
@@ -232,6 +234,7 @@ inst_spec_release(struct inst_spec *is)
 	free(is->cmdline);
 	free(is->console);
 	free(is->volume);
+	free(is->address);
 	kiln_strv_release(&is->env);
 }
 
@@ -241,10 +244,14 @@ deployment_dir(const struct kiln_fleet *f, const char *tenant, const char *name)
 	return kiln_asprintf("%s/deployments/%s/%s", f->store, tenant, name);
 }
 
-/* The domain of instance @idx of @d on @version with @d's configuration. */
+/*
+ * The domain of instance @idx of @d on @version with @d's configuration;
+ * @ip, when not NULL, its address on the network as kiln-init takes it
+ * ("ADDR/PREFIX,GATEWAY", the kernel's kiln.ip=).
+ */
 static int
 inst_spec_make(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g,
-	       int idx, const char *host, const char *version, struct inst_spec *is)
+	       int idx, const char *host, const char *version, const char *ip, struct inst_spec *is)
 {
 	_cleanup_free_ char *ddir = deployment_dir(f, d->tenant, d->name), *image = NULL;
 	json_t *config;
@@ -259,9 +266,12 @@ inst_spec_make(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_dep
 	if (stat(is->kernel, &st) < 0 || stat(is->initrd, &st) < 0)
 		return kiln_error(ctx, KILN_EXIT_FAILED, "%s/%s is not in the store '%s' (no vmlinuz or initrd.img)",
 				  d->family, version, f->store);
-	if (kiln_image_cmdline(ctx, is->dir, &image) < 0 || kiln_mkdir_p(ctx, ddir, 0750) < 0)
+	/* 0711: QEMU (libvirt's user, not root) must reach the volume by its path; the consoles are libvirtd's, 0600 */
+	if (kiln_image_cmdline(ctx, is->dir, &image) < 0 || kiln_mkdir_p(ctx, ddir, 0711) < 0)
 		return -1;
-	is->cmdline = kiln_asprintf("%s panic=-1", image);
+	is->cmdline = ip ? kiln_asprintf("%s panic=-1 kiln.ip=%s", image, ip) : kiln_asprintf("%s panic=-1", image);
+	if (ip)
+		is->address = kiln_strndup(ip, strcspn(ip, "/"));
 	is->name = kiln_fleet_domain_name(d->tenant, d->name, idx);
 	is->console = kiln_asprintf("%s/console.%d.log", ddir, idx);
 	if (g->volume_bytes)
@@ -367,6 +377,7 @@ healthy(struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln
 	struct kiln_health_req r = {
 		.domain = is->name, .console = is->console, .family = d->family, .version = version,
 		.console_from = from, .ports = g->ports, .n_ports = g->n_ports, .timeout = g->health_timeout,
+		.address = is->address,
 	};
 
 	*ret_why = NULL;
@@ -460,6 +471,53 @@ guest_of(struct kiln_ctx *ctx, const struct kiln_deployment *d, struct kiln_gues
 	return kiln_guest_parse(ctx, d->guest, g);
 }
 
+/*
+ * An address for a new guest on @network of @host, as "ADDR/PREFIX,GATEWAY"
+ * into @ret (64 bytes): the lowest from the tenth of the network up that
+ * no instance on that host holds; the host's own is the gateway.
+ */
+static int
+allocate_ip(struct kiln_ctx *ctx, struct kiln_fleet *f, struct kiln_virt *v, const char *host, const char *network,
+	    char ret[64])
+{
+	_cleanup_(kiln_strv_releasep) struct kiln_strv used = { 0 };
+	struct in_addr gw;
+	char addr[16];
+	int prefix;
+	uint32_t base, size;
+
+	if (kiln_virt_network(ctx, v, network, addr, &prefix) < 0 ||
+	    kiln_catalog_host_addresses(ctx, f->cat, host, &used) < 0)
+		return -1;
+	inet_pton(AF_INET, addr, &gw);
+	size = 1u << (32 - prefix);
+	base = ntohl(gw.s_addr) & ~(size - 1);
+	for (uint32_t h = 10; h < size - 1; h++) {
+		struct in_addr a = { .s_addr = htonl(base + h) };
+		char text[16], *p;
+		int taken = a.s_addr == gw.s_addr;
+
+		inet_ntop(AF_INET, &a, text, sizeof(text));
+		snprintf(ret, 64, "%s/%d,%s", text, prefix, addr);
+		for (size_t k = 0; k < used.n && !taken; k++) {
+			p = used.v[k];
+			taken = !strncmp(p, text, strlen(text)) && p[strlen(text)] == '/';
+		}
+		if (!taken)
+			return 0;
+	}
+	return kiln_error(ctx, KILN_EXIT_FAILED, "libvirt network '%s' on '%s' has no free address left", network, host);
+}
+
+/* Is @uri a host of this machine ("qemu:///system", "test:///default"), not "qemu+ssh://other/system"? */
+static int
+host_is_local(const char *uri)
+{
+	const char *p = strstr(uri, "://");
+
+	return p && p[3] == '/';
+}
+
 /* Removes what kiln_fleet_create() made of instances [0, @n). */
 static void
 undo_create(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g, int n)
@@ -479,6 +537,7 @@ undo_create(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deploy
 int
 kiln_fleet_create(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d)
 {
+	struct kiln_strv made = { 0 };	/* volumes made here: removed on failure */
 	struct kiln_guest g;
 	time_t now = ctx->set->now;
 	int idx, rc = 0;
@@ -489,7 +548,7 @@ kiln_fleet_create(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_
 		const char *host = g.hosts.v[idx % g.hosts.n];
 		struct kiln_virt *v = host_get(ctx, f, host);
 		struct inst_spec is;
-		char uuid[37] = "";
+		char uuid[37] = "", ip[64];
 		long from = 0;
 		struct kiln_dom_info info;
 
@@ -510,12 +569,24 @@ kiln_fleet_create(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_
 		free(is.name);
 		if (rc < 0)
 			break;
-		if (inst_spec_make(ctx, f, d, &g, idx, host, d->version, &is) < 0) {
+		if (g.network && allocate_ip(ctx, f, v, host, g.network, ip) < 0) {
+			rc = -1;
+			break;
+		}
+		if (inst_spec_make(ctx, f, d, &g, idx, host, d->version, g.network ? ip : NULL, &is) < 0) {
 			inst_spec_release(&is);
 			rc = -1;
 			break;
 		}
-		rc = define(ctx, v, &is, uuid);
+		if (is.volume && access(is.volume, F_OK) != 0) {
+			/* a volume kept by 'deploy delete' (without --purge) is taken up again as it is */
+			if (!host_is_local(host))
+				rc = kiln_error(ctx, KILN_EXIT_USAGE, "--volume needs a local host: '%s' is remote", host);
+			else if ((rc = kiln_volume_create(ctx, is.volume, g.volume_bytes)) == 0)
+				kiln_strv_push(&made, is.volume);
+		}
+		if (rc == 0)
+			rc = define(ctx, v, &is, uuid);
 		if (rc == 0)
 			step(f, "defined");
 		if (rc == 0)
@@ -525,15 +596,19 @@ kiln_fleet_create(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_
 		if (rc == 0) {
 			struct kiln_instance i = {
 				.tenant = d->tenant, .name = d->name, .idx = idx, .host = (char *)host, .domain = is.name,
-				.uuid = uuid, .version = d->version, .updated = now,
+				.uuid = uuid, .version = d->version, .updated = now, .address = g.network ? ip : NULL,
 			};
 
 			rc = kiln_catalog_instance_put(ctx, f->cat, &i);
 		}
 		inst_spec_release(&is);
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		undo_create(ctx, f, d, &g, idx);
+		for (size_t k = 0; k < made.n; k++)
+			unlink(made.v[k]);
+	}
+	kiln_strv_release(&made);
 	kiln_guest_release(&g);
 	return rc;
 }
@@ -574,7 +649,7 @@ stop_start(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deploym
 			struct inst_spec is;
 			long from;
 
-			rc = inst_spec_make(ctx, f, d, &g, in[k].idx, in[k].host, in[k].version, &is);
+			rc = inst_spec_make(ctx, f, d, &g, in[k].idx, in[k].host, in[k].version, in[k].address, &is);
 			from = file_size(is.console);
 			if (rc == 0)
 				rc = kiln_virt_start(ctx, v, in[k].domain);
@@ -675,71 +750,88 @@ same_image(struct kiln_fleet *f, const char *family, const char *a, const char *
 
 enum outcome { UPGRADED, STAGED, FAILED, ERROR };
 
+/* Keeps the newest @keep of kiln's snapshots of @name; errors are dropped (a snapshot too many is no harm). */
+static void
+prune_snapshots(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, size_t keep)
+{
+	_cleanup_(kiln_strv_releasep) struct kiln_strv snaps = { 0 };
+	struct kiln_ctx sub;
+
+	kiln_ctx_sub(&sub, ctx);
+	if (kiln_virt_snapshots(&sub, v, name, &snaps) < 0)
+		return;
+	for (size_t k = 0; k + keep < snaps.n; k++)
+		kiln_virt_snapshot_delete(&sub, v, name, snaps.v[k]);
+}
+
 /*
- * Moves instance @i of @d to @to (its configuration re-read as well):
- * the row names the upgrade first, then the domain is redefined,
- * restarted as the policy says and checked; a failure puts the old
- * definition back and restarts it. @force: restart even when nothing the
- * guest boots changed (a configuration change).
+ * Moves instance @i of @d to @to (its configuration re-read as well). The
+ * row names the upgrade first. Without a restart, the domain is only
+ * redefined. With one: stopped, its volume snapshotted (the snapshot keeps
+ * the old definition too), redefined, started and checked; when it is not
+ * healthy, stopped, the snapshot reverted, the old definition put back and
+ * started again. @force: restart even when nothing the guest boots changed
+ * (a configuration change).
  */
 static enum outcome
 upgrade(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g,
 	struct kiln_instance *i, const char *to, int force, const char *kind, const char *why_move)
 {
-	_cleanup_free_ char *from = kiln_strdup(i->version);
+	_cleanup_free_ char *from = kiln_strdup(i->version), *snap = NULL, *reason = NULL;
 	struct inst_spec is = { 0 }, old = { 0 };
 	struct kiln_virt *v = host_get(ctx, f, i->host);
 	time_t now = ctx->set->now;
 	char uuid[37], *why = NULL;
 	long con = 0;
-	int restart_it, ok;
+	int restart_it, staged, ok, snapped = 0;
+	enum outcome out = ERROR;
 
 	if (!v)
 		return ERROR;
-	if (inst_spec_make(ctx, f, d, g, i->idx, i->host, to, &is) < 0 ||
-	    inst_spec_make(ctx, f, d, g, i->idx, i->host, from, &old) < 0) {
-		inst_spec_release(&is);
-		inst_spec_release(&old);
-		return ERROR;
-	}
+	if (inst_spec_make(ctx, f, d, g, i->idx, i->host, to, i->address, &is) < 0 ||
+	    inst_spec_make(ctx, f, d, g, i->idx, i->host, from, i->address, &old) < 0)
+		goto done;
 	set_str(&i->upgrading, to);
 	i->updated = now;
 	if (record(ctx, f, now, i, d, NULL, NULL, NULL, NULL) < 0)
-		goto error;
+		goto done;
 	step(f, "recorded");
-	if (define(ctx, v, &is, uuid) < 0) {
-		/* nothing changed in libvirt: the failure is the event */
-		struct kiln_ctx sub;
-
-		kiln_ctx_sub(&sub, ctx);
-		set_str(&i->upgrading, NULL);
-		set_str(&i->failed_version, to);
-		i->failed_at = now;
-		record(&sub, f, now, i, d, "upgrade-failed", from, to, ctx->msg);
-		goto error;
-	}
-	step(f, "defined");
 	restart_it = !i->stopped && (force || g->reboot == KILN_REBOOT_ALWAYS ||
 				     (g->reboot == KILN_REBOOT_IF_REQUIRED && !same_image(f, d->family, from, to)));
-	if (i->stopped || g->reboot == KILN_REBOOT_NEVER || !restart_it) {
-		/* no restart: the definition is the new version, the running guest (if any) the old one */
-		int staged = !i->stopped && g->reboot == KILN_REBOOT_NEVER;
-		_cleanup_free_ char *reason = kiln_asprintf("%s; %s", why_move,
-							    i->stopped ? "stopped: takes effect at its next start"
-							    : staged ? "reboot policy never: pending until its next restart"
-								     : "the same image: no restart needed");
-
+	if (!restart_it) {
+		/* the definition is the new version; a running guest (if any) stays on the old one */
+		staged = !i->stopped && g->reboot == KILN_REBOOT_NEVER;
+		if (define(ctx, v, &is, uuid) < 0)
+			goto define_failed;
+		step(f, "defined");
+		reason = kiln_asprintf("%s; %s", why_move, i->stopped ? "stopped: takes effect at its next start"
+							   : staged ? "reboot policy never: pending until its next restart"
+								    : "the same image: no restart needed");
 		set_str(&i->upgrading, NULL);
 		set_str(&i->version, to);
 		set_str(&i->failed_version, NULL);
 		i->failed_at = 0;
-		i->uuid = i->uuid ? i->uuid : kiln_strdup(uuid);
-		ok = record(ctx, f, now, i, d, staged ? "upgrade-pending" : kind, from, to, reason) == 0;
-		inst_spec_release(&is);
-		inst_spec_release(&old);
-		return ok ? (staged ? STAGED : UPGRADED) : ERROR;
+		out = record(ctx, f, now, i, d, staged ? "upgrade-pending" : kind, from, to, reason) == 0
+			      ? (staged ? STAGED : UPGRADED) : ERROR;
+		goto done;
 	}
-	ok = restart(ctx, f, v, &is, &con) == 0;
+	if (kiln_virt_stop(ctx, v, is.name) < 0)
+		goto define_failed;
+	step(f, "stopped");
+	if (g->volume_bytes) {
+		_cleanup_free_ char *desc = kiln_asprintf("before the upgrade from %s to %s", from, to);
+
+		snap = kiln_asprintf("kiln-%010lld-%s", (long long)now, from);
+		if (kiln_virt_snapshot(ctx, v, is.name, snap, desc) < 0)
+			goto restart_old;
+		snapped = 1;
+		step(f, "snapshot");
+	}
+	if (define(ctx, v, &is, uuid) < 0)
+		goto restart_old;
+	step(f, "defined");
+	con = file_size(is.console);
+	ok = kiln_virt_start(ctx, v, is.name) == 0;
 	if (ok) {
 		step(f, "started");
 		ok = healthy(f, d, g, &is, to, con, &why);
@@ -748,29 +840,29 @@ upgrade(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment
 		kiln_error_clear(ctx);
 	}
 	if (ok) {
-		_cleanup_free_ char *reason = kiln_asprintf("%s; healthy", why_move);
-
+		reason = kiln_asprintf("%s; healthy%s%s", why_move, snapped ? "; volume snapshot " : "", snapped ? snap : "");
 		set_str(&i->upgrading, NULL);
 		set_str(&i->version, to);
 		set_str(&i->failed_version, NULL);
 		i->failed_at = 0;
-		ok = record(ctx, f, now, i, d, kind, from, to, reason) == 0;
-		inst_spec_release(&is);
-		inst_spec_release(&old);
-		free(why);
-		return ok ? UPGRADED : ERROR;
+		out = record(ctx, f, now, i, d, kind, from, to, reason) == 0 ? UPGRADED : ERROR;
+		if (snapped)
+			prune_snapshots(ctx, v, is.name, KILN_FLEET_SNAPSHOTS);
+		goto done;
 	}
-	/* not healthy: back to the old definition, restarted; the failure with the console's last lines */
+	/* not healthy: the volume and the definition as they were, restarted; the failure with the console's last lines */
 	{
 		_cleanup_free_ char *tail = console_tail(is.console, con, 8);
-		_cleanup_free_ char *reason = kiln_asprintf("%s: not healthy (%s); rolled back to %s; console:\n%s", to,
-							    why ? why : "no reason given", from, tail);
 		struct kiln_ctx sub;
-		long con2 = 0;
+		long con2;
 		char *why2 = NULL;
 
+		reason = kiln_asprintf("%s: not healthy (%s); rolled back to %s%s%s; console:\n%s", to,
+				       why ? why : "no reason given", from, snapped ? " and the volume to snapshot " : "",
+				       snapped ? snap : "", tail);
 		kiln_ctx_sub(&sub, ctx);
-		if (define(&sub, v, &old, uuid) < 0 || restart(&sub, f, v, &old, &con2) < 0)
+		if (kiln_virt_stop(&sub, v, is.name) < 0 || (snapped && kiln_virt_revert(&sub, v, is.name, snap) < 0) ||
+		    define(&sub, v, &old, uuid) < 0 || (con2 = file_size(old.console), kiln_virt_start(&sub, v, old.name)) < 0)
 			kiln_error(ctx, KILN_EXIT_FAILED, "%s: rollback to %s failed: %s", is.name, from, sub.msg);
 		else if (!healthy(f, d, g, &old, from, con2, &why2))
 			kiln_error(ctx, KILN_EXIT_FAILED, "%s: rolled back to %s, which is not healthy either: %s", is.name,
@@ -783,15 +875,35 @@ upgrade(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment
 		record(&sub, f, now, i, d, "upgrade-failed", from, to, reason);
 		if (!ctx->code)
 			kiln_error(ctx, KILN_EXIT_FAILED, "%s: %s", is.name, reason);
+		out = FAILED;
+		goto done;
 	}
+restart_old:
+	/* stopped, not redefined: started again on what it ran */
+	{
+		struct kiln_ctx sub;
+
+		kiln_ctx_sub(&sub, ctx);
+		if (kiln_virt_start(&sub, v, old.name) < 0)
+			kiln_error(ctx, KILN_EXIT_FAILED, "%s: could not be started again on %s: %s", old.name, from, sub.msg);
+	}
+define_failed:
+	/* nothing changed in libvirt (or it was put back): the failure is the event */
+	{
+		struct kiln_ctx sub;
+
+		kiln_ctx_sub(&sub, ctx);
+		set_str(&i->upgrading, NULL);
+		set_str(&i->failed_version, to);
+		i->failed_at = now;
+		record(&sub, f, now, i, d, "upgrade-failed", from, to, ctx->msg);
+		out = FAILED;
+	}
+done:
 	free(why);
 	inst_spec_release(&is);
 	inst_spec_release(&old);
-	return FAILED;
-error:
-	inst_spec_release(&is);
-	inst_spec_release(&old);
-	return ERROR;
+	return out;
 }
 
 int
@@ -857,6 +969,19 @@ kiln_fleet_status(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_
 			      in[k].failed_version ? json_string(in[k].failed_version) : json_null(), "error",
 			      sub.code ? json_string(sub.msg) : json_null());
 		/* what libvirt says against what the catalog says */
+		{
+			_cleanup_(kiln_strv_releasep) struct kiln_strv snaps = { 0 };
+			json_t *a = json_array();
+			struct kiln_ctx sub2;
+
+			kiln_ctx_sub(&sub2, ctx);
+			if (v && info.state != KILN_DOM_MISSING && info.ours && kiln_virt_snapshots(&sub2, v, in[k].domain, &snaps) == 0)
+				for (size_t q = 0; q < snaps.n; q++)
+					json_array_append_new(a, json_string(snaps.v[q]));
+			json_object_set_new(j, "snapshots", a);
+		}
+		json_object_set_new(j, "address", in[k].address ? json_stringn(in[k].address, strcspn(in[k].address, "/"))
+								 : json_null());
 		json_object_set_new(j, "pending", json_boolean(running && strcmp(running, in[k].version)));
 		json_object_set_new(j, "drift", json_boolean(info.ours && info.meta.version &&
 							     strcmp(info.meta.version, in[k].version)));
@@ -909,7 +1034,7 @@ reconcile(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployme
 	else
 		reason = kiln_asprintf("an upgrade to %s was interrupted before it changed anything", i->upgrading);
 	if (drift) {
-		rc = inst_spec_make(ctx, f, d, g, i->idx, i->host, i->version, &is);
+		rc = inst_spec_make(ctx, f, d, g, i->idx, i->host, i->version, i->address, &is);
 		if (rc == 0)
 			rc = define(ctx, v, &is, uuid);
 		if (rc == 0 && !i->stopped)
@@ -1145,4 +1270,49 @@ kiln_fleet_health_probe(void *data, const struct kiln_health_req *r, char **ret_
 		}
 		usleep(200 * 1000);
 	}
+}
+
+int
+kiln_fleet_restore(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, int idx, const char *snap)
+{
+	struct kiln_instance *in = NULL, *i = NULL;
+	struct kiln_guest g;
+	struct inst_spec is = { 0 };
+	struct kiln_virt *v;
+	_cleanup_free_ char *reason = NULL;
+	char uuid[37];
+	size_t n = 0;
+	long from = 0;
+	int rc = -1;
+
+	if (guest_of(ctx, d, &g) < 0)
+		return -1;
+	if (instances_of(ctx, f, d, &in, &n) < 0)
+		goto out;
+	for (size_t k = 0; k < n; k++)
+		if (in[k].idx == idx)
+			i = &in[k];
+	if (!i) {
+		kiln_error(ctx, KILN_EXIT_USAGE, "deployment '%s' has no instance %d", d->name, idx);
+		goto out;
+	}
+	v = host_get(ctx, f, i->host);
+	/* the volume as it was; the definition of now put back over the one the snapshot kept */
+	if (!v || inst_spec_make(ctx, f, d, &g, i->idx, i->host, i->version, i->address, &is) < 0 ||
+	    kiln_virt_stop(ctx, v, i->domain) < 0 || kiln_virt_revert(ctx, v, i->domain, snap) < 0 ||
+	    define(ctx, v, &is, uuid) < 0)
+		goto out;
+	if (!i->stopped) {
+		from = file_size(is.console);
+		if (kiln_virt_start(ctx, v, i->domain) < 0 || require_healthy(ctx, f, d, &g, &is, i->version, from) < 0)
+			goto out;
+	}
+	reason = kiln_asprintf("%s: volume restored from snapshot %s by the operator", i->domain, snap);
+	rc = event(ctx, f, ctx->set->now, "restored", d, i->version, NULL, NULL, reason);
+out:
+	inst_spec_release(&is);
+	kiln_instances_free(in, n);
+	free(in);
+	kiln_guest_release(&g);
+	return rc;
 }

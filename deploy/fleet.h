@@ -26,6 +26,7 @@
 #define KILN_FLEET_MAX_HOSTS 16
 #define KILN_FLEET_MAX_INSTANCES 64
 #define KILN_FLEET_MAX_PORTS 8
+#define KILN_FLEET_SNAPSHOTS 3	/* volume snapshots kept per instance */
 
 enum kiln_reboot {
 	KILN_REBOOT_IF_REQUIRED,	/* restart when what the guest boots changed (the default) */
@@ -104,6 +105,14 @@ int kiln_fleet_stop(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kil
 int kiln_fleet_start(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d);
 /* deploy delete: the domains undefined; the volumes and consoles kept unless @purge. */
 int kiln_fleet_delete(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, int purge);
+
+/*
+ * kiln_fleet_restore() - deploy restore: instance @idx's volume back to
+ * snapshot @snap (kiln-EPOCH-VERSION, listed by kiln_fleet_status()), under
+ * the version the instance runs now; restarted and checked unless stopped.
+ */
+int kiln_fleet_restore(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, int idx,
+		       const char *snap);
 
 /*
  * kiln_fleet_apply() - bring @d's instances to the version and configuration

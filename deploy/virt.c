@@ -228,3 +228,147 @@ kiln_virt_undefine(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name)
 {
 	return with_domain(ctx, v, name, "undefine", op_undefine);
 }
+
+int
+kiln_virt_network(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, char ret_addr[16], int *ret_prefix)
+{
+	virNetworkPtr n = virNetworkLookupByName(v->conn, name);
+	char *xml;
+	int active, rc;
+
+	if (!n) {
+		virErrorPtr e = virGetLastError();
+
+		if (e && e->code == VIR_ERR_NO_NETWORK)
+			return kiln_error(ctx, KILN_EXIT_USAGE, "no libvirt network '%s' on '%s'", name, v->uri);
+		return fail(ctx, KILN_EXIT_FAILED, "cannot look up the network", v->uri);
+	}
+	active = virNetworkIsActive(n);
+	xml = virNetworkGetXMLDesc(n, 0);
+	virNetworkFree(n);
+	if (active != 1) {
+		free(xml);
+		return kiln_error(ctx, KILN_EXIT_FAILED, "libvirt network '%s' on '%s' is not started ('virsh net-start %s')",
+				  name, v->uri, name);
+	}
+	rc = xml ? kiln_network_ipv4_parse(xml, strlen(xml), ret_addr, ret_prefix) : -1;
+	free(xml);
+	if (rc < 0)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "libvirt network '%s' on '%s' has no IPv4 address for the host: "
+				  "kiln gives each guest an address in it", name, v->uri);
+	return 0;
+}
+
+/* ---- snapshots of a shut-off domain's volume (internal qcow2 snapshots, made by libvirt) ---- */
+
+int
+kiln_virt_snapshot(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, const char *snap, const char *description)
+{
+	int missing;
+	virDomainPtr d = find(ctx, v, name, &missing);
+	virDomainSnapshotPtr s;
+	_cleanup_free_ char *xml = NULL;
+
+	if (!d)
+		return missing ? kiln_error(ctx, KILN_EXIT_FAILED, "cannot snapshot '%s': no such domain", name) : -1;
+	xml = kiln_asprintf("<domainsnapshot><name>%s</name><description>%s</description></domainsnapshot>", snap,
+			    description);
+	s = virDomainSnapshotCreateXML(d, xml, 0);
+	if (!s) {
+		_cleanup_free_ char *m = kiln_asprintf("cannot snapshot the volume of '%s'", name);
+
+		fail(ctx, KILN_EXIT_FAILED, m, v->uri);
+		virDomainFree(d);
+		return -1;
+	}
+	virDomainSnapshotFree(s);
+	virDomainFree(d);
+	return 0;
+}
+
+/* Runs @op on snapshot @snap of @name. */
+static int
+with_snapshot(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, const char *snap, const char *what,
+	      int (*op)(virDomainSnapshotPtr s))
+{
+	int missing, rc = -1;
+	virDomainPtr d = find(ctx, v, name, &missing);
+	virDomainSnapshotPtr s;
+
+	if (!d)
+		return missing ? kiln_error(ctx, KILN_EXIT_FAILED, "cannot %s '%s': no such domain", what, name) : -1;
+	s = virDomainSnapshotLookupByName(d, snap, 0);
+	if (!s) {
+		kiln_error(ctx, KILN_EXIT_USAGE, "'%s' has no snapshot '%s'", name, snap);
+	} else {
+		rc = op(s);
+		if (rc < 0) {
+			_cleanup_free_ char *m = kiln_asprintf("cannot %s '%s' of '%s'", what, snap, name);
+
+			fail(ctx, KILN_EXIT_FAILED, m, v->uri);
+		}
+		virDomainSnapshotFree(s);
+	}
+	virDomainFree(d);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+op_revert(virDomainSnapshotPtr s)
+{
+	return virDomainRevertToSnapshot(s, 0);
+}
+
+static int
+op_snapshot_delete(virDomainSnapshotPtr s)
+{
+	return virDomainSnapshotDelete(s, 0);
+}
+
+int
+kiln_virt_revert(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, const char *snap)
+{
+	return with_snapshot(ctx, v, name, snap, "revert to", op_revert);
+}
+
+int
+kiln_virt_snapshot_delete(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, const char *snap)
+{
+	return with_snapshot(ctx, v, name, snap, "delete the snapshot", op_snapshot_delete);
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+kiln_virt_snapshots(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, struct kiln_strv *ret)
+{
+	int missing, n;
+	virDomainPtr d = find(ctx, v, name, &missing);
+	virDomainSnapshotPtr *snaps = NULL;
+	size_t first = ret->n;
+
+	if (!d)
+		return missing ? 0 : -1;
+	n = virDomainListAllSnapshots(d, &snaps, 0);
+	if (n < 0) {
+		fail(ctx, KILN_EXIT_FAILED, "cannot list the snapshots", v->uri);
+		virDomainFree(d);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *s = virDomainSnapshotGetName(snaps[i]);
+
+		if (s && !strncmp(s, "kiln-", 5))
+			kiln_strv_push(ret, s);
+		virDomainSnapshotFree(snaps[i]);
+	}
+	free(snaps);
+	virDomainFree(d);
+	if (ret->n > first)
+		qsort(ret->v + first, ret->n - first, sizeof(char *), by_name);
+	return 0;
+}

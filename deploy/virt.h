@@ -53,4 +53,25 @@ int kiln_virt_stop(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name);
 /* Removes @name's definition (stopping it first); the volume is a file kiln owns, not touched here. */
 int kiln_virt_undefine(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name);
 
+/*
+ * kiln_virt_network() - the host's IPv4 address and prefix on libvirt
+ * network @name (started): guests get addresses in it, the host's is their
+ * gateway. Exit 2 when there is no such network or it has no IPv4 address.
+ */
+int kiln_virt_network(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, char ret_addr[16], int *ret_prefix);
+
+/*
+ * Snapshots of a domain's volume, taken while it is shut off: internal
+ * qcow2 snapshots, through libvirt (which keeps the domain's definition of
+ * the moment with each). kiln names them "kiln-EPOCH-VERSION" (the version
+ * the domain ran), so that sorting by name is sorting by age.
+ */
+int kiln_virt_snapshot(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, const char *snap,
+		       const char *description);
+/* Back to @snap: the volume's data, and the definition it had then. */
+int kiln_virt_revert(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, const char *snap);
+int kiln_virt_snapshot_delete(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, const char *snap);
+/* kiln's snapshots of @name, oldest first (appended to @ret; none for a missing domain). */
+int kiln_virt_snapshots(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, struct kiln_strv *ret);
+
 #endif

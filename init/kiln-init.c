@@ -84,7 +84,7 @@ set_env(char *kv)
 }
 
 static unsigned char dmi[256 * 1024];
-static char dmi_env[64 * 1024];
+static char dmi_env[64 * 1024], dmi_keys[512];
 static size_t dmi_env_len;
 
 static void
@@ -97,6 +97,9 @@ oem_string(const char *s, size_t len, void *data)
 	memcpy(dmi_env + dmi_env_len, s + 9, len - 9);
 	dmi_env[dmi_env_len + len - 9] = '\0';
 	set_env(dmi_env + dmi_env_len);
+	/* the keys, not the values, go to the console: a value may be a secret */
+	snprintf(dmi_keys + strlen(dmi_keys), sizeof(dmi_keys) - strlen(dmi_keys), " %.*s",
+		 (int)(strchr(dmi_env + dmi_env_len, '=') - (dmi_env + dmi_env_len)), dmi_env + dmi_env_len);
 	dmi_env_len += len - 9 + 1;
 }
 
@@ -119,7 +122,7 @@ deployment_env(void)
 	close(fd);
 	kiln_smbios_oem_strings(dmi, n, oem_string, NULL);
 	if (dmi_env_len)
-		say("configuration from the deployment: %zu bytes", dmi_env_len);
+		say("configuration from the deployment:%s", dmi_keys);
 }
 
 static void
@@ -359,6 +362,32 @@ runtime_dirs(void)
 	}
 }
 
+/*
+ * A deployment's data volume: the first virtio disk (ext4, made by kiln
+ * through libguestfs), mounted over State= and given to User=. Without one,
+ * the state stays in memory.
+ */
+static void
+state_volume(void)
+{
+	struct stat st;
+
+	if (!conf.state || stat("/dev/vda", &st) < 0 || !S_ISBLK(st.st_mode))
+		return;
+	mkparents(conf.state);
+	if (mkdir(conf.state, 0750) < 0 && errno != EEXIST) {
+		say("cannot make %s: %s", conf.state, strerror(errno));
+		return;
+	}
+	if (mount("/dev/vda", conf.state, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, NULL) < 0) {
+		say("cannot mount the data volume on %s: %s", conf.state, strerror(errno));
+		return;
+	}
+	if (chown(conf.state, conf.uid, conf.gid) < 0 || chmod(conf.state, 0750) < 0)
+		say("cannot give %s to %u:%u: %s", conf.state, conf.uid, conf.gid, strerror(errno));
+	say("data volume mounted on %s", conf.state);
+}
+
 /* Is the state directory empty (or missing)? Then this is the image's first boot with it. */
 static int
 state_empty(void)
@@ -370,7 +399,7 @@ state_empty(void)
 	if (!d)
 		return 1;
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, "lost+found"))
 			empty = 0;
 	closedir(d);
 	return empty;
@@ -480,6 +509,7 @@ main(void)
 	}
 	deployment_env();
 	load_modules();
+	state_volume();
 	if (conf.hostname && sethostname(conf.hostname, strlen(conf.hostname)) < 0)
 		say("cannot set the hostname: %s", strerror(errno));
 	cmdline_ip();

@@ -49,7 +49,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE instances (tenant TEXT NOT NULL, name TEXT NOT NULL, idx INTEGER NOT NULL, host TEXT NOT NULL,"
 	"  domain TEXT NOT NULL, uuid TEXT, version TEXT NOT NULL, upgrading TEXT, failed_version TEXT,"
 	"  failed_at INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL,"
-	"  PRIMARY KEY (tenant, name, idx));",
+	"  address TEXT, PRIMARY KEY (tenant, name, idx));"
+	"CREATE INDEX instances_by_host ON instances (host);",
 };
 
 static int
@@ -688,11 +689,15 @@ kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 		i = newest_active(&f, now);
 		rc = i < 0 ? kiln_error(ctx, KILN_EXIT_REFUSED, "family '%s' has no active version", r->family) : 0;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		char *cfg = json_dumps(r->config ? r->config : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+
 		rc = run(ctx, c, prep(ctx, c, "INSERT INTO deployments (tenant, name, family, version, auto_update, created,"
-				      " updated, guest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ssssiiis", r->tenant, r->name,
-				      r->family, f.names[i], (int64_t)(r->auto_update > 0), (int64_t)now, (int64_t)now,
-				      r->guest));
+				      " updated, guest, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "ssssiiiss", r->tenant,
+				      r->name, r->family, f.names[i], (int64_t)(r->auto_update > 0), (int64_t)now, (int64_t)now,
+				      r->guest, cfg));
+		free(cfg);
+	}
 	if (rc == 0)
 		rc = add_event(ctx, c, now, "created", r->tenant, r->name, r->family, f.names[i], NULL, f.names[i],
 			       r->auto_update > 0 ? "automatic updates" : "pinned");
@@ -739,8 +744,17 @@ kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 		json_decref(config);
 		config = json_object();
 	}
-	if (rc == 0 && r->config_key)
-		json_object_set_new(config, r->config_key, json_string(r->config_value ? r->config_value : ""));
+	if (rc == 0 && r->config) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(r->config, k, v) {
+			if (!json_is_string(v) || !*json_string_value(v))
+				json_object_del(config, k);
+			else
+				json_object_set(config, k, v);
+		}
+	}
 	cfg = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(config);
 	if (rc == 0)
@@ -750,7 +764,7 @@ kiln_catalog_deploy_update(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 				      (int64_t)(r->auto_update > 0), r->tenant, r->name));
 	if (rc == 0)
 		rc = add_event(ctx, c, now, "updated", r->tenant, r->name, family, f.names[ti], cur, f.names[ti],
-			       r->config_key ? "configuration" : "version");
+			       r->config ? "configuration" : "version");
 	free(cfg);
 	family_release(&f);
 	if (rc < 0)
@@ -1187,6 +1201,7 @@ kiln_instances_free(struct kiln_instance *v, size_t n)
 		free(v[i].version);
 		free(v[i].upgrading);
 		free(v[i].failed_version);
+		free(v[i].address);
 	}
 }
 
@@ -1195,7 +1210,7 @@ kiln_catalog_instances(struct kiln_ctx *ctx, struct kiln_catalog *c, const char 
 		       struct kiln_instance **ret, size_t *ret_n)
 {
 	sqlite3_stmt *st = prep(ctx, c, "SELECT tenant, name, idx, host, domain, uuid, version, upgrading, failed_version,"
-				" failed_at, stopped, updated FROM instances WHERE (?1 IS NULL OR tenant = ?1)"
+				" failed_at, stopped, updated, address FROM instances WHERE (?1 IS NULL OR tenant = ?1)"
 				" AND (?2 IS NULL OR name = ?2) ORDER BY tenant, name, idx", "ss", tenant, name);
 	struct kiln_instance *v = NULL;
 	size_t n = 0, alloc = 0;
@@ -1223,6 +1238,7 @@ kiln_catalog_instances(struct kiln_ctx *ctx, struct kiln_catalog *c, const char 
 		i->failed_at = (time_t)sqlite3_column_int64(st, 9);
 		i->stopped = sqlite3_column_int(st, 10) != 0;
 		i->updated = (time_t)sqlite3_column_int64(st, 11);
+		i->address = dup_or_null(col_text(st, 12));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -1239,8 +1255,22 @@ int
 kiln_catalog_instance_put(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_instance *i)
 {
 	return run(ctx, c, prep(ctx, c, "INSERT OR REPLACE INTO instances (tenant, name, idx, host, domain, uuid, version,"
-				" upgrading, failed_version, failed_at, stopped, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-				" ?, ?)", "ssissssssiii", i->tenant, i->name, (int64_t)i->idx, i->host, i->domain, i->uuid,
-				i->version, i->upgrading, i->failed_version, (int64_t)i->failed_at, (int64_t)i->stopped,
-				(int64_t)i->updated));
+				" upgrading, failed_version, failed_at, stopped, updated, address) VALUES (?, ?, ?, ?, ?, ?, ?,"
+				" ?, ?, ?, ?, ?, ?)", "ssissssssiiis", i->tenant, i->name, (int64_t)i->idx, i->host, i->domain,
+				i->uuid, i->version, i->upgrading, i->failed_version, (int64_t)i->failed_at,
+				(int64_t)i->stopped, (int64_t)i->updated, i->address));
+}
+
+int
+kiln_catalog_host_addresses(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *host, struct kiln_strv *ret)
+{
+	sqlite3_stmt *st = prep(ctx, c, "SELECT address FROM instances WHERE host = ? AND address IS NOT NULL", "s", host);
+	int rc;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		kiln_strv_push(ret, col_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(ctx, c, "select");
 }

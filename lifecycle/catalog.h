@@ -89,7 +89,7 @@ int kiln_catalog_override(struct kiln_ctx *ctx, struct kiln_catalog *c, const ch
 struct kiln_deploy_req {
 	const char *tenant, *name, *family, *version;	/* version NULL: the newest active one */
 	int auto_update;		/* -1: keep */
-	const char *config_key, *config_value;	/* an update of the configuration */
+	json_t *config;			/* {KEY: VALUE} set (create) or merged in (update; "" removes KEY); NULL: none */
 	const char *guest;		/* create: where and how it runs (deploy/fleet.h's JSON); NULL: a record only */
 };
 
@@ -170,6 +170,7 @@ struct kiln_instance {
 	char *tenant, *name;
 	int idx;
 	char *host, *domain, *uuid, *version, *upgrading, *failed_version;
+	char *address;		/* its IPv4 address on the deployment's network, or NULL */
 	time_t failed_at, updated;
 	int stopped;
 };
@@ -177,6 +178,8 @@ void kiln_instances_free(struct kiln_instance *v, size_t n);
 /* The instances of @tenant/@name (either NULL: all), by tenant, name, index. */
 int kiln_catalog_instances(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, const char *name,
 			   struct kiln_instance **ret, size_t *ret_n);
+/* The addresses the instances on @host hold (appended to @ret). */
+int kiln_catalog_host_addresses(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *host, struct kiln_strv *ret);
 /* Records @i (inserted or replaced). */
 int kiln_catalog_instance_put(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_instance *i);
 

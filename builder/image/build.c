@@ -1016,6 +1016,9 @@ manifest_bytes(const struct kiln_recipe *r, const struct build_state *st, const 
 	return kiln_manifest_format(&m);
 }
 
+/* What kiln-init needs to mount a deployment's data volume over State= (built in, in some kernels). */
+static const char *const state_modules[] = { "virtio_blk", "ext4" };
+
 static int
 build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
 	     struct build_state *st, struct kiln_build_result *res)
@@ -1031,8 +1034,16 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	struct kiln_manifest_update *updates = NULL;
 	struct kiln_manifest_artifact artifacts[2] = { { .name = "initrd.img" }, { .name = "vmlinuz" } };
 
+	_cleanup_(kiln_strv_releasep) struct kiln_strv mods = { 0 };
+
+	/* State=: a deployment may give it a data volume, the first virtio disk, ext4 (kiln-init mounts it) */
+	for (size_t i = 0; i < r->kernel_modules.n; i++)
+		kiln_strv_push(&mods, r->kernel_modules.v[i]);
+	for (size_t i = 0; r->state && i < ARRAY_SIZE(state_modules); i++)
+		if (!kiln_strv_contains(&mods, state_modules[i]))
+			kiln_strv_push(&mods, state_modules[i]);
 	if (fetch_all(ctx, o, st, res) < 0 ||
-	    kiln_kernel_load(ctx, kdeb, ktar, kp->name, st->res.kernel_release, &r->kernel_modules, &st->kernel) < 0)
+	    kiln_kernel_load(ctx, kdeb, ktar, kp->name, st->res.kernel_release, &mods, &st->kernel) < 0)
 		return -1;
 	if (compose_initrd(ctx, r, o, st, &tsv, &n_files, &logs, &n_logs) < 0)
 		return -1;

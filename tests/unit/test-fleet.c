@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@ static char store[] = "/tmp/kiln-fleet-XXXXXX";
 static struct kiln_settings set;
 static struct kiln_ctx ctx;
 static struct kiln_catalog *cat;
+
 /* test:///default keeps its domains while a connection to it is open: this one, for the whole run */
 static virConnectPtr keep;
 
@@ -33,7 +35,7 @@ struct probe {
 	int calls;
 	const char *kill_at;	/* step name at which the "tick is killed" */
 	jmp_buf *killed;
-	const char *undefine_at;	/* step name at which the domain disappears (a start that fails) */
+	const char *start_at;	/* step name at which someone else starts the domain (kiln's start then fails) */
 	const char *domain;
 };
 static struct probe probe;
@@ -57,16 +59,16 @@ fake_step(void *data, const char *what)
 {
 	struct probe *p = data;
 
-	if (p->undefine_at && !strcmp(p->undefine_at, what)) {
-		virConnectPtr c = virConnectOpen("test:///default");
-		virDomainPtr d = virDomainLookupByName(c, p->domain);
+	if (p->start_at && !strcmp(p->start_at, what)) {
+		virDomainPtr d = virDomainLookupByName(keep, p->domain);
 
-		virDomainUndefine(d);
+		virDomainCreate(d);
 		virDomainFree(d);
-		virConnectClose(c);
-		p->undefine_at = NULL;
+		p->start_at = NULL;
 	}
 }
+
+static uint64_t volume_bytes;	/* create(): with a data volume of this size */
 
 static const struct kiln_fleet_ops ops = { .health = fake_health, .data = &probe, .step = fake_step };
 
@@ -161,6 +163,8 @@ create(const char *name, int auto_update, int instances, const char *window, enu
 
 	kiln_guest_init(&g);
 	kiln_strv_push(&g.hosts, "test:///default");
+	g.network = kiln_strdup("default");	/* the test driver's: 192.168.122.1/24 */
+	g.volume_bytes = volume_bytes;
 	g.instances = instances;
 	g.reboot = reboot;
 	if (window) {
@@ -292,7 +296,18 @@ test_create(void **state)
 	assert_string_equal(i.version, "2026.01.0");
 	assert_string_equal(i.host, "test:///default");
 	assert_int_equal(strlen(i.uuid), 36);
+	/* each instance its own address on the network, the host's as gateway, on the kernel's command line */
+	assert_string_equal(i.address, "192.168.122.11/24,192.168.122.1");
 	kiln_instances_free(&i, 1);
+	{
+		virDomainPtr dom = virDomainLookupByName(keep, "kiln-acme-web");
+		char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+
+		assert_non_null(strstr(xml, "kiln.ip=192.168.122.10/24,192.168.122.1</cmdline>"));
+		assert_non_null(strstr(xml, "<source network='default'/>"));
+		free(xml);
+		virDomainFree(dom);
+	}
 
 	/* the same name again: the catalog refuses, libvirt is not touched */
 	assert_int_equal(create("web", 0, 1, NULL, KILN_REBOOT_IF_REQUIRED), -1);
@@ -349,8 +364,8 @@ test_create_refusals(void **state)
 static void
 test_update_config(void **state)
 {
-	struct kiln_deploy_req r = { .tenant = "acme", .name = "web", .auto_update = -1, .config_key = "maxmemory",
-				     .config_value = "64mb" };
+	json_t *cfg = json_pack("{s:s}", "maxmemory", "64mb");
+	struct kiln_deploy_req r = { .tenant = "acme", .name = "web", .auto_update = -1, .config = cfg };
 	struct kiln_fleet *f = kiln_fleet_new(cat, store, &ops);
 	struct kiln_deployment d = { 0 };
 	virConnectPtr c;
@@ -375,6 +390,7 @@ test_update_config(void **state)
 	assert_int_equal(events("web", "updated"), 3);	/* the catalog's, then one per instance */
 	kiln_deployments_free(&d, 1);
 	kiln_fleet_free(f);
+	json_decref(cfg);
 }
 
 static void
@@ -446,8 +462,8 @@ test_start_fails(void **state)
 	json_t *sum = NULL;
 
 	(void)state;
-	/* the domain disappears between stop and start: the start fails, the old version is put back */
-	probe.undefine_at = "stopped";
+	/* someone starts the domain between kiln's define and start: kiln's start fails, the old version is put back */
+	probe.start_at = "defined";
 	probe.domain = "kiln-acme-web";
 	release("2026.05.0", "2026-05-01");
 	assert_int_equal(tick("2026-05-02", &sum), -1);
@@ -649,6 +665,94 @@ test_guest_text(void **state)
 	free(t);
 }
 
+static json_t *
+snapshots_of(const char *name)
+{
+	struct kiln_fleet *f = kiln_fleet_new(cat, store, &ops);
+	struct kiln_deployment d;
+	json_t *st, *out;
+
+	assert_int_equal(kiln_catalog_deployment(&ctx, cat, "acme", name, &d), 0);
+	st = kiln_fleet_status(&ctx, f, &d);
+	out = json_incref(json_object_get(json_array_get(st, 0), "snapshots"));
+	json_decref(st);
+	kiln_deployments_free(&d, 1);
+	kiln_fleet_free(f);
+	return out;
+}
+
+static void
+test_volume_snapshots(void **state)
+{
+	char *dir = kiln_asprintf("%s/deployments/acme/vol", store), *vol = kiln_asprintf("%s/data.0.qcow2", dir);
+	struct kiln_fleet *f;
+	struct kiln_deployment d;
+	json_t *sum = NULL, *snaps;
+	FILE *fp;
+
+	(void)state;
+	/* a volume 'deploy delete' kept is taken up as it is (libguestfs makes new ones: qemu-check tests that) */
+	assert_int_equal(kiln_mkdir_p(&ctx, dir, 0711), 0);
+	fp = fopen(vol, "w");
+	fputs("kept", fp);
+	fclose(fp);
+	set.now = day("2026-06-21");
+	volume_bytes = 64 << 20;
+	assert_int_equal(create("vol", 1, 1, NULL, KILN_REBOOT_IF_REQUIRED), 0);
+	volume_bytes = 0;
+	snaps = snapshots_of("vol");
+	assert_int_equal(json_array_size(snaps), 0);
+	json_decref(snaps);
+
+	/* a failed upgrade: snapshot before, reverted after */
+	probe.bad[0] = "2026.09.0";
+	release("2026.09.0", "2026-06-22");
+	assert_int_equal(tick("2026-06-23", &sum), -1);
+	assert_int_equal(count(sum, "failed"), 1);
+	json_decref(sum);
+	assert_defined("kiln-acme-vol", "2026.08.0");
+	snaps = snapshots_of("vol");
+	assert_int_equal(json_array_size(snaps), 1);
+	assert_non_null(strstr(json_string_value(json_array_get(snaps, 0)), "-2026.08.0"));
+	json_decref(snaps);
+	assert_int_equal(events("vol", "upgrade-failed"), 1);
+	probe.bad[0] = NULL;
+
+	/* upgrades keep the newest three snapshots */
+	release("2026.10.0", "2026-06-24");
+	assert_int_equal(tick("2026-06-25", &sum), 0);
+	json_decref(sum);
+	release("2026.11.0", "2026-06-26");
+	assert_int_equal(tick("2026-06-27", &sum), 0);
+	json_decref(sum);
+	release("2026.12.0", "2026-06-28");
+	assert_int_equal(tick("2026-06-29", &sum), 0);
+	json_decref(sum);
+	assert_defined("kiln-acme-vol", "2026.12.0");
+	snaps = snapshots_of("vol");
+	assert_int_equal(json_array_size(snaps), 3);
+	/* four taken (the failed upgrade off 2026.08.0, then off 08, 10 and 11), the oldest pruned */
+	assert_non_null(strstr(json_string_value(json_array_get(snaps, 0)), "-2026.08.0"));
+	assert_non_null(strstr(json_string_value(json_array_get(snaps, 2)), "-2026.11.0"));
+	json_decref(snaps);
+
+	/* restore by hand: the volume back, the version of now kept */
+	snaps = snapshots_of("vol");
+	f = kiln_fleet_new(cat, store, &ops);
+	assert_int_equal(kiln_catalog_deployment(&ctx, cat, "acme", "vol", &d), 0);
+	assert_int_equal(kiln_fleet_restore(&ctx, f, &d, 0, json_string_value(json_array_get(snaps, 1))), 0);
+	assert_defined("kiln-acme-vol", "2026.12.0");
+	assert_int_equal(events("vol", "restored"), 1);
+	assert_int_equal(kiln_fleet_restore(&ctx, f, &d, 0, "kiln-0000000000-none"), -1);
+	assert_non_null(strstr(ctx.msg, "has no snapshot"));
+	kiln_error_clear(&ctx);
+	kiln_deployments_free(&d, 1);
+	kiln_fleet_free(f);
+	json_decref(snaps);
+	free(dir);
+	free(vol);
+}
+
 int
 main(void)
 {
@@ -666,6 +770,7 @@ main(void)
 		cmocka_unit_test(test_reboot_never),
 		cmocka_unit_test(test_killed_tick),
 		cmocka_unit_test(test_stop_start_delete),
+		cmocka_unit_test(test_volume_snapshots),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
