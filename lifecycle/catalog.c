@@ -690,7 +690,7 @@ kiln_catalog_deploy_create(struct kiln_ctx *ctx, struct kiln_catalog *c, const s
 		rc = i < 0 ? kiln_error(ctx, KILN_EXIT_REFUSED, "family '%s' has no active version", r->family) : 0;
 	}
 	if (rc == 0) {
-		char *cfg = json_dumps(r->config ? r->config : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+		char *cfg = r->config ? json_dumps(r->config, JSON_COMPACT | JSON_SORT_KEYS) : kiln_strdup("{}");
 
 		rc = run(ctx, c, prep(ctx, c, "INSERT INTO deployments (tenant, name, family, version, auto_update, created,"
 				      " updated, guest, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "ssssiiiss", r->tenant,
