@@ -118,6 +118,7 @@ check-archive: $(BUILD)/kiln
 # Needs the network: builds the example recipes and boots them under QEMU.
 qemu-check: $(BUILD)/kiln $(BUILD)/kiln-init
 	$(Q)KILN=$(abspath $(BUILD)/kiln) qemu-tests/boot-examples.sh || { rc=$$?; [ $$rc -eq 77 ] && exit 0; exit $$rc; }
+	$(Q)KILN=$(abspath $(BUILD)/kiln) qemu-tests/deploy.sh || { rc=$$?; [ $$rc -eq 77 ] && exit 0; exit $$rc; }
 
 # The README's first command: install what is missing, bake the redis image, boot it, PING it.
 demo:
