@@ -6,11 +6,13 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdlib.h>
 
 static const struct kiln_opt tick_opts[] = {
 	{ "json", NULL, 'j', "the counts (with --dry-run, the plan) as one JSON document" },
 	{ "dry-run", NULL, 'd', "print the plan, change nothing: per version, its state\n"
 				 "change, the deployments that would move where, the notices due" },
+	{ "parallel", "N", 'p', "deployments the executor works on at once (default 4)" },
 	KILN_OPT_STORE,
 	KILN_OPT_NOW,
 	KILN_OPT_HELP,
@@ -60,12 +62,19 @@ cmd_tick(int argc, char **argv)
 	struct kiln_ctx ctx;
 	struct kiln_fleet *f;
 	json_t *sum = NULL, *guests = NULL;
-	int c, rc, dry = 0;
+	int c, rc, dry = 0, parallel = KILN_FLEET_PARALLEL;
 
 	while ((c = kiln_cli_getopt(argc, argv, tick_opts, "tick", "tick", &co, &rc)) != -1) {
-		if (c != 'd')
+		char *end;
+
+		if (c == 'd')
+			dry = 1;
+		else if (c == 'p') {
+			parallel = (int)strtol(optarg, &end, 10);
+			if (*end || parallel < 1 || parallel > KILN_FLEET_MAX_PARALLEL)
+				return kiln_cli_usage_error("tick", "bad --parallel '%s': 1 to %d", optarg, KILN_FLEET_MAX_PARALLEL);
+		} else
 			return rc;
-		dry = 1;
 	}
 	if (optind != argc)
 		return kiln_cli_usage_error("tick", "unexpected argument '%s'", argv[optind]);
@@ -82,6 +91,7 @@ cmd_tick(int argc, char **argv)
 	}
 	/* then the guests: each step its own transaction, so that a killed tick leaves what the next reconciles */
 	f = kiln_fleet_new(cat, ctx.set->store, NULL);
+	kiln_fleet_set_parallel(f, parallel);
 	rc = kiln_fleet_tick(&ctx, f, ctx.set->now, &guests);
 	kiln_fleet_free(f);
 	json_object_set_new(sum, "guests", guests);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -149,7 +150,28 @@ struct kiln_fleet {
 	struct host *hosts;
 	size_t n_hosts;
 	int own_txn;		/* the executor commits each step itself (kiln tick) */
+	int parallel;		/* deployments the executor works on at once */
+	/* the catalog (one SQLite connection) and the host table are used by one thread at a time */
+	pthread_mutex_t lock;
 };
+
+static void
+lock(struct kiln_fleet *f)
+{
+	pthread_mutex_lock(&f->lock);
+}
+
+static void
+unlock(struct kiln_fleet *f)
+{
+	pthread_mutex_unlock(&f->lock);
+}
+
+void
+kiln_fleet_set_parallel(struct kiln_fleet *f, int n)
+{
+	f->parallel = n < 1 ? 1 : n;
+}
 
 struct kiln_fleet *
 kiln_fleet_new(struct kiln_catalog *cat, const char *store, const struct kiln_fleet_ops *ops)
@@ -159,6 +181,8 @@ kiln_fleet_new(struct kiln_catalog *cat, const char *store, const struct kiln_fl
 
 	f->cat = cat;
 	f->store = abs ? abs : kiln_strdup(store);
+	f->parallel = KILN_FLEET_PARALLEL;
+	pthread_mutex_init(&f->lock, NULL);
 	if (ops)
 		f->ops = *ops;
 	if (!f->ops.health)
@@ -176,12 +200,26 @@ kiln_fleet_free(struct kiln_fleet *f)
 	}
 	free(f->hosts);
 	free(f->store);
+	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
 
 /* The connection to @uri, opened once; an unreachable host is remembered (exit 5 naming it). */
+static struct kiln_virt *host_get_locked(struct kiln_ctx *ctx, struct kiln_fleet *f, const char *uri);
+
 static struct kiln_virt *
 host_get(struct kiln_ctx *ctx, struct kiln_fleet *f, const char *uri)
+{
+	struct kiln_virt *v;
+
+	lock(f);
+	v = host_get_locked(ctx, f, uri);
+	unlock(f);
+	return v;
+}
+
+static struct kiln_virt *
+host_get_locked(struct kiln_ctx *ctx, struct kiln_fleet *f, const char *uri)
 {
 	struct host *h = NULL;
 
@@ -445,12 +483,17 @@ record(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, const struct kiln
 {
 	int rc;
 
-	if (txn_begin(ctx, f) < 0)
+	lock(f);
+	if (txn_begin(ctx, f) < 0) {
+		unlock(f);
 		return -1;
+	}
 	rc = kiln_catalog_instance_put(ctx, f->cat, i);
 	if (rc == 0 && kind)
 		rc = event(ctx, f, now, kind, d, to ? to : from, from, to, reason);
-	return txn_end(ctx, f, rc);
+	rc = txn_end(ctx, f, rc);
+	unlock(f);
+	return rc;
 }
 
 static void
@@ -617,7 +660,12 @@ static int
 instances_of(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, struct kiln_instance **ret,
 	     size_t *ret_n)
 {
-	return kiln_catalog_instances(ctx, f->cat, d->tenant, d->name, ret, ret_n);
+	int rc;
+
+	lock(f);
+	rc = kiln_catalog_instances(ctx, f->cat, d->tenant, d->name, ret, ret_n);
+	unlock(f);
+	return rc;
 }
 
 /* deploy stop / start: each instance, recorded as stopped or not. */
@@ -1067,14 +1115,40 @@ tally_error(struct tally *t, const char *msg)
 	json_array_append_new(t->errors, json_string(msg));
 }
 
-/* The deployment's walk: its instances that differ from it, in order, while its window allows. */
+/* One instance's upgrade in a batch of several (--max-unavailable), on a thread of its own. */
+struct batch_job {
+	struct kiln_fleet *f;
+	const struct kiln_deployment *d;
+	const struct kiln_guest *g;
+	struct kiln_instance *i;
+	struct kiln_ctx ctx;
+	enum outcome out;
+	pthread_t thread;
+};
+
+static void *
+batch_run(void *arg)
+{
+	struct batch_job *j = arg;
+	_cleanup_free_ char *why = kiln_asprintf("the deployment moved to %s", j->d->version);
+
+	j->out = upgrade(&j->ctx, j->f, j->d, j->g, j->i, j->d->version, 0, "upgraded", why);
+	return NULL;
+}
+
+/*
+ * The deployment's walk: its instances that differ from it, in order,
+ * max_unavailable at a time, each batch healthy before the next, while its
+ * window allows; a failure stops the walk.
+ */
 static void
 converge(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, time_t now, double t0,
 	 struct tally *t)
 {
 	struct kiln_instance *in = NULL;
+	struct batch_job jobs[KILN_FLEET_MAX_INSTANCES];
 	struct kiln_guest g;
-	size_t n = 0;
+	size_t n = 0, k = 0;
 	int stop = 0;
 
 	if (guest_of(ctx, d, &g) < 0 || instances_of(ctx, f, d, &in, &n) < 0) {
@@ -1084,68 +1158,116 @@ converge(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deploymen
 			kiln_guest_release(&g);
 		return;
 	}
-	for (size_t k = 0; k < n; k++) {
-		struct kiln_instance *i = &in[k];
+	while (k < n) {
 		time_t at = now + (time_t)(kiln_monotonic_s() - t0), end = 0, next = 0;
-		char when[21];
-		enum outcome o;
+		int nb = 0;
 
-		if (i->upgrading) {	/* kiln_fleet_tick() could not reconcile it: told already */
-			t->waiting++;
-			stop = 1;
-			continue;
-		}
-		if (!strcmp(i->version, d->version))
-			continue;
-		if (stop) {
-			t->waiting++;
-			continue;
-		}
-		if (g.has_window && !kiln_window_at(&g.window, at, &end, &next)) {
-			t->waiting++;
-			continue;
-		}
-		/* a failed version is tried again at the next window (with none, at the next tick) */
-		if (i->failed_version && !strcmp(i->failed_version, d->version) &&
-		    (g.has_window ? i->failed_at >= end - (time_t)g.window.minutes * 60 : i->failed_at >= at)) {
-			t->waiting++;
-			stop = 1;
-			continue;
-		}
-		/* an upgrade and its rollback must fit in what is left of the window */
-		if (g.has_window && end - at < 2 * (time_t)g.health_timeout) {
-			_cleanup_free_ char *reason = NULL;
+		/* the next batch: up to max_unavailable instances the window lets go now */
+		while (k < n && nb < g.max_unavailable) {
+			struct kiln_instance *i = &in[k++];
+			char when[21];
 
-			kiln_window_at(&g.window, end, NULL, &next);
-			kiln_format_iso8601(next, when);
-			reason = kiln_asprintf("not enough of the window left for an upgrade and its rollback; next window %s",
-					       when);
-			record(ctx, f, at, i, d, "deferred", i->version, d->version, reason);
-			t->deferred++;
-			stop = 1;
-			continue;
-		}
-		{
-			_cleanup_free_ char *why = kiln_asprintf("the deployment moved to %s", d->version);
+			if (!strcmp(i->version, d->version) && !i->upgrading)
+				continue;
+			if (stop || i->upgrading) {	/* upgrading: kiln_fleet_tick() could not reconcile it, told already */
+				t->waiting++;
+				stop = 1;
+				continue;
+			}
+			if (g.has_window && !kiln_window_at(&g.window, at, &end, &next)) {
+				t->waiting++;
+				continue;
+			}
+			/* a failed version is tried again at the next window (with none, at the next tick) */
+			if (i->failed_version && !strcmp(i->failed_version, d->version) &&
+			    (g.has_window ? i->failed_at >= end - (time_t)g.window.minutes * 60 : i->failed_at >= at)) {
+				t->waiting++;
+				stop = 1;
+				continue;
+			}
+			/* an upgrade and its rollback must fit in what is left of the window */
+			if (g.has_window && end - at < 2 * (time_t)g.health_timeout) {
+				_cleanup_free_ char *reason = NULL;
 
-			o = upgrade(ctx, f, d, &g, i, d->version, 0, "upgraded", why);
+				kiln_window_at(&g.window, end, NULL, &next);
+				kiln_format_iso8601(next, when);
+				reason = kiln_asprintf("not enough of the window left for an upgrade and its rollback;"
+						       " next window %s", when);
+				record(ctx, f, at, i, d, "deferred", i->version, d->version, reason);
+				t->deferred++;
+				stop = 1;
+				continue;
+			}
+			jobs[nb] = (struct batch_job){ .f = f, .d = d, .g = &g, .i = i };
+			kiln_ctx_sub(&jobs[nb].ctx, ctx);
+			nb++;
 		}
-		if (o == UPGRADED)
-			t->upgraded++;
-		else if (o == STAGED)
-			t->pending++;
-		else {
-			t->failed++;
-			stop = 1;	/* a failed instance stops the rollout: the rest stay on the old version */
-		}
-		if (ctx->code) {
-			tally_error(t, ctx->msg);
-			kiln_error_clear(ctx);
+		if (nb == 1)
+			batch_run(&jobs[0]);
+		else
+			for (int b = 0; b < nb; b++)
+				if (pthread_create(&jobs[b].thread, NULL, batch_run, &jobs[b]) != 0)
+					batch_run(&jobs[b]), jobs[b].thread = 0;
+		for (int b = 0; b < nb; b++) {
+			if (nb > 1 && jobs[b].thread)
+				pthread_join(jobs[b].thread, NULL);
+			if (jobs[b].out == UPGRADED)
+				t->upgraded++;
+			else if (jobs[b].out == STAGED)
+				t->pending++;
+			else {
+				t->failed++;
+				stop = 1;	/* a failed instance stops the rollout: the rest stay on the old version */
+			}
+			if (jobs[b].ctx.code)
+				tally_error(t, jobs[b].ctx.msg);
 		}
 	}
 	kiln_instances_free(in, n);
 	free(in);
 	kiln_guest_release(&g);
+}
+
+/* The executor's workers: deployments taken in turn, each with its own error slot and counts. */
+struct tick_pool {
+	struct kiln_fleet *f;
+	const struct kiln_deployment *ds;
+	size_t n, next;
+	time_t now;
+	double t0;
+	const struct kiln_ctx *parent;
+	struct tally *t;	/* merged under the fleet's lock */
+};
+
+static void *
+tick_worker(void *arg)
+{
+	struct tick_pool *p = arg;
+	struct tally mine = { .errors = json_array() };
+	struct kiln_ctx ctx;
+
+	kiln_ctx_sub(&ctx, p->parent);
+	for (;;) {
+		size_t k;
+
+		lock(p->f);
+		k = p->next++;
+		unlock(p->f);
+		if (k >= p->n)
+			break;
+		if (p->ds[k].guest)
+			converge(&ctx, p->f, &p->ds[k], p->now, p->t0, &mine);
+	}
+	lock(p->f);
+	p->t->upgraded += mine.upgraded;
+	p->t->pending += mine.pending;
+	p->t->failed += mine.failed;
+	p->t->deferred += mine.deferred;
+	p->t->waiting += mine.waiting;
+	json_array_extend(p->t->errors, mine.errors);
+	unlock(p->f);
+	json_decref(mine.errors);
+	return NULL;
 }
 
 int
@@ -1190,9 +1312,27 @@ kiln_fleet_tick(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, json_t *
 		free(in);
 		kiln_guest_release(&g);
 	}
-	for (size_t k = 0; k < n; k++)
-		if (ds[k].guest)
-			converge(ctx, f, &ds[k], now, t0, &t);
+	{
+		struct tick_pool pool = { .f = f, .ds = ds, .n = n, .now = now, .t0 = t0, .parent = ctx, .t = &t };
+		int workers = f->parallel < (int)n ? f->parallel : (int)n;
+		pthread_t th[KILN_FLEET_MAX_PARALLEL];
+
+		if (workers > KILN_FLEET_MAX_PARALLEL)
+			workers = KILN_FLEET_MAX_PARALLEL;
+		if (workers <= 1)
+			tick_worker(&pool);
+		else {
+			int started = 0;
+
+			for (; started < workers; started++)
+				if (pthread_create(&th[started], NULL, tick_worker, &pool) != 0)
+					break;
+			if (!started)
+				tick_worker(&pool);
+			for (int w = 0; w < started; w++)
+				pthread_join(th[w], NULL);
+		}
+	}
 	kiln_deployments_free(ds, n);
 	free(ds);
 	f->own_txn = 0;

@@ -26,6 +26,8 @@
 #define KILN_FLEET_MAX_HOSTS 16
 #define KILN_FLEET_MAX_INSTANCES 64
 #define KILN_FLEET_MAX_PORTS 8
+#define KILN_FLEET_PARALLEL 4		/* deployments the executor works on at once, by default */
+#define KILN_FLEET_MAX_PARALLEL 64
 #define KILN_FLEET_SNAPSHOTS 3	/* volume snapshots kept per instance */
 
 enum kiln_reboot {
@@ -90,6 +92,8 @@ struct kiln_fleet;
 /* A fleet on @cat (borrowed) with the images and volumes of @store; @ops NULL: the real probe. */
 struct kiln_fleet *kiln_fleet_new(struct kiln_catalog *cat, const char *store, const struct kiln_fleet_ops *ops);
 void kiln_fleet_free(struct kiln_fleet *f);
+/* kiln tick --parallel: how many deployments the executor works on at once (1..KILN_FLEET_MAX_PARALLEL). */
+void kiln_fleet_set_parallel(struct kiln_fleet *f, int n);
 static inline void kiln_fleet_freep(struct kiln_fleet **f) { if (*f) kiln_fleet_free(*f); }
 
 /*

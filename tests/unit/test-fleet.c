@@ -45,7 +45,7 @@ fake_health(void *data, const struct kiln_health_req *r, char **ret_why)
 {
 	struct probe *p = data;
 
-	p->calls++;
+	__atomic_fetch_add(&p->calls, 1, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < 4 && p->bad[i]; i++)
 		if (!strcmp(p->bad[i], r->version)) {
 			*ret_why = kiln_asprintf("%s exits at start", r->version);
@@ -69,6 +69,8 @@ fake_step(void *data, const char *what)
 }
 
 static uint64_t volume_bytes;	/* create(): with a data volume of this size */
+static int max_unavailable = 1;	/* create(): instances an upgrade may take at once */
+static int tick_parallel = 1;	/* tick(): deployments at once (1: the steps in a known order) */
 
 static const struct kiln_fleet_ops ops = { .health = fake_health, .data = &probe, .step = fake_step };
 
@@ -165,6 +167,7 @@ create(const char *name, int auto_update, int instances, const char *window, enu
 	kiln_strv_push(&g.hosts, "test:///default");
 	g.network = kiln_strdup("default");	/* the test driver's: 192.168.122.1/24 */
 	g.volume_bytes = volume_bytes;
+	g.max_unavailable = max_unavailable;
 	g.instances = instances;
 	g.reboot = reboot;
 	if (window) {
@@ -257,6 +260,7 @@ tick(const char *when, json_t **ret)
 	json_t *sum = NULL;
 	int rc;
 
+	kiln_fleet_set_parallel(f, tick_parallel);
 	set.now = day(when);
 	kiln_error_clear(&ctx);
 	assert_int_equal(kiln_catalog_begin(&ctx, cat), 0);
@@ -753,6 +757,52 @@ test_volume_snapshots(void **state)
 	free(vol);
 }
 
+static void
+test_parallel(void **state)
+{
+	json_t *sum = NULL;
+	char name[16];
+
+	(void)state;
+	/* five deployments at once, one of them four instances two at a time; a bad version among them */
+	set.now = day("2026-06-30");
+	for (int k = 0; k < 4; k++) {
+		snprintf(name, sizeof(name), "par%d", k);
+		assert_int_equal(create(name, 1, 1, NULL, KILN_REBOOT_IF_REQUIRED), 0);
+	}
+	max_unavailable = 2;
+	assert_int_equal(create("wide", 1, 4, NULL, KILN_REBOOT_IF_REQUIRED), 0);
+	max_unavailable = 1;
+	release("2027.01.0", "2026-07-01");
+	tick_parallel = 4;
+	probe.calls = 0;
+	assert_int_equal(tick("2026-07-02", &sum), 0);
+	tick_parallel = 1;
+	/* par0..3, wide's four, and vol (auto); calm (never) is staged */
+	assert_int_equal(count(sum, "upgraded"), 9);
+	assert_int_equal(count(sum, "failed"), 0);
+	json_decref(sum);
+	for (int k = 0; k < 4; k++) {
+		char *dom = kiln_fleet_domain_name("acme", "wide", k);
+
+		assert_defined(dom, "2027.01.0");
+		free(dom);
+	}
+	assert_defined("kiln-acme-par3", "2027.01.0");
+
+	/* a failure in wide's first batch of two stops its walk: the other two stay */
+	probe.bad[0] = "2027.02.0";
+	release("2027.02.0", "2026-07-03");
+	tick_parallel = 4;
+	assert_int_equal(tick("2026-07-04", &sum), -1);
+	tick_parallel = 1;
+	probe.bad[0] = NULL;
+	json_decref(sum);
+	assert_defined("kiln-acme-wide.2", "2027.01.0");
+	assert_defined("kiln-acme-wide.3", "2027.01.0");
+	assert_defined("kiln-acme-wide", "2027.01.0");
+}
+
 int
 main(void)
 {
@@ -771,6 +821,7 @@ main(void)
 		cmocka_unit_test(test_killed_tick),
 		cmocka_unit_test(test_stop_start_delete),
 		cmocka_unit_test(test_volume_snapshots),
+		cmocka_unit_test(test_parallel),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
