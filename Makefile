@@ -48,7 +48,7 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all check check-archive bench bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs fuzz deps install clean qemu-check demo
+.PHONY: all check check-archive bench bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs bench-fleet fuzz deps install clean qemu-check demo
 
 all: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
 
@@ -98,6 +98,10 @@ $(BUILD)/kiln-init: init/kiln-init.c
 	@$(if $(Q),echo "  LINK    $@ (static)")
 	$(Q)$(CC) -std=gnu11 $(WARN) -Os -static -s -o $@ $<
 
+$(BUILD)/bench/fleet-sim: bench/fleet-sim.c $(BUILD)/libkiln.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libkiln.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
 $(BUILD)/bench/runstat: bench/runstat.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
@@ -126,7 +130,11 @@ demo:
 	$(Q)$(MAKE) all
 	$(Q)KILN=$(abspath $(BUILD)/kiln) qemu-tests/demo.sh
 
-bench: bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs
+bench: bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs bench-fleet
+
+bench-fleet: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/fleet-sim
+	$(Q)$(BUILD)/bench/fleet-sim $(FLEET_SIM_N)
+	$(Q)KILN=$(abspath $(BUILD)/kiln) bench/fleet
 
 bench-bombs: $(BUILD)/kiln $(BUILD)/bench/runstat
 	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/bombs

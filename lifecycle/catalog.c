@@ -1209,9 +1209,13 @@ int
 kiln_catalog_instances(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, const char *name,
 		       struct kiln_instance **ret, size_t *ret_n)
 {
-	sqlite3_stmt *st = prep(ctx, c, "SELECT tenant, name, idx, host, domain, uuid, version, upgrading, failed_version,"
-				" failed_at, stopped, updated, address FROM instances WHERE (?1 IS NULL OR tenant = ?1)"
-				" AND (?2 IS NULL OR name = ?2) ORDER BY tenant, name, idx", "ss", tenant, name);
+#define INSTANCE_COLUMNS "SELECT tenant, name, idx, host, domain, uuid, version, upgrading, failed_version, failed_at," \
+	" stopped, updated, address FROM instances"
+	/* one deployment's by its primary key (the executor asks once per deployment); the rest are listings */
+	sqlite3_stmt *st = tenant && name ? prep(ctx, c, INSTANCE_COLUMNS " WHERE tenant = ? AND name = ? ORDER BY idx", "ss",
+						 tenant, name)
+					  : prep(ctx, c, INSTANCE_COLUMNS " WHERE (?1 IS NULL OR tenant = ?1) AND"
+						 " (?2 IS NULL OR name = ?2) ORDER BY tenant, name, idx", "ss", tenant, name);
 	struct kiln_instance *v = NULL;
 	size_t n = 0, alloc = 0;
 	int rc;

@@ -23,42 +23,8 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "deploy: libvirt's system instance needs root: skipped"; exit 77; }
 
 STORE=$(mktemp -d /var/tmp/kiln-deploy.XXXXXX)
-chmod 755 "$STORE"	# QEMU runs as libvirt's user: it reads the images by path
-export KILN_STORE=$STORE
-started=() kvm_mode=
-NET=kilnqc$$ BRIDGE=kilnqc$$ SUBNET=10.$((200 + $$ % 50)).$(($$ % 250)).
-cleanup() {
-	for d in $("$KILN" deploy list --json 2> /dev/null | python3 -c 'import json,sys; [print(d["tenant"], d["name"]) for d in json.load(sys.stdin)]' 2> /dev/null | tr ' ' '/'); do
-		"$KILN" deploy delete "${d#*/}" --tenant "${d%/*}" --purge > /dev/null 2>&1
-	done
-	virsh -c $URI net-destroy $NET > /dev/null 2>&1; virsh -c $URI net-undefine $NET > /dev/null 2>&1
-	for p in "${started[@]}"; do kill "$p" 2> /dev/null; done
-	[ -n "$kvm_mode" ] && chmod "$kvm_mode" /dev/kvm && chgrp root /dev/kvm
-	rm -rf "$STORE"
-}
-trap cleanup EXIT
-
-# Without udev, /dev/kvm keeps the kernel's root-only 0600, and libvirt then
-# finds KVM "enabled when probed but not available now" and probes QEMU again
-# on every call (40 s per define here). Debian's udev rule makes it
-# root:kvm 0660; so does this test, for its run.
-if [ -c /dev/kvm ] && [ "$(stat -c %a /dev/kvm)" = 600 ] && getent group kvm > /dev/null; then
-	kvm_mode=600; chgrp kvm /dev/kvm; chmod 660 /dev/kvm
-fi
-if ! virsh -c $URI version > /dev/null 2>&1; then
-	virtlogd -d -p "$STORE/virtlogd.pid" && started+=("$(cat "$STORE/virtlogd.pid")")
-	libvirtd -d -p "$STORE/libvirtd.pid" && started+=("$(cat "$STORE/libvirtd.pid")")
-	for _ in $(seq 50); do virsh -c $URI version > /dev/null 2>&1 && break; sleep 0.2; done
-fi
-virsh -c $URI version > /dev/null 2>&1 || { echo "deploy: libvirtd does not answer on $URI"; exit 1; }
-echo "# libvirt: $(virsh -c $URI version 2>&1 | grep -m1 'Running hypervisor')"
-
-# an isolated network of the test's own (no DHCP, no DNS): kiln gives each guest an address in it
-cat > "$STORE/net.xml" <<EOF
-<network><name>$NET</name><bridge name='$BRIDGE' stp='off'/><dns enable='no'/><ip address='${SUBNET}1' prefix='24'/></network>
-EOF
-virsh -c $URI net-define "$STORE/net.xml" > /dev/null && virsh -c $URI net-start $NET > /dev/null ||
-	{ echo "deploy: cannot start the libvirt network"; exit 1; }
+. "$TOP/qemu-tests/libvirt-lib.sh"
+libvirt_up || exit 1
 
 # redis PORT ADDR COMMAND...: one RESP exchange, the reply on stdout
 redis() {
