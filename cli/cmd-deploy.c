@@ -59,22 +59,6 @@ int_opt(const char *cmd, const char *opt, const char *s, int lo, int hi, int *re
 	return 0;
 }
 
-/* The deployment, and (for those that run) what libvirt says of each instance. */
-static json_t *
-deployment_status(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d)
-{
-	json_t *j = kiln_deployment_json(d), *inst = kiln_fleet_status(ctx, f, d), *i;
-	json_t *guest = d->guest ? json_loads(d->guest, 0, NULL) : NULL;
-	size_t k, running = 0;
-
-	json_object_set_new(j, "guest", guest ? guest : json_null());
-	json_object_set_new(j, "instances", inst ? inst : json_array());
-	json_array_foreach(json_object_get(j, "instances"), k, i)
-		running += !strcmp(json_string_value(json_object_get(i, "state")), "running");
-	json_object_set_new(j, "running", json_integer((json_int_t)running));
-	return j;
-}
-
 static const char *
 instance_summary(json_t *d, char *buf, size_t size)
 {
@@ -139,6 +123,8 @@ print_one(json_t *d)
 		printf("instance %lld  %s on %s: %s, defined for %s", (long long)json_integer_value(json_object_get(i, "index")),
 		       json_string_value(json_object_get(i, "domain")), json_string_value(json_object_get(i, "host")),
 		       json_string_value(json_object_get(i, "state")), json_string_value(json_object_get(i, "version")));
+		if (json_is_string(json_object_get(i, "health")))
+			printf(", %s", json_string_value(json_object_get(i, "health")));
 		if (json_is_string(json_object_get(i, "address")))
 			printf(", address %s", json_string_value(json_object_get(i, "address")));
 		if (json_is_string(run))
@@ -411,7 +397,7 @@ run_sub(struct kiln_ctx *ctx, struct kiln_cli_common *co, struct deploy_args *a,
 			return kiln_cli_fail(what, ctx);
 		out = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(out, deployment_status(ctx, f, &list[i]));
+			json_array_append_new(out, kiln_fleet_deployment_json(ctx, f, &list[i]));
 		kiln_deployments_free(list, n);
 		free(list);
 		co->json ? kiln_cli_print_json(out) : print_table(out);
@@ -441,7 +427,7 @@ run_sub(struct kiln_ctx *ctx, struct kiln_cli_common *co, struct deploy_args *a,
 		kiln_deployments_free(&one, 1);
 		return 0;
 	}
-	out = deployment_status(ctx, f, &one);
+	out = kiln_fleet_deployment_json(ctx, f, &one);
 	if (co->json)
 		kiln_cli_print_json(out);
 	else if (!strcmp(a->sub, "show"))

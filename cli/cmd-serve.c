@@ -10,6 +10,9 @@ static const struct kiln_opt serve_opts[] = {
 	{ "threads", "N", 't', "worker threads (default 2)" },
 	{ "max-per-client", "N", 'P', "connections one client address may hold (default 64;\n" "of 1000 in all): slow clients cannot take every slot" },
 	{ "client-timeout", "S", 'T', "a connection idle this long, in its headers or body\n" "too, is closed (default 10)" },
+	{ "host", "URI", 'H', "POST /v1/deployments runs each as libvirt guests there\n"
+			      "(default: records only)" },
+	{ "network", "NET", 'N', "the libvirt network of those guests' NIC" },
 	KILN_OPT_STORE,
 	{ "now", "DATE", 'n', "a fixed clock for every request (tests)" },
 	KILN_OPT_HELP,
@@ -28,6 +31,8 @@ cmd_serve(int argc, char **argv)
 	while ((c = kiln_cli_getopt(argc, argv, serve_opts, "serve", "serve", &co, &rc)) != -1) {
 		switch (c) {
 		case 'l': o.listen = optarg; break;
+		case 'H': o.host = optarg; break;
+		case 'N': o.network = optarg; break;
 		case 't':
 			o.threads = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || o.threads < 1 || o.threads > 64)

@@ -4,6 +4,7 @@
 #include "virt.h"
 #include "qemu.h"
 #include "volume.h"
+#include "render.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -982,20 +983,26 @@ kiln_fleet_apply(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_d
 
 /* ---- status ---- */
 
+static int port_answers(const char *address, int port, int timeout_ms);
+
 json_t *
 kiln_fleet_status(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d)
 {
 	struct kiln_instance *in = NULL;
 	json_t *out = json_array();
+	struct kiln_guest g;
 	size_t n = 0;
 
 	if (!d->guest)
 		return out;
-	if (instances_of(ctx, f, d, &in, &n) < 0) {
+	if (kiln_guest_parse(ctx, d->guest, &g) < 0 || instances_of(ctx, f, d, &in, &n) < 0) {
 		json_decref(out);
+		kiln_guest_release(&g);
 		return NULL;
 	}
 	for (size_t k = 0; k < n; k++) {
+		_cleanup_free_ char *addr = in[k].address ? kiln_strndup(in[k].address, strcspn(in[k].address, "/")) : NULL;
+		const char *health = NULL;
 		struct kiln_ctx sub;
 		struct kiln_virt *v;
 		struct kiln_dom_info info = { 0 };
@@ -1028,8 +1035,15 @@ kiln_fleet_status(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_
 					json_array_append_new(a, json_string(snaps.v[q]));
 			json_object_set_new(j, "snapshots", a);
 		}
-		json_object_set_new(j, "address", in[k].address ? json_stringn(in[k].address, strcspn(in[k].address, "/"))
-								 : json_null());
+		json_object_set_new(j, "address", addr ? json_string(addr) : json_null());
+		/* live: a running guest whose application ports answer now (unknown with no port or address to ask) */
+		if (info.state == KILN_DOM_RUNNING && info.ours) {
+			health = addr && g.n_ports ? "healthy" : "unknown";
+			for (int q = 0; addr && q < g.n_ports && !strcmp(health, "healthy"); q++)
+				if (!port_answers(addr, g.ports[q], 300))
+					health = "unhealthy";
+		}
+		json_object_set_new(j, "health", health ? json_string(health) : json_null());
 		json_object_set_new(j, "pending", json_boolean(running && strcmp(running, in[k].version)));
 		json_object_set_new(j, "drift", json_boolean(info.ours && info.meta.version &&
 							     strcmp(info.meta.version, in[k].version)));
@@ -1038,7 +1052,23 @@ kiln_fleet_status(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_
 	}
 	kiln_instances_free(in, n);
 	free(in);
+	kiln_guest_release(&g);
 	return out;
+}
+
+json_t *
+kiln_fleet_deployment_json(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d)
+{
+	json_t *j = kiln_deployment_json(d), *inst = kiln_fleet_status(ctx, f, d), *i;
+	json_t *guest = d->guest ? json_loads(d->guest, 0, NULL) : NULL;
+	size_t k, running = 0;
+
+	json_object_set_new(j, "guest", guest ? guest : json_null());
+	json_object_set_new(j, "instances", inst ? inst : json_array());
+	json_array_foreach(json_object_get(j, "instances"), k, i)
+		running += !strcmp(json_string_value(json_object_get(i, "state")), "running");
+	json_object_set_new(j, "running", json_integer((json_int_t)running));
+	return j;
 }
 
 /* ---- the executor ---- */
@@ -1348,7 +1378,7 @@ kiln_fleet_tick(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, json_t *
 /* ---- the real health probe ---- */
 
 static int
-port_answers(const char *address, int port)
+port_answers(const char *address, int port, int timeout_ms)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	struct pollfd p;
@@ -1364,7 +1394,7 @@ port_answers(const char *address, int port)
 		ok = 1;
 	else if (errno == EINPROGRESS) {
 		p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-		ok = poll(&p, 1, 1000) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+		ok = poll(&p, 1, timeout_ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
 	}
 	close(fd);
 	return ok;
@@ -1374,7 +1404,7 @@ int
 kiln_fleet_health_probe(void *data, const struct kiln_health_req *r, char **ret_why)
 {
 	_cleanup_free_ char *banner = kiln_asprintf("kiln-init: %s %s starting", r->family, r->version);
-	double deadline = kiln_monotonic_s() + r->timeout, seen = 0;
+	double deadline = kiln_monotonic_s() + r->timeout, seen = 0, answering = 0;
 
 	(void)data;
 	for (;;) {
@@ -1385,6 +1415,11 @@ kiln_fleet_health_probe(void *data, const struct kiln_health_req *r, char **ret_
 
 		kiln_ctx_init(&sub);
 		if (kiln_read_file(&sub, r->console, 64 << 20, &text, &len) == 0 && (size_t)r->console_from <= len) {
+			if (strstr(text + r->console_from, "Kernel panic - not syncing")) {
+				free(text);
+				*ret_why = kiln_strdup("the kernel panicked (too little memory for the image?)");
+				return 0;
+			}
 			b = strstr(text + r->console_from, banner);
 			if (b) {
 				if (!seen)
@@ -1399,9 +1434,17 @@ kiln_fleet_health_probe(void *data, const struct kiln_health_req *r, char **ret_
 		}
 		/* with no address to ask (no network), the banner is all that can be checked */
 		for (int k = 0; seen && r->address && k < r->n_ports && ports; k++)
-			ports = port_answers(r->address, r->ports[k]);
-		/* the banner, and the ports answer; with no port to ask, it kept running two seconds */
-		if (seen && ports && (r->n_ports && r->address ? 1 : kiln_monotonic_s() - seen >= 2))
+			ports = port_answers(r->address, r->ports[k], 1000);
+		/*
+		 * the banner, and the ports have answered for two seconds (a service that
+		 * answered once may not yet answer every client: the next instance waits
+		 * on this); with no port to ask, it kept running two seconds
+		 */
+		if (seen && ports && !answering)
+			answering = kiln_monotonic_s();
+		if (!ports)
+			answering = 0;
+		if (seen && answering && kiln_monotonic_s() - (r->n_ports && r->address ? answering : seen) >= 2)
 			return 1;
 		if (kiln_monotonic_s() >= deadline) {
 			*ret_why = seen ? kiln_asprintf("a port did not answer within %d s", r->timeout)

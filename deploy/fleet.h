@@ -135,6 +135,15 @@ int kiln_fleet_apply(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct ki
 json_t *kiln_fleet_status(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d);
 
 /*
+ * kiln_fleet_deployment_json() - the deployment as the CLI and the API show
+ * it: its record (render.h), "guest" (its settings, null for a record
+ * only), "instances" (kiln_fleet_status(), health included: "healthy" when
+ * its ports answer now, "unhealthy", "unknown" with none to ask, null when
+ * not running) and "running" (how many run).
+ */
+json_t *kiln_fleet_deployment_json(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d);
+
+/*
  * kiln_fleet_tick() - the executor, after the catalog's tick at @now:
  * reconcile every instance an earlier tick left midway, then move every
  * instance whose version differs from its deployment's, window by window.

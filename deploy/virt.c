@@ -199,7 +199,10 @@ op_start(virDomainPtr d)
 static int
 op_stop(virDomainPtr d)
 {
-	return virDomainIsActive(d) == 1 ? virDomainDestroy(d) : 0;
+	if (virDomainIsActive(d) != 1 || virDomainDestroy(d) == 0)
+		return 0;
+	/* it may have powered itself off in between (an application that ended): stopped all the same */
+	return virDomainIsActive(d) == 0 ? 0 : -1;
 }
 
 static int

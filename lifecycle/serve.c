@@ -3,6 +3,7 @@
 #include "serve.h"
 #include "catalog.h"
 #include "render.h"
+#include "fleet.h"
 #include "manifest.h"
 #include "names.h"
 
@@ -233,25 +234,83 @@ kiln_api_deploy_body(struct kiln_ctx *ctx, const char *data, size_t len, struct 
 	return body;
 }
 
+/*
+ * A POSTed deployment's guest, on the server's --host: the body may set
+ * instances, memory_mib, cpus, window, reboot and forward (ports); 0, or
+ * -1 with a usage error.
+ */
+static int
+guest_of_body(struct kiln_ctx *ctx, const struct kiln_serve_opts *o, json_t *body, struct kiln_guest *g)
+{
+	json_t *v, *p;
+	const char *why = NULL;
+	size_t i;
+
+	kiln_guest_init(g);
+	kiln_strv_push(&g->hosts, o->host);
+	if (o->network)
+		g->network = kiln_strdup(o->network);
+	if (json_unpack(body, "{s?i, s?i, s?i}", "instances", &g->instances, "memory_mib", &g->memory_mib, "cpus",
+			&g->cpus) < 0 || g->instances < 1 || g->instances > KILN_FLEET_MAX_INSTANCES || g->memory_mib < 64 ||
+	    g->memory_mib > (1 << 20) || g->cpus < 1 || g->cpus > 256)
+		why = "instances (1 to 64), memory_mib (64 or more) and cpus are numbers in range";
+	v = json_object_get(body, "window");
+	if (!why && json_is_string(v)) {
+		const char *bad;
+
+		if (kiln_window_parse(json_string_value(v), &g->window, &bad) < 0)
+			why = bad;
+		g->has_window = 1;
+	}
+	v = json_object_get(body, "reboot");
+	if (!why && v && (!json_is_string(v) || kiln_reboot_parse(json_string_value(v), &g->reboot) < 0))
+		why = "reboot is if-required, always or never";
+	json_array_foreach(json_object_get(body, "forward"), i, p) {
+		if (!json_is_integer(p) || json_integer_value(p) < 1 || json_integer_value(p) > 65535 ||
+		    g->n_ports == KILN_FLEET_MAX_PORTS)
+			why = "forward is a list of at most 8 TCP ports";
+		else
+			g->ports[g->n_ports++] = (int)json_integer_value(p);
+	}
+	if (why) {
+		kiln_guest_release(g);
+		return kiln_error(ctx, KILN_EXIT_USAGE, "%s", why);
+	}
+	return 0;
+}
+
 static enum MHD_Result
 post_deployment(struct MHD_Connection *conn, struct kiln_ctx *ctx, struct kiln_catalog *cat, const char *tenant,
-		const struct request *rq, time_t now)
+		const struct request *rq, time_t now, const struct kiln_serve_opts *o)
 {
 	struct kiln_deploy_req r = { .tenant = tenant };
-	json_t *body = kiln_api_deploy_body(ctx, rq->body.data, rq->body.len, &r);
+	json_t *body = kiln_api_deploy_body(ctx, rq->body.data, rq->body.len, &r), *j;
 	struct kiln_deployment out = { 0 };
-	json_t *j;
+	_cleanup_(kiln_fleet_freep) struct kiln_fleet *f = NULL;
+	_cleanup_free_ char *guest = NULL;
+	struct kiln_guest g;
 
 	if (!body)
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, ctx->msg);
+	if (o->host) {
+		if (guest_of_body(ctx, o, body, &g) < 0) {
+			json_decref(body);
+			return send_error(conn, MHD_HTTP_BAD_REQUEST, ctx->msg);
+		}
+		r.guest = guest = kiln_guest_format(&g);
+		kiln_guest_release(&g);
+		f = kiln_fleet_new(cat, o->store, NULL);
+	}
+	/* the record and its guests in one transaction: a guest that is not healthy leaves nothing */
 	if (kiln_catalog_begin(ctx, cat) < 0 || kiln_catalog_deploy_create(ctx, cat, &r, now, &out) < 0 ||
-	    kiln_catalog_commit(ctx, cat) < 0) {
+	    (f && kiln_fleet_create(ctx, f, &out) < 0) || kiln_catalog_commit(ctx, cat) < 0) {
 		kiln_catalog_rollback(cat);
 		json_decref(body);
+		kiln_deployments_free(&out, 1);
 		return send_error(conn, ctx->kind == KILN_ERR_CONFLICT ? MHD_HTTP_CONFLICT : status_of(ctx->code), ctx->msg);
 	}
 	json_decref(body);
-	j = kiln_deployment_json(&out);
+	j = f ? kiln_fleet_deployment_json(ctx, f, &out) : kiln_deployment_json(&out);
 	kiln_deployments_free(&out, 1);
 	return send_json(conn, MHD_HTTP_CREATED, j);
 }
@@ -361,15 +420,22 @@ api_tenant(struct call *c)
 		size_t n = 0;
 		json_t *j;
 
+		struct kiln_fleet *f;
+
 		if (kiln_catalog_deployments(c->ctx, thread_catalog, tenant, &d, &n) < 0)
 			return send_error(c->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, c->ctx->msg);
-		j = kiln_deployments_json(d, n);
+		/* what the catalog records and, for those that run, what libvirt says now */
+		f = kiln_fleet_new(thread_catalog, c->s->o->store, NULL);
+		j = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(j, kiln_fleet_deployment_json(c->ctx, f, &d[i]));
+		kiln_fleet_free(f);
 		kiln_deployments_free(d, n);
 		free(d);
 		return send_json(c->conn, MHD_HTTP_OK, j);
 	}
 	if (!events && !strcmp(c->method, "POST"))
-		return post_deployment(c->conn, c->ctx, thread_catalog, tenant, c->rq, c->now);
+		return post_deployment(c->conn, c->ctx, thread_catalog, tenant, c->rq, c->now, c->s->o);
 	return send_error(c->conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 }
 

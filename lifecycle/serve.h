@@ -15,6 +15,8 @@ struct kiln_serve_opts {
 	unsigned threads;	/* worker threads (default 2) */
 	unsigned per_client;	/* connections one client address may hold (default 64) */
 	unsigned timeout;	/* seconds a connection may stay idle, mid-request included (default 10) */
+	const char *host;	/* --host: where POSTed deployments run (a libvirt URI); NULL: records only */
+	const char *network;	/* --network: their NIC's libvirt network, or NULL */
 };
 
 /* Runs the API until SIGINT/SIGTERM. Exit 2 for a bad address, 1 if it cannot listen. */

@@ -138,7 +138,21 @@ else
 	not_ok "$zero of $n probes found no instance answering ($one with one up)"; grep -B3 -A3 ' 00$' "$STORE/probe.log" | head -20
 fi
 
-# 5. stop, start, delete (the volume kept unless --purge)
+# 5. the API: POST runs a guest on the server's host, GET shows what libvirt runs and its health
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+TOKEN=$("$KILN" tenant token globex)
+"$KILN" serve --listen 127.0.0.1:$port --host $URI --network $NET --now 2026-11-29 2> "$STORE/serve.log" &
+srv=$!
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/v1/families" > /dev/null && break; sleep 0.1; done
+code=$(curl -s -o "$STORE/post" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	-d '{"name": "api1", "family": "redis", "forward": [6379], "memory_mib": 512}' "http://127.0.0.1:$port/v1/deployments")
+[ "$code" = 201 ] && ok "POST /v1/deployments: 201, a guest on $URI" || not_ok "POST: $code $(cat "$STORE/post")"
+curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/v1/deployments" > "$STORE/get"
+live=$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))[0]["instances"][0]; print(i["state"], i["running_version"], i["health"])' "$STORE/get")
+[ "$live" = "running $D healthy" ] && ok "GET /v1/deployments: $live" || not_ok "GET: $live"
+kill $srv; wait $srv 2> /dev/null
+
+# 6. stop, start, delete (the volume kept unless --purge)
 "$KILN" deploy stop db --tenant acme > /dev/null && [ "$(virsh -c $URI domstate kiln-acme-db)" = "shut off" ] &&
 	ok "deploy stop" || not_ok "deploy stop"
 "$KILN" deploy start db --tenant acme > /dev/null && [ "$(redis "$ADDR" GET kiln-key)" = kept ] && ok "deploy start: healthy, key there" || not_ok "deploy start"

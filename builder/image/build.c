@@ -1017,7 +1017,7 @@ manifest_bytes(const struct kiln_recipe *r, const struct build_state *st, const 
 }
 
 /* What kiln-init needs to mount a deployment's data volume over State= (built in, in some kernels). */
-static const char *const state_modules[] = { "virtio_blk", "ext4" };
+static const char *const state_modules[] = { "?virtio_blk", "?ext4" };
 
 static int
 build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
@@ -1040,11 +1040,15 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	for (size_t i = 0; i < r->kernel_modules.n; i++)
 		kiln_strv_push(&mods, r->kernel_modules.v[i]);
 	for (size_t i = 0; r->state && i < ARRAY_SIZE(state_modules); i++)
-		if (!kiln_strv_contains(&mods, state_modules[i]))
+		if (!kiln_strv_contains(&mods, state_modules[i] + 1))
 			kiln_strv_push(&mods, state_modules[i]);
 	if (fetch_all(ctx, o, st, res) < 0 ||
 	    kiln_kernel_load(ctx, kdeb, ktar, kp->name, st->res.kernel_release, &mods, &st->kernel) < 0)
 		return -1;
+	for (size_t i = 0; i < st->kernel.missing_optional.n; i++)
+		kiln_strv_push_take(&res->warnings, kiln_asprintf("kernel %s has no '%s': deployments of this image cannot"
+								  " mount a data volume over State=", st->res.kernel_release,
+								  st->kernel.missing_optional.v[i]));
 	if (compose_initrd(ctx, r, o, st, &tsv, &n_files, &logs, &n_logs) < 0)
 		return -1;
 	n_updates = security_updates(ctx, st, r->family, logs, n_logs, &updates);

@@ -245,10 +245,14 @@ kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *data_tar, co
 	if (rc == 0) {
 		parse_builtin(&k);
 		for (size_t i = 0; i < modules->n && rc == 0; i++) {
-			_cleanup_free_ char *n = kiln_strdup(modules->v[i]);
+			int optional = modules->v[i][0] == '?';
+			_cleanup_free_ char *n = kiln_strdup(modules->v[i] + optional);
 
 			normalize_name(n);
-			rc = add_closure(ctx, &k, n, 0);
+			if (optional && !find_module(&k, n) && !kiln_strv_contains(&k.builtin, n))
+				kiln_strv_push(&k.missing_optional, n);
+			else
+				rc = add_closure(ctx, &k, n, 0);
 		}
 	}
 	if (rc == 0 && k.n_load) {
@@ -321,6 +325,7 @@ kiln_kernel_release(struct kiln_kernel *k)
 	free(k->load_order);
 	kiln_strv_release(&k->builtin);
 	kiln_strv_release(&k->skipped_builtin);
+	kiln_strv_release(&k->missing_optional);
 	free(k->order);
 	free(k->builtin_file);
 	free(k->builtin_modinfo);

@@ -23,6 +23,7 @@ struct kiln_kernel {
 	size_t n_load;
 	struct kiln_strv builtin;	/* names of built-in modules */
 	struct kiln_strv skipped_builtin;	/* requested but built in */
+	struct kiln_strv missing_optional;	/* requested as "?NAME" and in neither */
 	/* modules.* files kept as the package ships them */
 	char *order, *builtin_file, *builtin_modinfo;
 	size_t order_len, builtin_file_len, builtin_modinfo_len;
@@ -31,7 +32,8 @@ struct kiln_kernel {
 /*
  * kiln_kernel_load() - read vmlinuz and modules from the kernel .deb at @deb
  * @release: the kernel release the package is for; @modules: the names to
- * load (their dependency closure, from each module's .modinfo, is added).
+ * load (their dependency closure, from each module's .modinfo, is added);
+ * "?NAME" loads NAME when the kernel has it (else it goes to missing_optional).
  * Errors: exit 2 for a module that is neither in the package nor built in,
  * exit 4 for a malformed package.
  */
