@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,8 +252,13 @@ host_get_locked(struct kiln_ctx *ctx, struct kiln_fleet *f, const char *uri)
 static void
 step(struct kiln_fleet *f, const char *what)
 {
+	const char *kill_at = getenv("KILN_TEST_KILL_AT");
+
 	if (f->ops.step)
 		f->ops.step(f->ops.data, what);
+	/* tests: a tick killed at this step of an upgrade (qemu-check, against a real libvirtd) */
+	if (kill_at && !strcmp(kill_at, what))
+		raise(SIGKILL);
 }
 
 /* Everything a domain definition points at, owned. */
@@ -1267,6 +1273,7 @@ struct tick_pool {
 	double t0;
 	const struct kiln_ctx *parent;
 	struct tally *t;	/* merged under the fleet's lock */
+	const unsigned char *skip;	/* deployments whose host could not be reached */
 };
 
 static void *
@@ -1285,7 +1292,7 @@ tick_worker(void *arg)
 		unlock(p->f);
 		if (k >= p->n)
 			break;
-		if (p->ds[k].guest)
+		if (p->ds[k].guest && !p->skip[k])
 			converge(&ctx, p->f, &p->ds[k], p->now, p->t0, &mine);
 	}
 	lock(p->f);
@@ -1306,6 +1313,7 @@ kiln_fleet_tick(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, json_t *
 	struct kiln_deployment *ds = NULL;
 	struct tally t = { .errors = json_array() };
 	double t0 = kiln_monotonic_s();
+	unsigned char *skip;
 	size_t n = 0;
 
 	f->own_txn = 1;
@@ -1313,6 +1321,7 @@ kiln_fleet_tick(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, json_t *
 		json_decref(t.errors);
 		return -1;
 	}
+	skip = kiln_calloc(n ? n : 1, 1);
 	/* first the catalog and libvirt agree, then instances move */
 	for (size_t k = 0; k < n; k++) {
 		struct kiln_instance *in = NULL;
@@ -1331,9 +1340,25 @@ kiln_fleet_tick(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, json_t *
 
 			if (r > 0)
 				t.reconciled++;
+			if (r < 0 && ctx->code == KILN_EXIT_FETCH) {
+				/* its host is down: the deployment waits for the next tick, the others go on */
+				struct kiln_ctx sub;
+
+				kiln_ctx_sub(&sub, ctx);
+				lock(f);
+				if (kiln_catalog_begin(&sub, f->cat) == 0 &&
+				    event(&sub, f, now, "host-unreachable", &ds[k], ds[k].version, NULL, NULL, ctx->msg) == 0)
+					kiln_catalog_commit(&sub, f->cat);
+				else
+					kiln_catalog_rollback(f->cat);
+				unlock(f);
+				t.unreachable++;
+				skip[k] = 1;
+				tally_error(&t, ctx->msg);
+				kiln_error_clear(ctx);
+				break;
+			}
 			if (r < 0) {
-				if (ctx->code == KILN_EXIT_FETCH)
-					t.unreachable++;
 				tally_error(&t, ctx->msg);
 				kiln_error_clear(ctx);
 			}
@@ -1343,7 +1368,7 @@ kiln_fleet_tick(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, json_t *
 		kiln_guest_release(&g);
 	}
 	{
-		struct tick_pool pool = { .f = f, .ds = ds, .n = n, .now = now, .t0 = t0, .parent = ctx, .t = &t };
+		struct tick_pool pool = { .f = f, .ds = ds, .n = n, .now = now, .t0 = t0, .parent = ctx, .t = &t, .skip = skip };
 		int workers = f->parallel < (int)n ? f->parallel : (int)n;
 		pthread_t th[KILN_FLEET_MAX_PARALLEL];
 
@@ -1365,6 +1390,7 @@ kiln_fleet_tick(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, json_t *
 	}
 	kiln_deployments_free(ds, n);
 	free(ds);
+	free(skip);
 	f->own_txn = 0;
 	*ret_summary = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o}", "reconciled", t.reconciled, "upgraded",
 				 t.upgraded, "pending", t.pending, "failed", t.failed, "deferred", t.deferred, "waiting",

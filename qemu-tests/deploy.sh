@@ -51,8 +51,9 @@ build() {	# RECIPE: the version built
 sed -e 's|^Cmd=.*|Cmd=/usr/bin/redis-server /etc/redis/missing.conf|' "$TOP/recipes/redis.recipe" > "$STORE/redis-bad.recipe"
 cp -r "$TOP/recipes/files" "$STORE/files"
 A=$(build "$TOP/recipes/redis.recipe") && B=$(build "$TOP/recipes/redis.recipe") &&
-	C=$(build "$STORE/redis-bad.recipe") && D=$(build "$TOP/recipes/redis.recipe") || exit 1
-ok "built redis $A, $B, $D and $C (whose redis-server exits at start)"
+	C=$(build "$STORE/redis-bad.recipe") && D=$(build "$TOP/recipes/redis.recipe") &&
+	E=$(build "$TOP/recipes/redis.recipe") || exit 1
+ok "built redis $A, $B, $D, $E and $C (whose redis-server exits at start)"
 "$KILN" release redis/$A --released 2026-08-01 > /dev/null && "$KILN" release redis/$B --released 2026-09-01 > /dev/null ||
 	{ not_ok "release"; exit 1; }
 
@@ -152,7 +153,24 @@ live=$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))[0]["instances
 [ "$live" = "running $D healthy" ] && ok "GET /v1/deployments: $live" || not_ok "GET: $live"
 kill $srv; wait $srv 2> /dev/null
 
-# 6. stop, start, delete (the volume kept unless --purge)
+# 6. a tick killed in the middle of an upgrade (the new version defined and started, not yet found
+#    healthy): the next tick puts the guest back on what the catalog records, the one after upgrades it
+"$KILN" release redis/$E --released 2026-11-30 > /dev/null
+KILN_TEST_KILL_AT=started "$KILN" tick --now 2026-12-01 --parallel 1 > /dev/null 2>&1; rc=$?
+drift=$("$KILN" deploy show db --tenant acme --json | python3 -c 'import json,sys; i=json.load(sys.stdin)["instances"][0]; print(i["version"], i["upgrading"], i["running_version"])')
+[ $rc -eq 137 ] && [ "$drift" = "$D $E $E" ] && ok "killed tick: the catalog says $D (upgrade to $E under way), libvirt runs $E" ||
+	not_ok "killed tick: exit $rc, $drift"
+"$KILN" tick --now 2026-12-01 --json > "$STORE/out" 2> "$STORE/err"
+rec=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["guests"]["reconciled"])' "$STORE/out" 2> /dev/null)
+run=$("$KILN" deploy show db --tenant acme --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["instances"][0]["running_version"])')
+[ "$rec" = 1 ] && [ "$run" = "$D" ] && [ "$(redis "$ADDR" GET kiln-key)" = kept ] &&
+	ok "the next tick reconciled it: back on $D, its key there" || not_ok "reconcile: $rec reconciled, runs $run; $(cat "$STORE/out" "$STORE/err")"
+"$KILN" tick --now 2026-12-02 > "$STORE/out" 2>&1
+run=$("$KILN" deploy show db --tenant acme --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["instances"][0]["running_version"])')
+[ "$run" = "$E" ] && [ "$(redis "$ADDR" GET kiln-key)" = kept ] && ok "the tick after upgraded it to $E" ||
+	not_ok "after the reconcile: runs $run; $(cat "$STORE/out")"
+
+# 7. stop, start, delete (the volume kept unless --purge)
 "$KILN" deploy stop db --tenant acme > /dev/null && [ "$(virsh -c $URI domstate kiln-acme-db)" = "shut off" ] &&
 	ok "deploy stop" || not_ok "deploy stop"
 "$KILN" deploy start db --tenant acme > /dev/null && [ "$(redis "$ADDR" GET kiln-key)" = kept ] && ok "deploy start: healthy, key there" || not_ok "deploy start"

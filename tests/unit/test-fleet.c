@@ -803,6 +803,40 @@ test_parallel(void **state)
 	assert_defined("kiln-acme-wide", "2027.01.0");
 }
 
+static void
+test_unreachable(void **state)
+{
+	struct kiln_guest g;
+	struct kiln_deploy_req r = { .tenant = "acme", .name = "far", .family = "app", .auto_update = 1 };
+	struct kiln_deployment d = { 0 };
+	struct kiln_instance i = { .tenant = "acme", .name = "far", .host = "qemu+tcp://127.0.0.1:1/system",
+				   .domain = "kiln-acme-far", .version = "2027.01.0" };
+	json_t *sum = NULL;
+	char *text;
+
+	(void)state;
+	/* a deployment on a host that cannot be reached (as a catalog would hold it after the host went away) */
+	kiln_guest_init(&g);
+	kiln_strv_push(&g.hosts, i.host);
+	r.guest = text = kiln_guest_format(&g);
+	set.now = day("2026-07-05");
+	assert_int_equal(kiln_catalog_deploy_create(&ctx, cat, &r, set.now, &d), 0);
+	assert_int_equal(kiln_catalog_instance_put(&ctx, cat, &i), 0);
+	release("2027.03.0", "2026-07-05");
+	assert_int_equal(tick("2026-07-06", &sum), -1);
+	/* exit 1 naming the host; the rest of the fleet moved all the same */
+	assert_int_equal(ctx.code, KILN_EXIT_FAILED);
+	assert_non_null(strstr(ctx.msg, "qemu+tcp://127.0.0.1:1/system"));
+	assert_int_equal(count(sum, "unreachable"), 1);
+	assert_true(count(sum, "upgraded") >= 4);
+	json_decref(sum);
+	assert_int_equal(events("far", "host-unreachable"), 1);
+	assert_defined("kiln-acme-par0", "2027.03.0");
+	kiln_deployments_free(&d, 1);
+	kiln_guest_release(&g);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -822,6 +856,7 @@ main(void)
 		cmocka_unit_test(test_stop_start_delete),
 		cmocka_unit_test(test_volume_snapshots),
 		cmocka_unit_test(test_parallel),
+		cmocka_unit_test(test_unreachable),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
