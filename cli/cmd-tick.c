@@ -19,18 +19,28 @@ static const struct kiln_opt tick_opts[] = {
 	{ 0 },
 };
 
-/* --dry-run: the plan the tick would carry out, as it stands. */
+/* --dry-run: the plan the tick would carry out, as it stands: the catalog's, then the guests'. */
 static int
 print_plan(struct kiln_ctx *ctx, struct kiln_catalog *cat, int json)
 {
-	json_t *plan = kiln_catalog_tick_plan(ctx, cat, ctx->set->now), *s, *n;
+	json_t *plan = kiln_catalog_tick_plan(ctx, cat, ctx->set->now), *s, *n, *guests;
+	struct kiln_fleet *f;
 	size_t i, j;
 
 	if (!plan)
 		return kiln_cli_fail("tick", ctx);
-	if (json) {
-		kiln_cli_print_json(plan);
+	f = kiln_fleet_new(cat, ctx->set->store, NULL);
+	guests = kiln_fleet_plan(ctx, f, ctx->set->now, plan);
+	kiln_fleet_free(f);
+	if (!guests) {
 		json_decref(plan);
+		return kiln_cli_fail("tick", ctx);
+	}
+	if (json) {
+		json_t *both = json_pack("{s:o, s:o}", "versions", plan, "guests", guests);
+
+		kiln_cli_print_json(both);
+		json_decref(both);
 		return 0;
 	}
 	json_array_foreach(plan, i, s) {
@@ -48,9 +58,20 @@ print_plan(struct kiln_ctx *ctx, struct kiln_catalog *cat, int json)
 			       json_string_value(json_object_get(n, "on")));
 		putchar('\n');
 	}
-	if (!json_array_size(plan))
+	json_array_foreach(guests, i, s) {
+		json_t *w = json_object_get(s, "window_opens");
+
+		printf("guest %s/%s.%lld on %s: %s %s -> %s (%s)%s%s\n", json_string_value(json_object_get(s, "tenant")),
+		       json_string_value(json_object_get(s, "name")), (long long)json_integer_value(json_object_get(s, "instance")),
+		       json_string_value(json_object_get(s, "host")), json_string_value(json_object_get(s, "action")),
+		       json_string_value(json_object_get(s, "from")), json_string_value(json_object_get(s, "to")),
+		       json_string_value(json_object_get(s, "why")), json_is_string(w) ? "; window opens " : "",
+		       json_is_string(w) ? json_string_value(w) : "");
+	}
+	if (!json_array_size(plan) && !json_array_size(guests))
 		puts("nothing to do");
 	json_decref(plan);
+	json_decref(guests);
 	return 0;
 }
 

@@ -1525,3 +1525,75 @@ out:
 	kiln_guest_release(&g);
 	return rc;
 }
+
+json_t *
+kiln_fleet_plan(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, json_t *catalog_plan)
+{
+	struct kiln_deployment *ds = NULL;
+	json_t *out = json_array();
+	size_t n = 0;
+
+	if (kiln_catalog_deployments(ctx, f->cat, NULL, &ds, &n) < 0) {
+		json_decref(out);
+		return NULL;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct kiln_deployment *d = &ds[k];
+		const char *target = d->version, *why = "the deployment's version";
+		struct kiln_instance *in = NULL;
+		struct kiln_guest g;
+		size_t m = 0, q;
+		json_t *s;
+
+		if (!d->guest || kiln_guest_parse(ctx, d->guest, &g) < 0) {
+			kiln_error_clear(ctx);
+			continue;
+		}
+		/* where the catalog's tick moves it first */
+		json_array_foreach(catalog_plan, q, s) {
+			const char *move = json_string_value(json_object_get(s, "move"));
+
+			if (move && !strcmp(json_string_value(json_object_get(s, "family")), d->family) &&
+			    !strcmp(json_string_value(json_object_get(s, "version")), d->version) &&
+			    (!strcmp(move, "forced-upgrade") || d->auto_update)) {
+				target = json_string_value(json_object_get(s, "to"));
+				why = move;
+			}
+		}
+		if (instances_of(ctx, f, d, &in, &m) < 0) {
+			kiln_guest_release(&g);
+			continue;
+		}
+		for (size_t i = 0; i < m; i++) {
+			time_t end = 0, next = 0;
+			char when[21] = "";
+			const char *action;
+
+			if (!strcmp(in[i].version, target) && !in[i].upgrading)
+				continue;
+			if (in[i].upgrading)
+				action = "reconcile";	/* a tick stopped midway: put back, then retried */
+			else if (g.has_window && !kiln_window_at(&g.window, now, &end, &next)) {
+				action = "wait";
+				kiln_format_iso8601(next, when);
+			} else if (g.has_window && end - now < 2 * (time_t)g.health_timeout) {
+				action = "defer";
+				kiln_window_at(&g.window, end, NULL, &next);
+				kiln_format_iso8601(next, when);
+			} else if (in[i].failed_version && !strcmp(in[i].failed_version, target))
+				action = "retry";
+			else
+				action = g.reboot == KILN_REBOOT_NEVER ? "stage" : "upgrade";
+			json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:o}", "tenant", d->tenant,
+							     "name", d->name, "instance", in[i].idx, "host", in[i].host,
+							     "from", in[i].version, "to", target, "why", why, "action",
+							     action, "window_opens", *when ? json_string(when) : json_null()));
+		}
+		kiln_instances_free(in, m);
+		free(in);
+		kiln_guest_release(&g);
+	}
+	kiln_deployments_free(ds, n);
+	free(ds);
+	return out;
+}

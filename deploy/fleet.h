@@ -144,6 +144,15 @@ json_t *kiln_fleet_status(struct kiln_ctx *ctx, struct kiln_fleet *f, const stru
 json_t *kiln_fleet_deployment_json(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d);
 
 /*
+ * kiln_fleet_plan() - what the executor would do at @now after the
+ * catalog's tick whose plan is @catalog_plan (kiln_catalog_tick_plan()),
+ * changing nothing: [{tenant, name, instance, host, from, to, why, action:
+ * upgrade | stage (reboot never) | retry (failed before) | wait (outside
+ * its window) | defer (too little of it left) | reconcile, window_opens}].
+ */
+json_t *kiln_fleet_plan(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, json_t *catalog_plan);
+
+/*
  * kiln_fleet_tick() - the executor, after the catalog's tick at @now:
  * reconcile every instance an earlier tick left midway, then move every
  * instance whose version differs from its deployment's, window by window.

@@ -168,11 +168,13 @@ cp "$T/out" plan.json
 "$KILN" events --json | cmp -s - ev.before && "$KILN" deploy list --json | cmp -s - deps.before &&
 	ok "a dry run changes nothing" || not_ok "a dry run left changes"
 expect 0 "tick --dry-run as text" -- "$KILN" tick --dry-run --now 2027-03-20
-check "the text has a line per step" -- sh -c "test \$(grep -c '^app/2026\.[0-9]*\.[0-9]*[:;]' '$T/out') -eq \$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' plan.json)"
+check "the text has a line per step" -- sh -c "test \$(grep -c '^app/2026\.[0-9]*\.[0-9]*[:;]' '$T/out') -eq \$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))[\"versions\"]))' plan.json)"
 "$KILN" tick --json --now 2027-03-20 > done.json
 check "the tick did what the plan said" -- python3 - plan.json done.json <<'PY'
 import json, sys
 plan, done = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert plan["guests"] == [], plan	# records only: no guest to move
+plan = plan["versions"]
 assert plan, "an empty plan"
 assert sum(1 for s in plan if s["transition"]) == done["transitions"], (plan, done)
 assert sum(s["deployments"] for s in plan if s["move"] == "forced-upgrade") == done["forced_upgrades"]
@@ -180,7 +182,7 @@ assert sum(s["deployments"] for s in plan if s["move"] == "auto-update") == done
 assert all(s["to"] for s in plan if s["move"])
 PY
 expect 0 "after it, the plan has nothing left to change" -- "$KILN" tick --dry-run --json --now 2027-03-20
-check "no transition, no move" -- python3 -c "import json,sys; p = json.load(open(sys.argv[1])); assert not any(s['transition'] or s['move'] == 'forced-upgrade' for s in p), p" "$T/out"
+check "no transition, no move" -- python3 -c "import json,sys; p = json.load(open(sys.argv[1]))['versions']; assert not any(s['transition'] or s['move'] == 'forced-upgrade' for s in p), p" "$T/out"
 
 # --- a catalog from a newer kiln is refused
 python3 -c "import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute('PRAGMA user_version = 99'); d.commit()" "$KILN_STORE/catalog.db"

@@ -517,6 +517,19 @@ test_windows(void **state)
 	json_decref(sum);
 	assert_defined("kiln-acme-win", "2026.06.0");
 	assert_defined("kiln-acme-web", "2026.07.0");
+	/* the dry run says so: win waits for Saturday 02:00 */
+	{
+		struct kiln_fleet *f = kiln_fleet_new(cat, store, &ops);
+		json_t *none = json_array(), *plan = kiln_fleet_plan(&ctx, f, set.now, none), *e = json_array_get(plan, 0);
+
+		assert_int_equal(json_array_size(plan), 1);
+		assert_string_equal(json_string_value(json_object_get(e, "name")), "win");
+		assert_string_equal(json_string_value(json_object_get(e, "action")), "wait");
+		assert_string_equal(json_string_value(json_object_get(e, "window_opens")), "2026-06-06T02:00:00Z");
+		json_decref(plan);
+		json_decref(none);
+		kiln_fleet_free(f);
+	}
 	/* inside the window but with less left than an upgrade and its rollback need: deferred */
 	assert_int_equal(tick("2026-06-06T03:55:00Z", &sum), 0);
 	assert_int_equal(count(sum, "deferred"), 1);
