@@ -161,6 +161,23 @@ expect 2 "version disable without a reason" -- "$KILN" version disable app/2026.
 expect 0 "the next tick does the work" -- "$KILN" tick --now 2027-03-01
 "$KILN" events --json | cmp -s - ev.before && not_ok "nothing happened" || ok "events were written"
 
+# --- deployments that run: bad input is refused before anything is touched
+expect 5 "deploy create on a host that cannot be reached" -- "$KILN" deploy create far --tenant acme --family app \
+	--host qemu+tcp://127.0.0.1:1/system --now 2027-01-02
+err_has "cannot connect to libvirt on 'qemu+tcp://127.0.0.1:1/system'"
+for w in "Sun 02:00+59m" "Sun 02:00+236m" "Sun 25:00+60m" "Someday 02:00+60m" "Sun 02:00"; do
+	expect 2 "--window '$w'" -- "$KILN" deploy create w1 --tenant acme --family app --window "$w" --now 2027-01-02
+done
+err_has "bad --window 'Sun 02:00': the start is HH:MM (UTC), then '+' and the duration"
+expect 2 "--volume that does not parse" -- "$KILN" deploy create v1 --tenant acme --family app --volume 1Q --now 2027-01-02
+expect 2 "--reboot sometimes" -- "$KILN" deploy create v1 --tenant acme --family app --reboot sometimes --now 2027-01-02
+expect 2 "--record-only with a guest's setting" -- "$KILN" deploy create v1 --tenant acme --family app --record-only --memory 256
+expect 2 "a guest's setting on update" -- "$KILN" deploy update pin1 --tenant acme --window "Sun 02:00+60m"
+expect 2 "restore without --snapshot" -- "$KILN" deploy restore pin1 --tenant acme
+expect 2 "start of a record only" -- "$KILN" deploy start pin1 --tenant acme
+err_has "is a record only (no guest)"
+check "nothing was recorded by the refusals" -- sh -c "! '$KILN' deploy list --json | grep -q '\"far\"\\|\"w1\"\\|\"v1\"'"
+
 # --- tick --dry-run: the plan, changing nothing; the tick then does exactly it
 "$KILN" events --json > ev.before; "$KILN" deploy list --json > deps.before
 expect 0 "tick --dry-run" -- "$KILN" tick --dry-run --json --now 2027-03-20
