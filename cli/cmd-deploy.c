@@ -31,7 +31,8 @@ static const struct kiln_opt deploy_opts[] = {
 			      "in UTC (\"Sun 02:00+120m\", \"Mon-Fri 23:00+1h\"; 60 to\n"
 			      "235 minutes); none: upgrades go at once" },
 	{ "reboot", "POLICY", 'b', "create: if-required (default), always or never" },
-	{ "health-timeout", "S", 'T', "create: seconds a started guest has to become healthy (180)" },
+	{ "health-timeout", "S", 'T', "create: seconds a started guest has to become healthy\n"
+					  "(default: its family's policy, health_timeout_s)" },
 	{ "record-only", NULL, 'L', "create: record the deployment without running a guest\n"
 				    "(it runs elsewhere; the lifecycle applies to the record)" },
 	{ "purge", NULL, 'x', "delete: remove the data volumes and console logs too" },

@@ -23,6 +23,7 @@ set_field(struct kiln_policy *p, const char *kv)
 		{ "disable_after_days", offsetof(struct kiln_policy, disable_after_days) },
 		{ "expire_after_days", offsetof(struct kiln_policy, expire_after_days) },
 		{ "notice_days", offsetof(struct kiln_policy, notice_days) },
+		{ "health_timeout_s", offsetof(struct kiln_policy, health_timeout_s) },
 	};
 	const char *eq = strchr(kv, '=');
 	char *end;
@@ -31,7 +32,7 @@ set_field(struct kiln_policy *p, const char *kv)
 	if (!eq)
 		return -1;
 	v = strtol(eq + 1, &end, 10);
-	if (*end || eq[1] == '\0' || v < 0 || v > 3650)
+	if (*end || eq[1] == '\0' || v < 0 || v > 3650 || (!strncmp(kv, "health_timeout_s=", 17) && v < 1))
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
 		if (strlen(f[i].name) == (size_t)(eq - kv) && strncmp(kv, f[i].name, eq - kv) == 0) {
@@ -66,7 +67,7 @@ cmd_policy(int argc, char **argv)
 	if (strcmp(sub, "show") && strcmp(sub, "set") && strcmp(sub, "trust"))
 		return kiln_cli_usage_error("policy", "unknown subcommand '%s' (show, set, trust)", sub);
 	if (!strcmp(sub, "set") && (optind == argc || (family && strcmp(family, "*") && !kiln_family_name_valid(family))))
-		return kiln_cli_usage_error("policy set", "expected KEY=VALUE... (keep, disable_after_days, expire_after_days, notice_days)");
+		return kiln_cli_usage_error("policy set", "expected KEY=VALUE... (keep, disable_after_days, expire_after_days, notice_days, health_timeout_s)");
 	if (!strcmp(sub, "trust") && optind != argc - 1)
 		return kiln_cli_usage_error("policy trust", "expected one KEY.pub");
 	if ((rc = kiln_cli_setup("policy", &co, &ctx)) != 0 || (rc = kiln_cli_catalog("policy", &ctx, &cat)) != 0)
@@ -78,13 +79,15 @@ cmd_policy(int argc, char **argv)
 		if (co.json) {
 			kiln_cli_print_json(all);
 		} else {
-			printf("%-16s %5s %19s %18s %12s\n", "FAMILY", "KEEP", "DISABLE_AFTER_DAYS", "EXPIRE_AFTER_DAYS", "NOTICE_DAYS");
+			printf("%-16s %5s %19s %18s %12s %17s\n", "FAMILY", "KEEP", "DISABLE_AFTER_DAYS", "EXPIRE_AFTER_DAYS",
+			       "NOTICE_DAYS", "HEALTH_TIMEOUT_S");
 			json_array_foreach(all, i, x)
-				printf("%-16s %5lld %19lld %18lld %12lld\n", json_string_value(json_object_get(x, "family")),
+				printf("%-16s %5lld %19lld %18lld %12lld %17lld\n", json_string_value(json_object_get(x, "family")),
 				       (long long)json_integer_value(json_object_get(x, "keep")),
 				       (long long)json_integer_value(json_object_get(x, "disable_after_days")),
 				       (long long)json_integer_value(json_object_get(x, "expire_after_days")),
-				       (long long)json_integer_value(json_object_get(x, "notice_days")));
+				       (long long)json_integer_value(json_object_get(x, "notice_days")),
+				       (long long)json_integer_value(json_object_get(x, "health_timeout_s")));
 		}
 		json_decref(all);
 		return 0;
@@ -96,7 +99,7 @@ cmd_policy(int argc, char **argv)
 		for (int i = optind; rc == 0 && i < argc; i++)
 			if (set_field(&p, argv[i]) < 0) {
 				kiln_catalog_rollback(cat);
-				return kiln_cli_usage_error("policy set", "bad setting '%s': keep, disable_after_days, expire_after_days or notice_days = 0..3650", argv[i]);
+				return kiln_cli_usage_error("policy set", "bad setting '%s': keep, disable_after_days, expire_after_days, notice_days = 0..3650, health_timeout_s = 1..3650", argv[i]);
 			}
 		if (rc == 0)
 			rc = kiln_catalog_policy_set(&ctx, cat, family ? family : "*", &p);
@@ -132,7 +135,9 @@ const struct kiln_cmd kiln_cmd_policy = {
 		{ "trust", "KEY.pub", "store" },
 		{ 0 },
 	},
-	.usage = "Keys: keep (2), disable_after_days (60), expire_after_days (30), notice_days (30);\n"
+	.usage = "Keys: keep (2), disable_after_days (60), expire_after_days (30), notice_days (30),\n"
+		 "health_timeout_s (180: how long a started guest has to become healthy, unless\n"
+		 "its deployment says --health-timeout);\n"
 		 "without --family the default for every family is set.\n",
 	.opts = { policy_opts },
 };

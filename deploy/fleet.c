@@ -29,7 +29,7 @@ kiln_guest_init(struct kiln_guest *g)
 	g->memory_mib = 512;
 	g->cpus = 1;
 	g->max_unavailable = 1;
-	g->health_timeout = 180;
+	g->health_timeout = 0;	/* the family's policy */
 	g->reboot = KILN_REBOOT_IF_REQUIRED;
 }
 
@@ -120,7 +120,7 @@ kiln_guest_parse(struct kiln_ctx *ctx, const char *text, struct kiln_guest *g)
 		g->network = kiln_strdup(json_string_value(v));
 	g->volume_bytes = volume > 0 ? (uint64_t)volume : 0;
 	if (!why && (!g->hosts.n || g->instances < 1 || g->instances > KILN_FLEET_MAX_INSTANCES || g->memory_mib < 64 ||
-		     g->cpus < 1 || g->max_unavailable < 1 || g->health_timeout < 1))
+		     g->cpus < 1 || g->max_unavailable < 1 || g->health_timeout < 0))
 		why = "a field is out of range";
 	json_decref(j);
 	if (why) {
@@ -415,13 +415,30 @@ restart(struct kiln_ctx *ctx, struct kiln_fleet *f, struct kiln_virt *v, const s
 	return kiln_virt_start(ctx, v, is->name);
 }
 
+/* The seconds a started guest of @d has: the deployment's own, else its family's policy. */
+static int
+health_timeout(struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g)
+{
+	struct kiln_policy p;
+	struct kiln_ctx sub;
+
+	if (g->health_timeout > 0)
+		return g->health_timeout;
+	kiln_ctx_init(&sub);
+	lock(f);
+	if (kiln_catalog_policy(&sub, f->cat, d->family, &p) < 0)
+		kiln_policy_default(&p);
+	unlock(f);
+	return p.health_timeout_s > 0 ? p.health_timeout_s : 180;
+}
+
 static int
 healthy(struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g, const struct inst_spec *is,
 	const char *version, long from, char **ret_why)
 {
 	struct kiln_health_req r = {
 		.domain = is->name, .console = is->console, .family = d->family, .version = version,
-		.console_from = from, .ports = g->ports, .n_ports = g->n_ports, .timeout = g->health_timeout,
+		.console_from = from, .ports = g->ports, .n_ports = g->n_ports, .timeout = health_timeout(f, d, g),
 		.address = is->address,
 	};
 
@@ -523,8 +540,9 @@ guest_of(struct kiln_ctx *ctx, const struct kiln_deployment *d, struct kiln_gues
 
 /*
  * An address for a new guest on @network of @host, as "ADDR/PREFIX,GATEWAY"
- * into @ret (64 bytes): the lowest from the tenth of the network up that
- * no instance on that host holds; the host's own is the gateway.
+ * into @ret (64 bytes): the lowest from the tenth of the network up that no
+ * instance holds on any host (two URIs may name one machine, whose network
+ * they then share); the host's own is the gateway.
  */
 static int
 allocate_ip(struct kiln_ctx *ctx, struct kiln_fleet *f, struct kiln_virt *v, const char *host, const char *network,
@@ -537,7 +555,7 @@ allocate_ip(struct kiln_ctx *ctx, struct kiln_fleet *f, struct kiln_virt *v, con
 	uint32_t base, size;
 
 	if (kiln_virt_network(ctx, v, network, addr, &prefix) < 0 ||
-	    kiln_catalog_host_addresses(ctx, f->cat, host, &used) < 0)
+	    kiln_catalog_host_addresses(ctx, f->cat, NULL, &used) < 0)
 		return -1;
 	inet_pton(AF_INET, addr, &gw);
 	size = 1u << (32 - prefix);
@@ -1222,7 +1240,7 @@ converge(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deploymen
 				continue;
 			}
 			/* an upgrade and its rollback must fit in what is left of the window */
-			if (g.has_window && end - at < 2 * (time_t)g.health_timeout) {
+			if (g.has_window && end - at < 2 * (time_t)health_timeout(f, d, &g)) {
 				_cleanup_free_ char *reason = NULL;
 
 				kiln_window_at(&g.window, end, NULL, &next);
@@ -1576,7 +1594,7 @@ kiln_fleet_plan(struct kiln_ctx *ctx, struct kiln_fleet *f, time_t now, json_t *
 			else if (g.has_window && !kiln_window_at(&g.window, now, &end, &next)) {
 				action = "wait";
 				kiln_format_iso8601(next, when);
-			} else if (g.has_window && end - now < 2 * (time_t)g.health_timeout) {
+			} else if (g.has_window && end - now < 2 * (time_t)health_timeout(f, d, &g)) {
 				action = "defer";
 				kiln_window_at(&g.window, end, NULL, &next);
 				kiln_format_iso8601(next, when);

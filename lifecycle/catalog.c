@@ -46,6 +46,7 @@ static const char *const migrations[] = {
 	 * that failed.
 	 */
 	"ALTER TABLE deployments ADD COLUMN guest TEXT;"
+	"ALTER TABLE policies ADD COLUMN health_timeout_s INTEGER NOT NULL DEFAULT 180;"
 	"CREATE TABLE instances (tenant TEXT NOT NULL, name TEXT NOT NULL, idx INTEGER NOT NULL, host TEXT NOT NULL,"
 	"  domain TEXT NOT NULL, uuid TEXT, version TEXT NOT NULL, upgrading TEXT, failed_version TEXT,"
 	"  failed_at INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL,"
@@ -277,7 +278,7 @@ kiln_catalog_rollback(struct kiln_catalog *c)
 int
 kiln_catalog_policy(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, struct kiln_policy *ret)
 {
-	sqlite3_stmt *st = prep(ctx, c, "SELECT keep, disable_after_days, expire_after_days, notice_days FROM policies"
+	sqlite3_stmt *st = prep(ctx, c, "SELECT keep, disable_after_days, expire_after_days, notice_days, health_timeout_s FROM policies"
 				" WHERE family = ? OR family = '*' ORDER BY family = '*' LIMIT 1", "s", family);
 	int rc;
 
@@ -290,6 +291,7 @@ kiln_catalog_policy(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *fa
 		ret->disable_after_days = sqlite3_column_int(st, 1);
 		ret->expire_after_days = sqlite3_column_int(st, 2);
 		ret->notice_days = sqlite3_column_int(st, 3);
+		ret->health_timeout_s = sqlite3_column_int(st, 4);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(ctx, c, "policy");
@@ -298,28 +300,31 @@ kiln_catalog_policy(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *fa
 int
 kiln_catalog_policy_set(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, const struct kiln_policy *p)
 {
-	return run(ctx, c, prep(ctx, c, "INSERT OR REPLACE INTO policies VALUES (?, ?, ?, ?, ?)", "siiii", family,
-				(int64_t)p->keep, (int64_t)p->disable_after_days, (int64_t)p->expire_after_days,
-				(int64_t)p->notice_days));
+	return run(ctx, c, prep(ctx, c, "INSERT OR REPLACE INTO policies (family, keep, disable_after_days, expire_after_days,"
+				" notice_days, health_timeout_s) VALUES (?, ?, ?, ?, ?, ?)", "siiiii", family, (int64_t)p->keep,
+				(int64_t)p->disable_after_days, (int64_t)p->expire_after_days, (int64_t)p->notice_days,
+				(int64_t)p->health_timeout_s));
 }
 
 json_t *
 kiln_catalog_policies(struct kiln_ctx *ctx, struct kiln_catalog *c)
 {
-	sqlite3_stmt *st = prep(ctx, c, "SELECT family, keep, disable_after_days, expire_after_days, notice_days"
-				" FROM policies ORDER BY family", "");
+	sqlite3_stmt *st = prep(ctx, c, "SELECT family, keep, disable_after_days, expire_after_days, notice_days,"
+				" health_timeout_s FROM policies ORDER BY family", "");
 	json_t *out = json_array();
 	struct kiln_policy d;
 
 	kiln_policy_default(&d);
-	json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:i, s:i, s:b}", "family", "(built-in)", "keep", d.keep,
+	json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:b}", "family", "(built-in)", "keep", d.keep,
 					     "disable_after_days", d.disable_after_days, "expire_after_days",
-					     d.expire_after_days, "notice_days", d.notice_days, "default", 1));
+					     d.expire_after_days, "notice_days", d.notice_days, "health_timeout_s",
+					     d.health_timeout_s, "default", 1));
 	while (st && sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:i, s:i, s:b}", "family", col_text(st, 0),
+		json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:b}", "family", col_text(st, 0),
 						     "keep", sqlite3_column_int(st, 1), "disable_after_days",
 						     sqlite3_column_int(st, 2), "expire_after_days", sqlite3_column_int(st, 3),
-						     "notice_days", sqlite3_column_int(st, 4), "default", 0));
+						     "notice_days", sqlite3_column_int(st, 4), "health_timeout_s",
+						     sqlite3_column_int(st, 5), "default", 0));
 	sqlite3_finalize(st);
 	return out;
 }
@@ -1268,7 +1273,8 @@ kiln_catalog_instance_put(struct kiln_ctx *ctx, struct kiln_catalog *c, const st
 int
 kiln_catalog_host_addresses(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *host, struct kiln_strv *ret)
 {
-	sqlite3_stmt *st = prep(ctx, c, "SELECT address FROM instances WHERE host = ? AND address IS NOT NULL", "s", host);
+	sqlite3_stmt *st = host ? prep(ctx, c, "SELECT address FROM instances WHERE host = ? AND address IS NOT NULL", "s", host)
+			       : prep(ctx, c, "SELECT address FROM instances WHERE address IS NOT NULL", "");
 	int rc;
 
 	if (!st)

@@ -27,7 +27,7 @@ void kiln_catalog_rollback(struct kiln_catalog *c);
 /* Policy of @family (its own, else the default '*', else the defaults the README gives). */
 int kiln_catalog_policy(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, struct kiln_policy *ret);
 int kiln_catalog_policy_set(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, const struct kiln_policy *p);
-/* All policies as JSON: [{family, keep, disable_after_days, expire_after_days, notice_days}]. */
+/* All policies as JSON: [{family, keep, disable_after_days, expire_after_days, notice_days, health_timeout_s}]. */
 json_t *kiln_catalog_policies(struct kiln_ctx *ctx, struct kiln_catalog *c);
 
 /* Trusted signing keys (PEM public keys); returns the stored key's fingerprint (sha256 of its PEM). */
@@ -178,7 +178,7 @@ void kiln_instances_free(struct kiln_instance *v, size_t n);
 /* The instances of @tenant/@name (either NULL: all), by tenant, name, index. */
 int kiln_catalog_instances(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *tenant, const char *name,
 			   struct kiln_instance **ret, size_t *ret_n);
-/* The addresses the instances on @host hold (appended to @ret). */
+/* The addresses the instances on @host (any host when NULL) hold (appended to @ret). */
 int kiln_catalog_host_addresses(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *host, struct kiln_strv *ret);
 /* Records @i (inserted or replaced). */
 int kiln_catalog_instance_put(struct kiln_ctx *ctx, struct kiln_catalog *c, const struct kiln_instance *i);

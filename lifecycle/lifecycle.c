@@ -10,6 +10,7 @@ kiln_policy_default(struct kiln_policy *p)
 	p->disable_after_days = 60;
 	p->expire_after_days = 30;
 	p->notice_days = 30;
+	p->health_timeout_s = 180;
 }
 
 void

@@ -11,6 +11,7 @@ struct kiln_policy {
 	int disable_after_days;	/* 60 */
 	int expire_after_days;	/* 30 */
 	int notice_days;	/* 30 */
+	int health_timeout_s;	/* 180: seconds a started guest has to become healthy */
 };
 
 void kiln_policy_default(struct kiln_policy *p);

@@ -85,10 +85,12 @@ grep -q "kiln-init: redis $B starting" "$CON" && ok "its banner names $B" || not
 [ "$auto" = True ] && ok "automatic updates on" || not_ok "auto_update is $auto"
 [ "$(redis "$ADDR" GET kiln-key)" = kept ] && ok "the key survived the upgrade" || not_ok "the key is gone: $(redis "$ADDR" GET kiln-key)"
 
-# two instances following the newest version, on $B for now
+# two instances following the newest version, on $B for now, on two hosts: the second a second libvirt
+# URI of this machine's libvirtd (its own connection, as a remote host would be)
 if "$KILN" deploy create pair --tenant acme --family redis --auto --instances 2 --network $NET --forward 6379 \
-	--now 2026-11-25 > "$STORE/out" 2>&1; then
-	ok "deploy create: two instances on $B"
+	--host $URI --host qemu+unix:///system --now 2026-11-25 > "$STORE/out" 2>&1; then
+	hosts=$("$KILN" deploy show pair --tenant acme --json | python3 -c 'import json,sys; print(" ".join(i["host"] + "=" + i["address"] for i in json.load(sys.stdin)["instances"]))')
+	ok "deploy create: two instances on $B, one per host: $hosts"
 else
 	not_ok "deploy create pair: $(cat "$STORE/out")"
 fi

@@ -30,6 +30,9 @@ check "defaults are the README's" -- python3 -c "
 import json, sys; p = json.load(open(sys.argv[1]))[0]
 assert (p['keep'], p['disable_after_days'], p['expire_after_days'], p['notice_days']) == (2, 60, 30, 30), p" "$T/out"
 expect 2 "policy set with an unknown key" -- "$KILN" policy set keeep=3
+expect 2 "policy set health_timeout_s=0" -- "$KILN" policy set health_timeout_s=0
+expect 0 "policy set health_timeout_s for a family" -- "$KILN" policy set --family slow health_timeout_s=600
+check "policy show has it" -- sh -c "'$KILN' policy show --json | python3 -c 'import json,sys; p={x[\"family\"]: x for x in json.load(sys.stdin)}; assert p[\"slow\"][\"health_timeout_s\"] == 600 and p[\"(built-in)\"][\"health_timeout_s\"] == 180, p'"
 expect 0 "policy set for another family" -- "$KILN" policy set --family other keep=3 notice_days=10
 "$KILN" keygen --out stranger.key > /dev/null
 mkdir -p "$KILN_STORE/app/2026.99.0"

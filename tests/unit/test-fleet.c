@@ -33,6 +33,7 @@ static virConnectPtr keep;
 struct probe {
 	const char *bad[4];	/* versions that never become healthy */
 	int calls;
+	int last_timeout;	/* the time limit the executor gave the last check */
 	const char *kill_at;	/* step name at which the "tick is killed" */
 	jmp_buf *killed;
 	const char *start_at;	/* step name at which someone else starts the domain (kiln's start then fails) */
@@ -46,6 +47,7 @@ fake_health(void *data, const struct kiln_health_req *r, char **ret_why)
 	struct probe *p = data;
 
 	__atomic_fetch_add(&p->calls, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&p->last_timeout, r->timeout, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < 4 && p->bad[i]; i++)
 		if (!strcmp(p->bad[i], r->version)) {
 			*ret_why = kiln_asprintf("%s exits at start", r->version);
@@ -291,6 +293,7 @@ test_create(void **state)
 	if (create("web", 0, 2, NULL, KILN_REBOOT_IF_REQUIRED) < 0)
 		fail_msg("%s", ctx.msg);
 	assert_int_equal(probe.calls, 2);	/* each instance checked */
+	assert_int_equal(probe.last_timeout, 180);	/* the built-in policy's time limit */
 	v = defined_version("kiln-acme-web", &st);
 	assert_string_equal(v, "2026.01.0");
 	assert_int_equal(st, KILN_DOM_RUNNING);
@@ -362,6 +365,33 @@ test_create_refusals(void **state)
 		assert_null(kiln_virt_open(&sub, "qemu+tcp://127.0.0.1:1/system"));
 		assert_int_equal(sub.code, KILN_EXIT_FETCH);
 		assert_non_null(strstr(sub.msg, "qemu+tcp://127.0.0.1:1/system"));
+	}
+}
+
+static void
+test_policy_health_timeout(void **state)
+{
+	struct kiln_policy p;
+
+	(void)state;
+	/* the family's policy gives the time limit (a deployment's --health-timeout would win) */
+	assert_int_equal(kiln_catalog_policy(&ctx, cat, "app", &p), 0);
+	p.health_timeout_s = 42;
+	assert_int_equal(kiln_catalog_policy_set(&ctx, cat, "app", &p), 0);
+	assert_int_equal(create("quick", 0, 1, NULL, KILN_REBOOT_IF_REQUIRED), 0);
+	assert_int_equal(probe.last_timeout, 42);
+	p.health_timeout_s = 180;
+	assert_int_equal(kiln_catalog_policy_set(&ctx, cat, "app", &p), 0);
+	{
+		struct kiln_fleet *f = kiln_fleet_new(cat, store, &ops);
+		struct kiln_deployment d;
+
+		assert_int_equal(kiln_catalog_deployment(&ctx, cat, "acme", "quick", &d), 0);
+		assert_int_equal(kiln_fleet_delete(&ctx, f, &d, 1), 0);
+		assert_int_equal(kiln_catalog_deploy_delete(&ctx, cat, "acme", "quick", set.now), 0);
+		assert_null(defined_version("kiln-acme-quick", NULL));
+		kiln_deployments_free(&d, 1);
+		kiln_fleet_free(f);
 	}
 }
 
@@ -858,6 +888,7 @@ main(void)
 		cmocka_unit_test(test_guest_text),
 		cmocka_unit_test(test_create),
 		cmocka_unit_test(test_create_refusals),
+		cmocka_unit_test(test_policy_health_timeout),
 		cmocka_unit_test(test_update_config),
 		cmocka_unit_test(test_forced_upgrade),
 		cmocka_unit_test(test_rollback),
