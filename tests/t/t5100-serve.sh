@@ -22,7 +22,7 @@ expect 2 "tenant token with a bad name" -- "$KILN" tenant token 'a b'
 expect 4 "a release signed by an untrusted key is refused" -- "$KILN" release app/2026.05.0
 # a catalog from before the fixes index (schema 1) and before guests (schema 3): opening it indexes the
 # released versions' manifests, and its deployments become records only (guest NULL, no instance)
-python3 -c "import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute('DROP TABLE fixes'); d.execute('DROP TABLE instances'); d.execute('ALTER TABLE deployments DROP COLUMN guest'); d.execute('PRAGMA user_version = 1'); d.commit()" "$KILN_STORE/catalog.db"
+python3 -c "import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute('DROP TABLE fixes'); d.execute('DROP TABLE instances'); d.execute('ALTER TABLE deployments DROP COLUMN guest'); d.execute('ALTER TABLE policies DROP COLUMN health_timeout_s'); d.execute('PRAGMA user_version = 1'); d.commit()" "$KILN_STORE/catalog.db"
 "$KILN" versions > /dev/null
 check "the migration kept the deployment as a record only" -- python3 -c "
 import sqlite3, sys; d = sqlite3.connect(sys.argv[1])
