@@ -298,7 +298,7 @@ update(struct kiln_ctx *ctx, struct kiln_catalog *cat, struct kiln_fleet *f, str
 		rc = kiln_catalog_deploy_update(ctx, cat, &a->r, ctx->set->now, ret);
 	/* only a change of what the guest runs restarts it (--auto and --pin do not) */
 	if (rc == 0 && (strcmp(before.version, ret->version) || strcmp(before.config, ret->config)))
-		rc = kiln_fleet_apply(ctx, f, ret, strcmp(before.version, ret->version) ? "version changed"
+		rc = kiln_fleet_apply(ctx, f, ret, &before, strcmp(before.version, ret->version) ? "version changed"
 											   : "configuration changed");
 	kiln_deployments_free(&before, 1);
 	if (rc == 0)

@@ -843,12 +843,14 @@ prune_snapshots(struct kiln_ctx *ctx, struct kiln_virt *v, const char *name, siz
  * redefined. With one: stopped, its volume snapshotted (the snapshot keeps
  * the old definition too), redefined, started and checked; when it is not
  * healthy, stopped, the snapshot reverted, the old definition put back and
- * started again. @force: restart even when nothing the guest boots changed
- * (a configuration change).
+ * started again (with @prev's configuration when not NULL: the record
+ * before a change). @force: restart even when nothing the guest boots
+ * changed (a configuration change).
  */
 static enum outcome
-upgrade(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g,
-	struct kiln_instance *i, const char *to, int force, const char *kind, const char *why_move)
+upgrade(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_deployment *prev,
+	const struct kiln_guest *g, struct kiln_instance *i, const char *to, int force, const char *kind,
+	const char *why_move)
 {
 	_cleanup_free_ char *from = kiln_strdup(i->version), *snap = NULL, *reason = NULL;
 	struct inst_spec is = { 0 }, old = { 0 };
@@ -862,7 +864,7 @@ upgrade(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment
 	if (!v)
 		return ERROR;
 	if (inst_spec_make(ctx, f, d, g, i->idx, i->host, to, i->address, &is) < 0 ||
-	    inst_spec_make(ctx, f, d, g, i->idx, i->host, from, i->address, &old) < 0)
+	    inst_spec_make(ctx, f, prev ? prev : d, g, i->idx, i->host, from, i->address, &old) < 0)
 		goto done;
 	set_str(&i->upgrading, to);
 	i->updated = now;
@@ -980,11 +982,12 @@ done:
 }
 
 int
-kiln_fleet_apply(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const char *why)
+kiln_fleet_apply(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d,
+		 const struct kiln_deployment *before, const char *why)
 {
 	struct kiln_instance *in = NULL;
 	struct kiln_guest g;
-	size_t n = 0;
+	size_t n = 0, k;
 	int rc = 0;
 
 	if (!d->guest)
@@ -996,9 +999,18 @@ kiln_fleet_apply(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_d
 		return -1;
 	}
 	/* one instance at a time, each healthy before the next; a failure stops the walk */
-	for (size_t k = 0; k < n && rc == 0; k++)
-		if (upgrade(ctx, f, d, &g, &in[k], d->version, 1, "updated", why) >= FAILED)
+	for (k = 0; k < n && rc == 0; k++)
+		if (upgrade(ctx, f, d, before, &g, &in[k], d->version, 1, "updated", why) >= FAILED)
 			rc = -1;
+	/* and puts the ones already changed back as they were: the caller keeps the record as it was */
+	for (size_t j = 0; rc < 0 && before && j + 1 < k; j++) {
+		struct kiln_ctx sub;
+
+		kiln_ctx_sub(&sub, ctx);
+		if (upgrade(&sub, f, before, NULL, &g, &in[j], before->version, 1, "updated", "the update failed on a later instance")
+		    >= FAILED)
+			kiln_error(ctx, KILN_EXIT_FAILED, "%s: could not be put back: %s", in[j].domain, sub.msg);
+	}
 	kiln_instances_free(in, n);
 	free(in);
 	kiln_guest_release(&g);
@@ -1186,7 +1198,7 @@ batch_run(void *arg)
 	struct batch_job *j = arg;
 	_cleanup_free_ char *why = kiln_asprintf("the deployment moved to %s", j->d->version);
 
-	j->out = upgrade(&j->ctx, j->f, j->d, j->g, j->i, j->d->version, 0, "upgraded", why);
+	j->out = upgrade(&j->ctx, j->f, j->d, NULL, j->g, j->i, j->d->version, 0, "upgraded", why);
 	return NULL;
 }
 

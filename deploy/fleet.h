@@ -121,9 +121,12 @@ int kiln_fleet_restore(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct 
 /*
  * kiln_fleet_apply() - bring @d's instances to the version and configuration
  * the catalog records now, at once (deploy update), with health checks and
- * rollback. Returns 0, or -1 when an instance failed (rolled back).
+ * rollback. Returns 0, or -1 when an instance failed (rolled back): the
+ * instances changed before it are put back to @before (the record as it
+ * was, which the caller keeps), when not NULL.
  */
-int kiln_fleet_apply(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const char *why);
+int kiln_fleet_apply(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d,
+		     const struct kiln_deployment *before, const char *why);
 
 /*
  * kiln_fleet_status() - what the catalog and libvirt say of @d, as JSON:

@@ -32,6 +32,7 @@ static virConnectPtr keep;
 
 struct probe {
 	const char *bad[4];	/* versions that never become healthy */
+	const char *bad_domain;	/* a domain that never becomes healthy */
 	int calls;
 	int last_timeout;	/* the time limit the executor gave the last check */
 	const char *kill_at;	/* step name at which the "tick is killed" */
@@ -48,6 +49,10 @@ fake_health(void *data, const struct kiln_health_req *r, char **ret_why)
 
 	__atomic_fetch_add(&p->calls, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&p->last_timeout, r->timeout, __ATOMIC_SEQ_CST);
+	if (p->bad_domain && !strcmp(p->bad_domain, r->domain)) {
+		*ret_why = kiln_asprintf("%s is broken", r->domain);
+		return 0;
+	}
 	for (int i = 0; i < 4 && p->bad[i]; i++)
 		if (!strcmp(p->bad[i], r->version)) {
 			*ret_why = kiln_asprintf("%s exits at start", r->version);
@@ -411,7 +416,7 @@ test_update_config(void **state)
 	probe.calls = 0;
 	assert_int_equal(kiln_catalog_begin(&ctx, cat), 0);
 	assert_int_equal(kiln_catalog_deploy_update(&ctx, cat, &r, set.now, &d), 0);
-	assert_int_equal(kiln_fleet_apply(&ctx, f, &d, "configuration"), 0);
+	assert_int_equal(kiln_fleet_apply(&ctx, f, &d, NULL, "configuration"), 0);
 	assert_int_equal(kiln_catalog_commit(&ctx, cat), 0);
 	assert_int_equal(probe.calls, 2);	/* restarted and checked, one by one */
 	c = virConnectOpen("test:///default");
@@ -420,8 +425,35 @@ test_update_config(void **state)
 	assert_non_null(strstr(xml, "<entry>kiln.env:maxmemory=64mb</entry>"));
 	free(xml);
 	virDomainFree(dom);
-	virConnectClose(c);
 	assert_int_equal(events("web", "updated"), 3);	/* the catalog's, then one per instance */
+
+	/* the second instance fails the next change: both end as they were, and so does the record */
+	{
+		struct kiln_deployment before = { 0 }, after = { 0 };
+		json_t *cfg2 = json_pack("{s:s}", "motd", "hello");
+		struct kiln_deploy_req r2 = { .tenant = "acme", .name = "web", .auto_update = -1, .config = cfg2 };
+
+		probe.bad_domain = "kiln-acme-web.1";
+		assert_int_equal(kiln_catalog_deployment(&ctx, cat, "acme", "web", &before), 0);
+		assert_int_equal(kiln_catalog_begin(&ctx, cat), 0);
+		assert_int_equal(kiln_catalog_deploy_update(&ctx, cat, &r2, set.now, &after), 0);
+		assert_int_equal(kiln_fleet_apply(&ctx, f, &after, &before, "configuration"), -1);
+		kiln_catalog_rollback(cat);
+		kiln_error_clear(&ctx);
+		probe.bad_domain = NULL;
+		for (int k = 0; k < 2; k++) {
+			dom = virDomainLookupByName(c, k ? "kiln-acme-web.1" : "kiln-acme-web");
+			xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+			assert_null(strstr(xml, "motd"));
+			assert_non_null(strstr(xml, "kiln.env:maxmemory=64mb"));
+			free(xml);
+			virDomainFree(dom);
+		}
+		kiln_deployments_free(&before, 1);
+		kiln_deployments_free(&after, 1);
+		json_decref(cfg2);
+	}
+	virConnectClose(c);
 	kiln_deployments_free(&d, 1);
 	kiln_fleet_free(f);
 	json_decref(cfg);
