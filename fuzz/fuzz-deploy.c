@@ -1,7 +1,7 @@
 /*
  * fuzz-deploy.c - what the deployment side reads from outside: a domain's
  * XML as libvirt returns it (a domain anyone on the host may have defined)
- * maintenance-window text, and the DMI table kiln-init reads the
+ * (and a network's, read for its address), maintenance-window text, and the DMI table kiln-init reads the
  * deployment's configuration from (the hypervisor's). The first byte picks
  * which; a window that
  * parses must print to text that parses to the same window, and a moment
@@ -40,8 +40,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 1) {
 		struct kiln_domain_meta m;
 
+		char addr[16];
+		int prefix;
+
 		if (kiln_domain_meta_parse((const char *)data + 1, size - 1, &m) == 0)
 			kiln_domain_meta_release(&m);
+		/* the same text as a network's XML: an address that parses is a dotted quad and a prefix in range */
+		if (kiln_network_ipv4_parse((const char *)data + 1, size - 1, addr, &prefix) == 0 &&
+		    (prefix < 8 || prefix > 30 || strnlen(addr, 16) < 7 || strnlen(addr, 16) > 15))
+			abort();
 	} else if (data[0] & 2) {
 		struct span sp = { data + 1, data + size };
 

@@ -54,6 +54,24 @@ test_xml(void **state)
 	assert_null(strstr(xml, "<disk"));
 	free(xml);
 
+	/* a network's host address: prefix or netmask, IPv6 skipped, none at all refused */
+	{
+		char addr[16];
+		int prefix = 0;
+		const char *n1 = "<network><ip address='10.1.2.1' netmask='255.255.255.0'/></network>";
+		const char *n2 = "<network><ip family='ipv6' address='fd00::1' prefix='64'/><ip address='192.168.5.1' prefix='16'/></network>";
+		const char *n3 = "<network><ip address='10.1.2.1' netmask='255.0.255.0'/></network>";
+
+		assert_int_equal(kiln_network_ipv4_parse(n1, strlen(n1), addr, &prefix), 0);
+		assert_string_equal(addr, "10.1.2.1");
+		assert_int_equal(prefix, 24);
+		assert_int_equal(kiln_network_ipv4_parse(n2, strlen(n2), addr, &prefix), 0);
+		assert_string_equal(addr, "192.168.5.1");
+		assert_int_equal(prefix, 16);
+		assert_int_equal(kiln_network_ipv4_parse(n3, strlen(n3), addr, &prefix), -1);
+		assert_int_equal(kiln_network_ipv4_parse("<network/>", 10, addr, &prefix), -1);
+	}
+
 	/* a required field missing gives no document */
 	s.kernel = NULL;
 	assert_null(kiln_domain_xml(&s));
