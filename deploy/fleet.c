@@ -577,6 +577,16 @@ allocate_ip(struct kiln_ctx *ctx, struct kiln_fleet *f, struct kiln_virt *v, con
 	return kiln_error(ctx, KILN_EXIT_FAILED, "libvirt network '%s' on '%s' has no free address left", network, host);
 }
 
+/* @i's host (*@ret_v) and what libvirt says of its domain (*@ret): 0, or -1 with the error (exit 5: host unreachable). */
+static int
+look_up(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_instance *i, struct kiln_virt **ret_v,
+	struct kiln_dom_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	*ret_v = host_get(ctx, f, i->host);
+	return *ret_v ? kiln_virt_lookup(ctx, *ret_v, i->domain, ret) : -1;
+}
+
 /* Is @uri a host of this machine ("qemu:///system", "test:///default"), not "qemu+ssh://other/system"? */
 static int
 host_is_local(const char *uri)
@@ -614,27 +624,23 @@ kiln_fleet_create(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_
 		return -1;
 	for (idx = 0; idx < g.instances && rc == 0; idx++) {
 		const char *host = g.hosts.v[idx % g.hosts.n];
-		struct kiln_virt *v = host_get(ctx, f, host);
+		_cleanup_free_ char *name = kiln_fleet_domain_name(d->tenant, d->name, idx);
+		struct kiln_instance probe = { .host = (char *)host, .domain = name };
+		struct kiln_virt *v;
 		struct inst_spec is;
 		char uuid[37] = "", ip[64];
 		long from = 0;
 		struct kiln_dom_info info;
 
-		if (!v) {
+		if (look_up(ctx, f, &probe, &v, &info) < 0) {
 			rc = -1;
 			break;
 		}
 		/* a domain of that name, kiln's or not, is not ours to take: create refuses */
-		if (kiln_virt_lookup(ctx, v, (is.name = kiln_fleet_domain_name(d->tenant, d->name, idx)), &info) < 0) {
-			free(is.name);
-			rc = -1;
-			break;
-		}
 		if (info.state != KILN_DOM_MISSING)
-			rc = kiln_error(ctx, KILN_EXIT_REFUSED, "domain '%s' exists on '%s'%s: left alone", is.name, host,
+			rc = kiln_error(ctx, KILN_EXIT_REFUSED, "domain '%s' exists on '%s'%s: left alone", name, host,
 					info.ours ? " (a deployment kiln lost track of: 'virsh undefine' it first)" : "");
 		kiln_dom_info_release(&info);
-		free(is.name);
 		if (rc < 0)
 			break;
 		if (g.network && allocate_ip(ctx, f, v, host, g.network, ip) < 0) {
@@ -709,10 +715,10 @@ stop_start(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deploym
 		return -1;
 	}
 	for (size_t k = 0; k < n && rc == 0; k++) {
-		struct kiln_virt *v = host_get(ctx, f, in[k].host);
+		struct kiln_virt *v;
 		struct kiln_dom_info info;
 
-		if (!v || kiln_virt_lookup(ctx, v, in[k].domain, &info) < 0) {
+		if (look_up(ctx, f, &in[k], &v, &info) < 0) {
 			rc = -1;
 			break;
 		}
@@ -720,12 +726,13 @@ stop_start(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deploym
 			rc = kiln_virt_stop(ctx, v, in[k].domain);
 		else if (info.state != KILN_DOM_RUNNING) {
 			struct inst_spec is;
-			long from;
+			long from = 0;
 
 			rc = inst_spec_make(ctx, f, d, &g, in[k].idx, in[k].host, in[k].version, in[k].address, &is);
-			from = file_size(is.console);
-			if (rc == 0)
+			if (rc == 0) {
+				from = file_size(is.console);
 				rc = kiln_virt_start(ctx, v, in[k].domain);
+			}
 			if (rc == 0)
 				rc = require_healthy(ctx, f, d, &g, &is, in[k].version, from);
 			inst_spec_release(&is);
@@ -768,10 +775,10 @@ kiln_fleet_delete(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_
 	if (instances_of(ctx, f, d, &in, &n) < 0)
 		return -1;
 	for (size_t k = 0; k < n && rc == 0; k++) {
-		struct kiln_virt *v = host_get(ctx, f, in[k].host);
+		struct kiln_virt *v;
 		struct kiln_dom_info info;
 
-		if (!v || kiln_virt_lookup(ctx, v, in[k].domain, &info) < 0) {
+		if (look_up(ctx, f, &in[k], &v, &info) < 0) {
 			rc = -1;
 			break;
 		}
@@ -1041,13 +1048,12 @@ kiln_fleet_status(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_
 		const char *health = NULL;
 		struct kiln_ctx sub;
 		struct kiln_virt *v;
-		struct kiln_dom_info info = { 0 };
+		struct kiln_dom_info info;
 		const char *state = "unreachable", *running = NULL;
 		json_t *j;
 
 		kiln_ctx_sub(&sub, ctx);
-		v = host_get(&sub, f, in[k].host);
-		if (v && kiln_virt_lookup(&sub, v, in[k].domain, &info) == 0) {
+		if (look_up(&sub, f, &in[k], &v, &info) == 0) {
 			state = info.state == KILN_DOM_MISSING ? "missing" : !info.ours ? "foreign"
 												: kiln_dom_state_name(info.state);
 			running = info.running_version;
@@ -1119,7 +1125,7 @@ static int
 reconcile(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_guest *g,
 	  struct kiln_instance *i)
 {
-	struct kiln_virt *v = host_get(ctx, f, i->host);
+	struct kiln_virt *v;
 	struct kiln_dom_info info;
 	struct inst_spec is;
 	_cleanup_free_ char *reason = NULL;
@@ -1127,7 +1133,7 @@ reconcile(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployme
 	long from = 0;
 	int drift, rc = 0;
 
-	if (!v || kiln_virt_lookup(ctx, v, i->domain, &info) < 0)
+	if (look_up(ctx, f, i, &v, &info) < 0)
 		return -1;
 	if (info.state != KILN_DOM_MISSING && !info.ours) {
 		kiln_dom_info_release(&info);
