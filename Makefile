@@ -9,7 +9,7 @@ BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive sqlite3 libmicrohttpd libvirt libxml-2.0 libguestfs
+PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive sqlite3 libmicrohttpd libvirt libxml-2.0 libguestfs fdisk
 TEST_PKGS := cmocka
 
 # Missing libraries fail loudly, naming the pkg-config module.
@@ -28,7 +28,7 @@ KILN_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknow
 # builder/ holds the build side by concept, lowest layer first: recipe, apt (sources, fetch, OpenPGP, solver),
 # archive (every libarchive call), manifest, image (composing and building), boot (QEMU)
 BUILDER_DIRS := recipe apt archive manifest image boot
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP -Icommon $(BUILDER_DIRS:%=-Ibuilder/%) -Ilifecycle -Ideploy -Iaudit -Iinit -Icli \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP -Icommon $(BUILDER_DIRS:%=-Ibuilder/%) -Ilifecycle -Ideploy -Idisk -Iaudit -Iinit -Icli \
 	-DKILN_VERSION='"$(KILN_VERSION)"' $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN) -pthread
 
@@ -38,7 +38,7 @@ else
 Q := @
 endif
 
-LIB_SRCS := $(wildcard common/*.c $(BUILDER_DIRS:%=builder/%/*.c) lifecycle/*.c deploy/*.c audit/*.c)
+LIB_SRCS := $(wildcard common/*.c $(BUILDER_DIRS:%=builder/%/*.c) lifecycle/*.c deploy/*.c disk/*.c audit/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)

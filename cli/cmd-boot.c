@@ -12,6 +12,8 @@ static const struct kiln_opt boot_opts[] = {
 	{ "forward", "H:G", 'f', "forward 127.0.0.1:H on the host to port G of the guest\n" "(QEMU user networking; repeatable)" },
 	{ "append", "ARGS", 'a', "extra kernel arguments (e.g. kiln.ip=10.0.2.15/24,10.0.2.2)" },
 	{ "memory", "MIB", 'm', "guest memory (default 512)" },
+	{ "disk", NULL, 'd', "boot the version's disk image (disk.qcow2, .raw or .vhd) under UEFI\n"
+				"with OVMF, instead of its kernel directly; the disk is not written" },
 	{ "accel", "A", 'A', "auto (KVM when usable, else TCG; default, or $KILN_ACCEL), kvm, tcg" },
 	KILN_OPT_HELP,
 	{ 0 },
@@ -42,6 +44,7 @@ cmd_boot(int argc, char **argv)
 				return kiln_cli_usage_error("boot", "bad --memory '%s' (MiB, at least 64)", optarg);
 			break;
 		case 'A': o.accel = optarg; break;
+		case 'd': o.disk = 1; break;
 		default:
 			return rc;
 		}
@@ -75,6 +78,8 @@ const struct kiln_cmd kiln_cmd_boot = {
 	.operands = "FAMILY/VERSION",
 	.usage = "Direct kernel boot (-kernel/-initrd/-append with the manifest's command line)\n"
 		 "under KVM when /dev/kvm is usable, TCG otherwise; the serial console goes to\n"
-		 "stdout. Exits with the status kiln-init reports for the image's command.\n",
+		 "stdout. With --disk, the disk image boots under UEFI (OVMF, q35) from its\n"
+		 "EFI system partition instead, its unified kernel image's own command line.\n"
+		 "Exits with the status kiln-init reports for the image's command.\n",
 	.opts = { boot_opts },
 };

@@ -195,6 +195,15 @@ int kiln_foreach_config_line(struct kiln_ctx *ctx, const char *text, size_t len,
 			     int (*fn)(struct kiln_ctx *ctx, void *user, char *line, int lineno));
 
 /* Seconds on the monotonic clock, for durations. */
+/*
+ * kiln_run() - run @argv (argv[0] looked up in PATH) to its end, stdin and
+ * stdout on /dev/null, LC_ALL=C plus @env ("NAME=VALUE", NULL-terminated,
+ * may be NULL). 0 when it exits 0; else exit 1 with the last line of its
+ * stderr, or naming @package (the Debian package that ships it) when it is
+ * not installed.
+ */
+int kiln_run(struct kiln_ctx *ctx, const char *const *argv, const char *const *env, const char *package);
+
 double kiln_monotonic_s(void);
 
 int kiln_streq_ptr(const char *a, const char *b);

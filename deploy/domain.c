@@ -70,6 +70,8 @@ devices(struct w *w, const struct kiln_domain_spec *s)
 		attr(w, "dev", "vda");
 		attr(w, "bus", "virtio");
 		end(w);
+		/* kiln-init finds its data volume by this serial, whatever else the guest has */
+		text_el(w, "serial", "kiln-state");
 		end(w);
 	}
 	if (s->network) {

@@ -363,29 +363,69 @@ runtime_dirs(void)
 }
 
 /*
- * A deployment's data volume: the first virtio disk (ext4, made by kiln
- * through libguestfs), mounted over State= and given to User=. Without one,
- * the state stays in memory.
+ * The data volume's device: the virtio disk whose serial is "kiln-state"
+ * (kiln's domains name it so), else the first virtio disk without
+ * partitions, so that a disk image the guest booted from (a GPT disk) is
+ * never taken for it. Returns 0 with @dev ("/dev/vdX"), or -1: none.
+ */
+static int
+state_device(char dev[16])
+{
+	int fallback = -1;
+
+	for (int c = 'a'; c <= 'z'; c++) {
+		char path[64], serial[64] = "";
+		struct stat st;
+		int fd;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/dev/vd%c", c);
+		if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/vd%c/serial", c);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			n = read(fd, serial, sizeof(serial) - 1);
+			serial[n > 0 ? n : 0] = '\0';
+			close(fd);
+		}
+		if (strcmp(serial, "kiln-state") == 0 || strcmp(serial, "kiln-state\n") == 0) {
+			snprintf(dev, 16, "/dev/vd%c", c);
+			return 0;
+		}
+		snprintf(path, sizeof(path), "/sys/block/vd%c/vd%c1", c, c);
+		if (fallback < 0 && access(path, F_OK) < 0)
+			fallback = c;
+	}
+	if (fallback < 0)
+		return -1;
+	snprintf(dev, 16, "/dev/vd%c", fallback);
+	return 0;
+}
+
+/*
+ * A deployment's data volume (ext4, made by kiln through libguestfs; see
+ * state_device()), mounted over State= and given to User=. Without one, the
+ * state stays in memory.
  */
 static void
 state_volume(void)
 {
-	struct stat st;
+	char dev[16];
 
-	if (!conf.state || stat("/dev/vda", &st) < 0 || !S_ISBLK(st.st_mode))
+	if (!conf.state || state_device(dev) < 0)
 		return;
 	mkparents(conf.state);
 	if (mkdir(conf.state, 0750) < 0 && errno != EEXIST) {
 		say("cannot make %s: %s", conf.state, strerror(errno));
 		return;
 	}
-	if (mount("/dev/vda", conf.state, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, NULL) < 0) {
-		say("cannot mount the data volume on %s: %s", conf.state, strerror(errno));
+	if (mount(dev, conf.state, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, NULL) < 0) {
+		say("cannot mount the data volume %s on %s: %s", dev, conf.state, strerror(errno));
 		return;
 	}
 	if (chown(conf.state, conf.uid, conf.gid) < 0 || chmod(conf.state, 0750) < 0)
 		say("cannot give %s to %u:%u: %s", conf.state, conf.uid, conf.gid, strerror(errno));
-	say("data volume mounted on %s", conf.state);
+	say("data volume %s mounted on %s", dev, conf.state);
 }
 
 /* Is the state directory empty (or missing)? Then this is the image's first boot with it. */

@@ -70,7 +70,7 @@ CON=$STORE/deployments/acme/db/console.0.log
 UUID=$(virsh -c $URI domuuid kiln-acme-db)
 grep -q "configuration from the deployment: maxmemory" "$CON" && ok "kiln-init read the deployment's configuration (SMBIOS)" ||
 	not_ok "no configuration line on the console"
-grep -q "data volume mounted on /var/lib/redis" "$CON" && ok "kiln-init mounted the volume" || not_ok "no volume line on the console"
+grep -q "data volume /dev/vd. mounted on /var/lib/redis" "$CON" && ok "kiln-init mounted the volume" || not_ok "no volume line on the console"
 r="$(redis "$ADDR" SET kiln-key kept) $(redis "$ADDR" SAVE)"
 [ "$r" = "+OK +OK" ] && ok "SET and SAVE on $ADDR" || not_ok "SET/SAVE: $r"
 

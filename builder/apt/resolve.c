@@ -1,6 +1,7 @@
 /* resolve.c - drive sources, repository indexes and the solver for one recipe. */
 #define _GNU_SOURCE
 #include "resolve.h"
+#include "disk.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -13,6 +14,7 @@ kiln_resolution_release(struct kiln_resolution *res)
 	free(res->indexes);
 	kiln_pkgset_release(&res->set);
 	kiln_pkg_release(&res->kernel);
+	kiln_pkg_release(&res->uefi_stub);
 	free(res->kernel_release);
 	kiln_pkg_release(&res->base);
 	free(res->arch);
@@ -50,6 +52,11 @@ kiln_resolve(struct kiln_ctx *ctx, const struct kiln_recipe *r, const char *arch
 	if (rc == 0 && kiln_solver_package(ctx, solver, KILN_BASE_PACKAGE, &res.base) < 0)
 		rc = kiln_error_replace(ctx, KILN_EXIT_USAGE, "package '%s' is not in the recipe's sources: kiln takes the base users and groups from its master files",
 					KILN_BASE_PACKAGE);
+	/* a disk image's unified kernel image starts from systemd's EFI stub, from the same sources */
+	if (rc == 0 && kiln_recipe_wants_disk(r) &&
+	    kiln_solver_package(ctx, solver, KILN_UKI_STUB_PACKAGE, &res.uefi_stub) < 0)
+		rc = kiln_error_replace(ctx, KILN_EXIT_USAGE, "package '%s' is not in the recipe's sources: [Output] Formats=%s needs its EFI stub",
+					KILN_UKI_STUB_PACKAGE, r->formats.v[r->formats.n - 1]);
 	if (rc == 0) {
 		/*
 		 * a security suite: named -security, or labelled so by its Release
@@ -119,6 +126,8 @@ kiln_resolution_json(const struct kiln_resolution *res)
 			 "recipe", "name", res->recipe->name, "sha256", res->recipe->sha256,
 			 "family", res->recipe->family, "arch", res->arch,
 			 "sources", sources, "kernel", kernel, "base", pkg_json(&res->base), "packages", pkgs);
+	if (res->uefi_stub.name)
+		json_object_set_new(root, "uefi_stub", pkg_json(&res->uefi_stub));
 	out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!out)

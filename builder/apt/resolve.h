@@ -19,6 +19,7 @@ struct kiln_resolution {
 	struct kiln_pkg kernel;
 	char *kernel_release;
 	struct kiln_pkg base;		/* KILN_BASE_PACKAGE */
+	struct kiln_pkg uefi_stub;	/* KILN_UKI_STUB_PACKAGE, when the recipe wants a disk image; else name NULL */
 };
 
 /*

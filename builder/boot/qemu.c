@@ -1,6 +1,7 @@
 /* qemu.c - every QEMU invocation of kiln: argv, console relay, exit status, timeout. */
 #define _GNU_SOURCE
 #include "qemu.h"
+#include "disk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -133,6 +134,8 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 	_cleanup_free_ char *kernel = kiln_asprintf("%s/vmlinuz", o->dir);
 	_cleanup_free_ char *initrd = kiln_asprintf("%s/initrd.img", o->dir);
 	_cleanup_free_ char *cmdline = NULL, *append = NULL, *mem = NULL;
+	_cleanup_free_ char *disk = NULL, *vars = NULL, *pflash_code = NULL, *pflash_vars = NULL, *drive = NULL;
+	const char *disk_format = NULL;
 	struct kiln_buf netdev = { 0 }, line = { 0 }, last = { 0 };
 	struct kiln_strv args = { 0 };
 	const char *qemu = getenv("KILN_QEMU");
@@ -142,11 +145,14 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 	struct stat st;
 	pid_t pid, self = getpid();
 
-	if (stat(kernel, &st) < 0 || stat(initrd, &st) < 0)
+	if (!o->disk && (stat(kernel, &st) < 0 || stat(initrd, &st) < 0))
 		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s' is not a built image (no vmlinuz or initrd.img)", o->dir);
-	if (kiln_image_cmdline(ctx, o->dir, &cmdline) < 0)
+	if (o->disk && !kiln_disk_find(o->dir, &disk, &disk_format))
+		return kiln_error(ctx, KILN_EXIT_USAGE, "'%s' has no disk image ([Output] Formats= raw, qcow2 or vhd builds one)", o->dir);
+	if (o->disk && o->append)
+		return kiln_error(ctx, KILN_EXIT_USAGE, "--append cannot change a disk's command line: it is signed into its unified kernel image");
+	if (!o->disk && kiln_image_cmdline(ctx, o->dir, &cmdline) < 0)
 		return -1;
-	append = kiln_asprintf("%s panic=-1%s%s", cmdline, o->append ? " " : "", o->append ? o->append : "");
 	kiln_buf_addf(&netdev, "user,id=net0");
 	for (size_t i = 0; i < o->forwards.n; i++) {
 		unsigned hp, gp;
@@ -159,19 +165,40 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 		}
 		kiln_buf_addf(&netdev, ",hostfwd=tcp:127.0.0.1:%u-:%u", hp, gp);
 	}
+	if (o->disk && kiln_ovmf_vars_copy(ctx, getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", &vars) < 0) {
+		kiln_buf_release(&netdev);
+		return -1;
+	}
 	mem = kiln_asprintf("%d", o->memory_mb > 0 ? o->memory_mb : 512);
 	kiln_strv_push(&args, qemu && *qemu ? qemu : "qemu-system-x86_64");
 	const char *fixed[] = { "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none",
 				"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
 				"-device", "virtio-net-pci,netdev=net0", "-m", mem, "-smp", "1",
-				"-accel", kvm ? "kvm" : "tcg", "-cpu", kvm ? "host" : "max",
-				"-kernel", kernel, "-initrd", initrd, "-append", append, "-netdev", netdev.data };
+				"-accel", kvm ? "kvm" : "tcg", "-cpu", kvm ? "host" : "max", "-netdev", netdev.data };
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
 		kiln_strv_push(&args, fixed[i]);
+	if (o->disk) {
+		/* the store's disk is never written: snapshot=on keeps the guest's writes in a temporary overlay */
+		const char *uefi[] = { "-machine", "q35", "-drive", NULL, "-drive", NULL, "-drive", NULL };
+
+		uefi[3] = pflash_code = kiln_asprintf("if=pflash,format=raw,unit=0,readonly=on,file=%s", KILN_OVMF_CODE);
+		uefi[5] = pflash_vars = kiln_asprintf("if=pflash,format=raw,unit=1,file=%s", vars);
+		uefi[7] = drive = kiln_asprintf("if=virtio,format=%s,snapshot=on,file=%s", disk_format, disk);
+		for (size_t i = 0; i < ARRAY_SIZE(uefi); i++)
+			kiln_strv_push(&args, uefi[i]);
+	} else {
+		append = kiln_asprintf("%s panic=-1%s%s", cmdline, o->append ? " " : "", o->append ? o->append : "");
+		const char *direct[] = { "-kernel", kernel, "-initrd", initrd, "-append", append };
+
+		for (size_t i = 0; i < ARRAY_SIZE(direct); i++)
+			kiln_strv_push(&args, direct[i]);
+	}
 	kiln_buf_release(&netdev);
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		kiln_strv_release(&args);
+		if (vars)
+			unlink(vars);
 		return kiln_error(ctx, KILN_EXIT_FAILED, "pipe: %s", strerror(errno));
 	}
 	pid = fork();
@@ -181,6 +208,8 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 	kiln_strv_release(&args);
 	if (pid < 0) {
 		close(pfd[0]);
+		if (vars)
+			unlink(vars);
 		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot fork: %s", strerror(errno));
 	}
 	while (!stop_signal) {
@@ -271,6 +300,8 @@ run_qemu(struct kiln_ctx *ctx, const struct kiln_boot_opts *o, int kvm, int kvm_
 		rc = 0;
 	}
 	kiln_buf_release(&last);
+	if (vars)
+		unlink(vars);
 	return rc;
 }
 

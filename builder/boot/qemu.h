@@ -6,6 +6,7 @@
 
 struct kiln_boot_opts {
 	const char *dir;		/* STORE/FAMILY/VERSION */
+	int disk;			/* boot its disk image under UEFI (OVMF), not its kernel directly */
 	const char *store;		/* STORE, where a failed KVM is remembered; may be NULL */
 	int timeout;			/* seconds, 0: none */
 	struct kiln_strv forwards;	/* "HOSTPORT:GUESTPORT" */

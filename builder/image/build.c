@@ -1,6 +1,7 @@
 /* build.c - kiln build: fetch the resolved packages, compose the initramfs, write the version atomically. */
 #define _GNU_SOURCE
 #include "build.h"
+#include "disk.h"
 #include "accounts.h"
 #include "cmdline.h"
 #include "compose.h"
@@ -637,6 +638,20 @@ struct build_state {
 	struct kiln_strv ignored;	/* package declarations kiln did not act on */
 };
 
+/* What make_disks() made, for the manifest. */
+struct disk_made {
+	char *cmdline, *seed, *osrel;
+	struct kiln_disk_ids ids;
+};
+
+static void
+disk_made_release(struct disk_made *d)
+{
+	free(d->cmdline);
+	free(d->seed);
+	free(d->osrel);
+}
+
 static int
 compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
 	       struct build_state *st, char **ret_tsv, size_t *ret_count, struct kiln_changelog **ret_logs,
@@ -700,14 +715,17 @@ static int
 fetch_all(struct kiln_ctx *ctx, const struct kiln_build_opts *o, const struct build_state *st,
 	  struct kiln_build_result *res)
 {
-	const struct kiln_pkg **need = kiln_calloc(st->res.set.n + 2, sizeof(*need));
+	const struct kiln_pkg **need = kiln_calloc(st->res.set.n + 3, sizeof(*need));
+	const struct kiln_pkg *extra[] = { &st->res.kernel, &st->res.base, &st->res.uefi_stub };
 	uint64_t total = 0, done = 0;
 	size_t n = 0;
 	int rc = 0;
 
-	for (size_t i = 0; i < st->res.set.n + 2 && rc == 0; i++) {
-		const struct kiln_pkg *p = i < st->res.set.n ? &st->res.set.pkgs[i]
-					   : i == st->res.set.n ? &st->res.kernel : &st->res.base;
+	for (size_t i = 0; i < st->res.set.n + ARRAY_SIZE(extra) && rc == 0; i++) {
+		const struct kiln_pkg *p = i < st->res.set.n ? &st->res.set.pkgs[i] : extra[i - st->res.set.n];
+
+		if (!p->name)	/* no stub: no disk image */
+			continue;
 		_cleanup_free_ char *path = kiln_cache_blob_path(ctx->set->store, p->sha256);
 		struct stat sb;
 
@@ -973,7 +991,7 @@ security_updates(struct kiln_ctx *ctx, const struct build_state *st, const char 
 /* manifest.json from what the build chose: every string is borrowed from @r, @st and @k. */
 static char *
 manifest_bytes(const struct kiln_recipe *r, const struct build_state *st, const struct kiln_manifest_artifact *artifacts,
-	       size_t n_artifacts, size_t n_files, const char *files_sha256, const struct kiln_manifest_update *updates,
+	       size_t n_artifacts, const struct disk_made *disk, size_t n_files, const char *files_sha256, const struct kiln_manifest_update *updates,
 	       size_t n_updates)
 {
 	const struct kiln_resolution *res = &st->res;
@@ -997,6 +1015,16 @@ manifest_bytes(const struct kiln_recipe *r, const struct build_state *st, const 
 		.previous_version = st->prev_version, .previous_sha256 = st->prev_sha256,
 	};
 
+	if (disk) {
+		m.disk.cmdline = disk->cmdline;
+		m.disk.stub_package = res->uefi_stub.name;
+		m.disk.stub_version = res->uefi_stub.version;
+		m.disk.stub_sha256 = res->uefi_stub.sha256;
+		m.disk.disk_guid = disk->ids.disk_guid;
+		m.disk.esp_guid = disk->ids.esp_guid;
+		m.disk.fat_serial = disk->ids.fat_serial;
+		m.disk.size = disk->ids.size;
+	}
 	for (size_t i = 0; i < res->n_indexes; i++) {
 		const struct kiln_repo_index *ri = &res->indexes[i];
 
@@ -1016,6 +1044,87 @@ manifest_bytes(const struct kiln_recipe *r, const struct build_state *st, const 
 	return kiln_manifest_format(&m);
 }
 
+struct stub_read {
+	char *data;
+	size_t len;
+};
+
+static int
+on_stub_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *e, struct kiln_deb_reader *r)
+{
+	struct stub_read *sr = user;
+	const char *p = kiln_startswith(e->path, "./") ? e->path + 1 : e->path;
+
+	if (e->type != KILN_ENT_FILE || strcmp(p, KILN_UKI_STUB_PATH) != 0 || sr->data)
+		return 0;
+	return kiln_deb_read(ctx, r, KILN_UKI_STUB_MAX, &sr->data, &sr->len);
+}
+
+/* The disk formats [Output] Formats= names, in the order kiln writes them. */
+static const char *const disk_formats[] = { "raw", "qcow2", "vhd" };
+static const char *const disk_names[] = { "disk.raw", "disk.qcow2", "disk.vhd" };
+
+/*
+ * The disk images: the UKI from the stub package, the raw GPT disk, then
+ * qcow2 and VHD from it (the raw one removed unless asked for). Appends
+ * their artifacts; @m_disk gets what the manifest records of them.
+ */
+static int
+make_disks(struct kiln_ctx *ctx, const struct kiln_recipe *r, struct build_state *st, const char *initrd_sha,
+	   const char *vmlinuz_sha, struct kiln_manifest_artifact *arts, size_t *n_arts, struct disk_made *made)
+{
+	const struct kiln_pkg *sp = &st->res.uefi_stub;
+	_cleanup_free_ char *deb = kiln_cache_blob_path(ctx->set->store, sp->sha256);
+	_cleanup_free_ char *tar = kiln_cache_data_tar_path(ctx, sp->sha256);
+	_cleanup_free_ char *stub = kiln_asprintf("%s/.uki-stub.efi", st->tmp);
+	_cleanup_free_ char *raw = kiln_asprintf("%s/disk.raw", st->tmp);
+	_cleanup_free_ char *vmlinuz = kiln_asprintf("%s/vmlinuz", st->tmp), *initrd = kiln_asprintf("%s/initrd.img", st->tmp);
+	struct stub_read sr = { 0 };
+	int rc;
+
+	rc = kiln_deb_foreach(ctx, deb, sp->name, tar, NULL, on_stub_entry, &sr);
+	if (rc == 0 && !sr.data)
+		rc = kiln_error(ctx, KILN_EXIT_USAGE, "package '%s' %s has no %s", sp->name, sp->version, KILN_UKI_STUB_PATH);
+	if (rc == 0)
+		rc = write_file(ctx, st->tmp, ".uki-stub.efi", sr.data, sr.len);
+	free(sr.data);
+	if (rc < 0)
+		return -1;
+	made->cmdline = kiln_asprintf("%s panic=-1", r->kernel_cmdline);
+	made->seed = kiln_asprintf("%s/%s\ninitrd.img %s\nvmlinuz %s\ncmdline %s\nstub %s", r->family, st->version,
+				   initrd_sha, vmlinuz_sha, made->cmdline, sp->sha256);
+	made->osrel = kiln_asprintf("NAME=\"kiln %s\"\nID=kiln\nIMAGE_ID=%s\nIMAGE_VERSION=%s\nVERSION_ID=%s\n"
+				    "PRETTY_NAME=\"kiln %s %s\"\n", r->family, r->family, st->version, st->version,
+				    r->family, st->version);
+	{
+		struct kiln_disk_input in = { stub, vmlinuz, initrd, made->cmdline, made->osrel, made->seed, st->sde, st->tmp };
+
+		rc = kiln_disk_make_raw(ctx, &in, raw, &made->ids);
+	}
+	unlink(stub);
+	for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(disk_formats); i++) {
+		const char *fmt = disk_formats[i];
+		_cleanup_free_ char *path = kiln_asprintf("%s/%s", st->tmp, disk_names[i]);
+		struct kiln_manifest_artifact *a = &arts[*n_arts];
+
+		if (!kiln_strv_contains(&r->formats, fmt))
+			continue;
+		if (strcmp(fmt, "qcow2") == 0)
+			rc = kiln_disk_qcow2(ctx, raw, path);
+		else if (strcmp(fmt, "vhd") == 0)
+			rc = kiln_disk_vhd(ctx, raw, path, made->seed, st->sde);
+		if (rc == 0)
+			rc = file_sha256(ctx, path, a->sha256, &a->size);
+		if (rc == 0) {
+			a->name = disk_names[i];
+			(*n_arts)++;
+		}
+	}
+	if (!kiln_strv_contains(&r->formats, "raw"))
+		unlink(raw);
+	return rc;
+}
+
 /* What kiln-init needs to mount a deployment's data volume over State= (built in, in some kernels). */
 static const char *const state_modules[] = { "?virtio_blk", "?ext4" };
 
@@ -1032,7 +1141,9 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	uint64_t rd_size;
 	size_t n_files, n_logs = 0, n_updates;
 	struct kiln_manifest_update *updates = NULL;
-	struct kiln_manifest_artifact artifacts[2] = { { .name = "initrd.img" }, { .name = "vmlinuz" } };
+	struct kiln_manifest_artifact artifacts[2 + ARRAY_SIZE(disk_formats)] = { { .name = "initrd.img" }, { .name = "vmlinuz" } };
+	size_t n_artifacts = 2;
+	struct disk_made disk = { 0 };
 
 	_cleanup_(kiln_strv_releasep) struct kiln_strv mods = { 0 };
 
@@ -1067,8 +1178,16 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 		kiln_manifest_updates_free(updates, n_updates);
 		return -1;
 	}
-	manifest = manifest_bytes(r, st, artifacts, ARRAY_SIZE(artifacts), n_files, files_sha, updates, n_updates);
+	if (st->res.uefi_stub.name &&
+	    make_disks(ctx, r, st, artifacts[0].sha256, artifacts[1].sha256, artifacts, &n_artifacts, &disk) < 0) {
+		kiln_manifest_updates_free(updates, n_updates);
+		disk_made_release(&disk);
+		return -1;
+	}
+	manifest = manifest_bytes(r, st, artifacts, n_artifacts, st->res.uefi_stub.name ? &disk : NULL, n_files, files_sha,
+				  updates, n_updates);
 	kiln_manifest_updates_free(updates, n_updates);
+	disk_made_release(&disk);
 	if (write_file(ctx, st->tmp, "manifest.json", manifest, strlen(manifest)) < 0)
 		return -1;
 	if (o->key_path) {
@@ -1121,11 +1240,6 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 
 	if (o->version && !kiln_version_valid(o->version))
 		return kiln_error(ctx, KILN_EXIT_USAGE, "bad version '%s': use YYYY.MM.R", o->version);
-	for (size_t i = 0; i < r->formats.n; i++)
-		if (strcmp(r->formats.v[i], "initramfs") != 0)
-			return kiln_error(ctx, KILN_EXIT_USAGE,
-					  "%s: [Output] Formats=%s: this kiln builds initramfs images only (disk images are not implemented)",
-					  r->path, r->formats.v[i]);
 	if (o->advisories_path && kiln_advisories_load(ctx, o->advisories_path, &st.adv) < 0)
 		return -1;
 	if (o->key_path) {	/* a bad key should fail before the build, not after */

@@ -6,6 +6,7 @@
 #include "pkgarchive.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,21 +59,23 @@ check_blob(struct kiln_ctx *ctx, const char *dir, const char *name, json_int_t s
 	   struct kiln_buf *report)
 {
 	_cleanup_free_ char *path = kiln_asprintf("%s/%s", dir, name);
-	_cleanup_free_ char *data = NULL;
 	char actual[65];
-	size_t len;
+	struct stat st;
 
 	if (strchr(name, '/') || !strcmp(name, "..") || !strcmp(name, "."))
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: bad artifact name '%s' in the manifest", dir, name);
-	if (kiln_read_file(ctx, path, (size_t)4 << 30, &data, &len) < 0)
-		return kiln_error_replace(ctx, KILN_EXIT_INTEGRITY, "%s: %s", dir, ctx->msg);
-	kiln_sha256_hex(data, len, actual);
-	if ((json_int_t)len != size)
-		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: %s is %zu bytes, the manifest says %lld", dir, name, len,
-				  (long long)size);
+	/* the size first: a disk image is read (streamed) only when it can match */
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: %s: %s", dir, name,
+				  errno == ENOENT ? "missing" : "not a regular file");
+	if ((json_int_t)st.st_size != size)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: %s is %lld bytes, the manifest says %lld", dir, name,
+				  (long long)st.st_size, (long long)size);
+	if (kiln_file_sha256(path, actual) < 0)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: cannot read %s: %s", dir, name, strerror(errno));
 	if (strcmp(actual, sha256) != 0)
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: %s has SHA256 %s, the manifest says %s", dir, name, actual, sha256);
-	kiln_buf_addf(report, "ok %s (%zu bytes, sha256 %s)\n", name, len, actual);
+	kiln_buf_addf(report, "ok %s (%lld bytes, sha256 %s)\n", name, (long long)st.st_size, actual);
 	return 0;
 }
 

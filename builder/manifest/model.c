@@ -144,6 +144,13 @@ kiln_manifest_format(const struct kiln_manifest *m)
 		abort();	/* only a NULL where the struct promises a string */
 	json_object_set_new(root, "base", json_pack("{s:s, s:s, s:s, s:s}", "package", m->base.package, "version",
 						    m->base.version, "suite", m->base.suite, "sha256", m->base.sha256));
+	if (m->disk.cmdline)
+		json_object_set_new(root, "disk",
+				    json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:s, s:s, s:s, s:I}", "boot_path",
+					      "/EFI/BOOT/BOOTX64.EFI", "cmdline", m->disk.cmdline, "uefi_stub", "package",
+					      m->disk.stub_package, "version", m->disk.stub_version, "sha256",
+					      m->disk.stub_sha256, "disk_guid", m->disk.disk_guid, "esp_guid", m->disk.esp_guid,
+					      "fat_serial", m->disk.fat_serial, "size", (json_int_t)m->disk.size));
 	json_object_set_new(root, "previous_manifest",
 			    m->previous_version ? json_pack("{s:s, s:s}", "version", m->previous_version, "sha256",
 							    m->previous_sha256)
@@ -261,6 +268,19 @@ kiln_manifest_read(json_t *root, struct kiln_manifest *m)
 	m->base.version = str(json_object_get(root, "base"), "version");
 	m->base.suite = str(json_object_get(root, "base"), "suite");
 	m->base.sha256 = str(json_object_get(root, "base"), "sha256");
+	{
+		json_t *d = json_object_get(root, "disk"), *stub = json_object_get(d, "uefi_stub");
+		json_int_t size = json_integer_value(json_object_get(d, "size"));
+
+		m->disk.cmdline = str(d, "cmdline");
+		m->disk.stub_package = str(stub, "package");
+		m->disk.stub_version = str(stub, "version");
+		m->disk.stub_sha256 = str(stub, "sha256");
+		m->disk.disk_guid = str(d, "disk_guid");
+		m->disk.esp_guid = str(d, "esp_guid");
+		m->disk.fat_serial = str(d, "fat_serial");
+		m->disk.size = size > 0 ? (uint64_t)size : 0;
+	}
 	{
 		json_t *f = json_object_get(root, "files");
 		json_int_t count = json_integer_value(json_object_get(f, "count"));

@@ -69,6 +69,13 @@ struct kiln_manifest {
 	struct {
 		const char *package, *version, *suite, *sha256;
 	} base;
+	/* the disk images' common parts ([Output] Formats= raw, qcow2, vhd); cmdline NULL: none */
+	struct {
+		const char *cmdline;	/* embedded in the unified kernel image */
+		const char *stub_package, *stub_version, *stub_sha256;	/* the EFI stub's package */
+		const char *disk_guid, *esp_guid, *fat_serial;
+		uint64_t size;		/* the raw disk's size: the virtual size of every format */
+	} disk;
 
 	const struct kiln_manifest_pkg *packages;
 	size_t n_packages;

@@ -688,7 +688,7 @@ cidr_valid(const char *s, int want_prefix)
 static int
 validate_rest(struct parse *p, struct kiln_recipe *r)
 {
-	static const char *const formats[] = { "initramfs", "raw", "qcow2", NULL };
+	static const char *const formats[] = { "initramfs", "raw", "qcow2", "vhd", NULL };
 	static const char *const compressions[] = { "zstd", "gzip", "xz", "none", NULL };
 	const struct sec *s = sec_find(p, SEC_NETWORK);
 	const struct kv *kv;
@@ -711,7 +711,7 @@ validate_rest(struct parse *p, struct kiln_recipe *r)
 	for (size_t i = 0; i < r->formats.n; i++)
 		if (!one_of(r->formats.v[i], formats))
 			return perr(p, sec_get(s, "Formats")->line,
-				    "bad value '%s' for key 'Formats' in [Output]: use initramfs, raw or qcow2", r->formats.v[i]);
+				    "bad value '%s' for key 'Formats' in [Output]: use initramfs, raw, qcow2 or vhd", r->formats.v[i]);
 	r->compression = opt_str(s, "Compression", "zstd");
 	{
 		_cleanup_free_ char *alg = kiln_strdup(r->compression);
@@ -869,4 +869,13 @@ kiln_recipe_free(struct kiln_recipe *r)
 	kiln_strv_release(&r->formats);
 	free(r->compression);
 	free(r);
+}
+
+int
+kiln_recipe_wants_disk(const struct kiln_recipe *r)
+{
+	for (size_t i = 0; i < r->formats.n; i++)
+		if (strcmp(r->formats.v[i], "initramfs") != 0)
+			return 1;
+	return 0;
 }

@@ -99,4 +99,11 @@ void kiln_recipe_free(struct kiln_recipe *r);
 static inline void kiln_recipe_freep(struct kiln_recipe **r) { kiln_recipe_free(*r); }
 
 
+/*
+ * kiln_recipe_wants_disk() - whether [Output] Formats= names a disk image
+ * (raw, qcow2, vhd). The initramfs and the kernel are built either way: the
+ * disk holds them, and direct kernel boots use them.
+ */
+int kiln_recipe_wants_disk(const struct kiln_recipe *r);
+
 #endif
