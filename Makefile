@@ -28,7 +28,7 @@ KILN_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknow
 # builder/ holds the build side by concept, lowest layer first: recipe, apt (sources, fetch, OpenPGP, solver),
 # archive (every libarchive call), manifest, image (composing and building), boot (QEMU)
 BUILDER_DIRS := recipe apt archive manifest image boot
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP -Icommon $(BUILDER_DIRS:%=-Ibuilder/%) -Ilifecycle -Ideploy -Idisk -Iaudit -Iinit -Icli \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP -Icommon $(BUILDER_DIRS:%=-Ibuilder/%) -Ilifecycle -Ideploy -Idisk -Iaudit -Iinit -Icli -I$(BUILD)/gen \
 	-DKILN_VERSION='"$(KILN_VERSION)"' $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN) -pthread
 
@@ -68,6 +68,12 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/libkiln.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# kiln audit's default policy, compiled in from the file users read
+$(BUILD)/gen/default-policy.inc: audit/default.policy
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/audit/policy.o: $(BUILD)/gen/default-policy.inc
 
 $(BUILD)/kiln: $(CLI_OBJS) $(BUILD)/libkiln.a
 	@$(if $(Q),echo "  LINK    $@")

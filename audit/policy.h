@@ -8,7 +8,8 @@
  *
  *   [Paths]
  *   /etc/passwd=0644 root root        exact mode, then owner and group ('-' or absent: any)
- *   /etc/shadow=max 0640 root -       no permission bit beyond 0640
+ *   /etc/shadow=max 0640 root -       no permission bit beyond 0640 (an absent file passes;
+ *                                     an exact mode makes an absent file a finding, "missing")
  *   [WorldWritable]
  *   Allow=/tmp /var/tmp               directories under which world-writable entries are fine
  *   [Setuid]
@@ -70,5 +71,8 @@ void kiln_findings_free(struct kiln_finding *f, size_t n);
 void kiln_audit_evaluate(const struct kiln_audit_policy *p, const struct kiln_audit_file *files, size_t n,
 			 const char *passwd, const char *group, const char *shadow, struct kiln_finding **ret,
 			 size_t *ret_n);
+
+/* The default policy's text (audit/default.policy, compiled in). */
+extern const char kiln_audit_default_policy[];
 
 #endif

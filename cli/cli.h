@@ -102,7 +102,7 @@ int kiln_cli_getopt(int argc, char **argv, const struct kiln_opt *opts, const ch
 /* Prints @j as one JSON document on stdout. */
 void kiln_cli_print_json(json_t *j);
 
-extern const struct kiln_cmd kiln_cmd_boot, kiln_cmd_build, kiln_cmd_deploy, kiln_cmd_events, kiln_cmd_fixes,
+extern const struct kiln_cmd kiln_cmd_audit, kiln_cmd_boot, kiln_cmd_build, kiln_cmd_deploy, kiln_cmd_events, kiln_cmd_fixes,
 	kiln_cmd_help, kiln_cmd_keygen, kiln_cmd_manifest, kiln_cmd_policy, kiln_cmd_release, kiln_cmd_resolve,
 	kiln_cmd_serve, kiln_cmd_tenant, kiln_cmd_tick, kiln_cmd_version, kiln_cmd_versions;
 

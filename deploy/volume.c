@@ -1,6 +1,7 @@
 /* volume.c - every libguestfs call. */
 #define _GNU_SOURCE
 #include "volume.h"
+#include "disk.h"
 
 #include <guestfs.h>
 #include <errno.h>
@@ -20,18 +21,13 @@ int
 kiln_volume_create(struct kiln_ctx *ctx, const char *path, uint64_t bytes)
 {
 	_cleanup_free_ char *tmp = kiln_asprintf("%s.tmp", path);
-	const char *accel = getenv("KILN_ACCEL");
-	guestfs_h *g = guestfs_create();
+	guestfs_h *g = kiln_guestfs_new(ctx);
 	int rc = -1;
 
 	if (!g)
-		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create a libguestfs handle");
-	guestfs_set_error_handler(g, NULL, NULL);	/* errors are reported once, by kiln */
+		return -1;
 	unlink(tmp);
-	if (guestfs_set_backend(g, "direct") < 0 ||
-	    (!(accel && !strcmp(accel, "kvm")) && guestfs_set_backend_setting(g, "force_tcg", "1") < 0))
-		gfail(ctx, g, "configure the appliance for", path);
-	else if (guestfs_disk_create(g, tmp, "qcow2", (int64_t)bytes, -1) < 0)
+	if (guestfs_disk_create(g, tmp, "qcow2", (int64_t)bytes, -1) < 0)
 		gfail(ctx, g, "create", tmp);
 	else if (guestfs_add_drive_opts(g, tmp, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0 || guestfs_launch(g) < 0)
 		gfail(ctx, g, "start the appliance for", tmp);

@@ -485,3 +485,82 @@ kiln_ovmf_vars_copy(struct kiln_ctx *ctx, const char *dir, char **ret_path)
 	*ret_path = TAKE_PTR(tmpl);
 	return 0;
 }
+
+void
+kiln_uki_release(struct kiln_uki *u)
+{
+	free(u->osrel);
+	free(u->cmdline);
+	memset(u, 0, sizeof(*u));
+}
+
+#define UKI_TEXT_MAX (64 * 1024)
+
+int
+kiln_uki_read(struct kiln_ctx *ctx, const char *path, const char *initrd_out, struct kiln_uki *ret)
+{
+	_cleanup_(kiln_closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct kiln_uki u = { 0 };
+	struct kiln_ctx sub;
+	struct pe_info pi;
+	struct stat st;
+	const unsigned char *d;
+	size_t len, nsec, table;
+	int rc = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "cannot read '%s': %s", path, strerror(errno));
+	if (st.st_size <= 0 || (uint64_t)st.st_size > KILN_UKI_MAX)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': %lld bytes is not a unified kernel image", path,
+				  (long long)st.st_size);
+	len = (size_t)st.st_size;
+	d = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (d == MAP_FAILED)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot map '%s': %s", path, strerror(errno));
+	kiln_ctx_sub(&sub, ctx);
+	if (pe_check(&sub, path, d, len, &pi) < 0) {
+		munmap((void *)d, len);
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s", sub.msg);
+	}
+	nsec = d[pi.pe + 6] | d[pi.pe + 7] << 8;
+	table = (size_t)pi.pe + 24 + (d[pi.pe + 20] | d[pi.pe + 21] << 8);
+	if (table > len || (len - table) / 40 < nsec)
+		rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': its section table lies outside the file", path);
+	for (size_t i = 0; rc == 0 && i < nsec; i++) {
+		const unsigned char *sh = d + table + 40 * i;
+		char name[9] = { 0 };
+		uint32_t vsize = rd32(sh + 8), rsize = rd32(sh + 16), off = rd32(sh + 20);
+		size_t size = vsize && vsize < rsize ? vsize : rsize;
+
+		memcpy(name, sh, 8);
+		if (off > len || size > len - off) {
+			rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': section %s lies outside the file", path, name);
+			break;
+		}
+		if (strcmp(name, ".osrel") == 0 || strcmp(name, ".cmdline") == 0) {
+			char **to = name[1] == 'o' ? &u.osrel : &u.cmdline;
+
+			if (size > UKI_TEXT_MAX) {
+				rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': section %s is %zu bytes", path, name, size);
+				break;
+			}
+			free(*to);
+			*to = kiln_strndup((const char *)d + off, size);
+		} else if (strcmp(name, ".linux") == 0) {
+			kiln_sha256_hex(d + off, size, u.linux_sha256);
+			u.linux_size = size;
+		} else if (strcmp(name, ".initrd") == 0) {
+			u.has_initrd = 1;
+			u.initrd_size = size;
+			if (initrd_out && kiln_write_atomic(ctx, initrd_out, d + off, size, 0600) < 0)
+				rc = -1;
+		}
+	}
+	munmap((void *)d, len);
+	if (rc < 0) {
+		kiln_uki_release(&u);
+		return -1;
+	}
+	*ret = u;
+	return 0;
+}

@@ -79,4 +79,27 @@ int kiln_disk_find(const char *dir, char **ret_path, const char **ret_format);
 /* A fresh copy of OVMF's variable store in @dir for one guest (caller frees the path, and removes the file). */
 int kiln_ovmf_vars_copy(struct kiln_ctx *ctx, const char *dir, char **ret_path);
 
+/* What kiln reads back from a unified kernel image. */
+struct kiln_uki {
+	char *osrel, *cmdline;		/* NULL when the section is absent */
+	char linux_sha256[65];		/* "" when absent */
+	uint64_t linux_size, initrd_size;
+	int has_initrd;
+};
+
+#define KILN_UKI_MAX (2ULL * 1024 * 1024 * 1024)
+
+/*
+ * kiln_uki_read() - the sections of the PE image at @path (untrusted: every
+ * offset is checked): .osrel and .cmdline as text (at most 64 KiB each), the
+ * SHA-256 of .linux, and .initrd copied to @initrd_out when not NULL. Exit 4
+ * for a file that is not a PE image or whose sections lie outside it.
+ */
+int kiln_uki_read(struct kiln_ctx *ctx, const char *path, const char *initrd_out, struct kiln_uki *ret);
+void kiln_uki_release(struct kiln_uki *u);
+
+/* A libguestfs handle (backend direct; TCG unless KILN_ACCEL=kvm), or NULL with an error. */
+typedef struct guestfs_h guestfs_h;
+guestfs_h *kiln_guestfs_new(struct kiln_ctx *ctx);
+
 #endif

@@ -589,8 +589,46 @@ seqline_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/*
+ * Past the cpio trailer at @consumed bytes of the decompressed stream, is
+ * there anything but padding? The kernel unpacks a second archive appended
+ * there, which libarchive's cpio reader never shows: 1 if so, 0 if not, -1
+ * when the stream cannot be read.
+ */
+static int
+trailing_archive(const char *path, int64_t consumed)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	char buf[65536];
+	int64_t at = 0;
+	la_ssize_t n;
+	int found = 0;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK || archive_read_next_header(a, &ae) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return -1;
+	}
+	while (!found && (n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		for (la_ssize_t i = 0; i < n && !found; i++)
+			found = at + i >= consumed && buf[i] != 0;
+		at += n;
+	}
+	archive_read_free(a);
+	return found;
+}
+
 int
 kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, size_t *ret_count)
+{
+	return kiln_initrd_scan(ctx, path, NULL, NULL, ret_tsv, ret_count);
+}
+
+int
+kiln_initrd_scan(struct kiln_ctx *ctx, const char *path, const char *const *capture, char **captured, char **ret_tsv,
+		 size_t *ret_count)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
@@ -598,6 +636,9 @@ kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, si
 	struct kiln_buf out = { 0 };
 	char buf[65536];
 	int rc;
+
+	for (size_t i = 0; capture && capture[i]; i++)
+		captured[i] = NULL;
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_cpio(a);
@@ -621,14 +662,33 @@ kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, si
 				kiln_strv_release(&lines);
 				return -1;
 			}
+		if (lines.n >= KILN_INITRD_ENTRIES_MAX) {
+			kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' has more than %d entries", path, KILN_INITRD_ENTRIES_MAX);
+			archive_read_free(a);
+			kiln_strv_release(&lines);
+			return -1;
+		}
 		if (S_ISREG(mode)) {
 			struct kiln_sha256_stream *h = kiln_sha256_stream_new();
+			struct kiln_buf keep = { 0 };
+			ssize_t want = -1;
 			la_ssize_t n;
 
+			for (size_t i = 0; capture && capture[i]; i++)
+				if (strcmp(capture[i], name) == 0)
+					want = (ssize_t)i;
 			while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
 				kiln_sha256_stream_add(h, buf, n);
 				size += n;
+				if (want >= 0 && keep.len + (size_t)n <= KILN_INITRD_CAPTURE_MAX)
+					kiln_buf_add(&keep, buf, (size_t)n);
 			}
+			if (want >= 0 && size <= KILN_INITRD_CAPTURE_MAX) {
+				free(captured[want]);	/* as the kernel unpacks it: the last one wins */
+				kiln_buf_add(&keep, "", 0);
+				captured[want] = kiln_buf_detach(&keep, NULL);
+			}
+			kiln_buf_release(&keep);
 			kiln_sha256_stream_end(h, hex);
 			if (n < 0) {
 				rc = ARCHIVE_FATAL;
@@ -646,9 +706,19 @@ kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, si
 		kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' is not a readable initramfs: %s", path, archive_error_string(a));
 		archive_read_free(a);
 		kiln_strv_release(&lines);
-		return -1;
+		goto fail;
 	}
-	archive_read_free(a);
+	{
+		int64_t consumed = archive_filter_bytes(a, 0);
+
+		archive_read_free(a);
+		if (trailing_archive(path, consumed) != 0) {
+			kiln_error(ctx, KILN_EXIT_INTEGRITY,
+				   "'%s' has data after its archive's end (a second archive the kernel would unpack over the first)", path);
+			kiln_strv_release(&lines);
+			goto fail;
+		}
+	}
 	/* as the kernel unpacks it: a path given twice is what its last entry says */
 	{
 		struct seqline *sl = kiln_calloc(lines.n ? lines.n : 1, sizeof(*sl));
@@ -672,6 +742,12 @@ kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, si
 	kiln_strv_release(&lines);
 	*ret_tsv = kiln_buf_detach(&out, NULL);
 	return 0;
+fail:
+	for (size_t i = 0; capture && capture[i]; i++) {
+		free(captured[i]);
+		captured[i] = NULL;
+	}
+	return -1;
 }
 
 int

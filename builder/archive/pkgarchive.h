@@ -77,6 +77,19 @@ void kiln_cpio_abort(struct kiln_cpio *c);
  */
 int kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, size_t *ret_count);
 
+#define KILN_INITRD_ENTRIES_MAX 1000000
+#define KILN_INITRD_CAPTURE_MAX (4 * 1024 * 1024)
+/*
+ * kiln_initrd_scan() - kiln_initrd_files_tsv(), and the content of the
+ * files @capture names (NULL-terminated, "etc/passwd" as the archive names
+ * them) in @captured[i] (NUL-terminated, caller frees; NULL when absent or
+ * bigger than KILN_INITRD_CAPTURE_MAX). Exit 4 for an unreadable archive,
+ * more than KILN_INITRD_ENTRIES_MAX entries, or a second archive appended
+ * after the first (the kernel would unpack it; libarchive does not show it).
+ */
+int kiln_initrd_scan(struct kiln_ctx *ctx, const char *path, const char *const *capture, char **captured, char **ret_tsv,
+		     size_t *ret_count);
+
 /* Decompresses gzip @data (at most @max bytes out) into a new buffer. */
 int kiln_gunzip(struct kiln_ctx *ctx, const void *data, size_t len, size_t max, char **ret, size_t *ret_len);
 

@@ -108,6 +108,10 @@ files_conflict_b() { mkdir -p "$1/usr/share/conflict"; echo b > "$1/usr/share/co
 files_same_a() { mkdir -p "$1/usr/share/same"; echo same > "$1/usr/share/same/file"; }
 files_same_b() { mkdir -p "$1/usr/share/same"; echo same > "$1/usr/share/same/file"; }
 # base-passwd: the base users and groups every image starts from (a subset of Debian's)
+files_systemd_boot_efi() {
+	mkdir -p "$1/usr/lib/systemd/boot/efi"
+	cp /usr/lib/systemd/boot/efi/linuxx64.efi.stub "$1/usr/lib/systemd/boot/efi/"
+}
 files_base_passwd() {
 	mkdir -p "$1/usr/share/base-passwd"
 	printf '%s\n' 'root:*:0:0:root:/root:/bin/bash' 'daemon:*:1:1:daemon:/usr/sbin:/usr/sbin/nologin' \
@@ -318,6 +322,12 @@ deb $S libfoo-tools 1.1 amd64 "Depends: libfoo (= 1.1)" "Source: libfoo"
 
 release kilntest
 release kilntest-security "Tue, 01 Jun 2027 00:00:00 UTC" yes
+# disk images' EFI stub, in a suite of its own (recipes that build disks list it): the host's
+# real systemd-boot-efi stub (make deps installs it), so the unified kernel image is a real PE file
+if [ -f /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]; then
+	deb kilntest-boot systemd-boot-efi 252.39-1 amd64
+	release kilntest-boot
+fi
 
 # Leave no gpg-agent behind: the directories are removed by the caller.
 GNUPGHOME=$dir/gnupg-other gpgconf --kill gpg-agent 2>/dev/null || true

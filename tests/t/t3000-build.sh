@@ -150,8 +150,9 @@ expect 2 "a module the kernel does not have" -- "$KILN" build nomod.recipe --sto
 err_has "module 'no_such_mod' is neither in kernel 6.1.0-9-kilntest nor built into it"
 
 build_recipe disk.recipe app; sed -i '/^\[Output\]/a Formats=initramfs qcow2' disk.recipe
-expect 2 "a disk image format kiln cannot build yet" -- "$KILN" build disk.recipe --store "$S" --version 2026.01.23
-err_has "Formats=qcow2: this kiln builds initramfs images only"
+expect 2 "a disk image without systemd-boot-efi in the sources" -- "$KILN" build disk.recipe --store "$S" --version 2026.01.23
+err_has "package 'systemd-boot-efi' is not in the recipe's sources: [Output] Formats=qcow2 needs its EFI stub"
+[ ! -e "$S/app/2026.01.23" ] && ok "nothing was stored" || not_ok "a version was stored"
 
 # --- a .deb that does not match the signed index
 D=$(ls fx/repo/pool/kilntest/app_1.0_amd64.deb)
