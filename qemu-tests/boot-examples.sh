@@ -105,6 +105,67 @@ boot "$TOP/recipes/memcached.recipe" 11211 memcached_version
 boot "$TOP/recipes/unbound.recipe" 53 unbound_dig
 BOOT_MEMORY=1024 boot "$TOP/recipes/postgresql.recipe" 5432 postgresql_select
 
+# Disk images (warm: the packages are cached by now): the redis recipe with
+# Formats=initramfs qcow2 vhd; its build time next to the initramfs-only
+# build of the same recipe; bit-identical when built again; booted from the
+# disk under UEFI (OVMF) to PONG, next to the direct kernel boot of the same
+# version; kiln audit of it clean.
+secs() { awk -v a="$2" -v b="$1" 'BEGIN { printf "%.1f", a - b }'; }
+ping_boot() {	# NAME VERSION-DIR [--disk]: boot, seconds to PONG on stdout (empty: none)
+	local port vm t0 t
+	port=$(free_port)
+	t0=$(date +%s.%N)
+	"$KILN" boot "redisdisk/$(basename "$2")" --store "$STORE" --timeout "$TIMEOUT" --memory 512 --forward "$port:6379" \
+		${3:-} > "$STORE/$1.console" 2>&1 &
+	vm=$!
+	while kill -0 $vm 2>/dev/null; do
+		if redis_ping "$port" > /dev/null 2>&1; then t=$(date +%s.%N); break; fi
+		sleep 0.2
+	done
+	kill $vm 2>/dev/null; wait $vm 2>/dev/null
+	[ -n "${t:-}" ] && secs "$t0" "$t"
+}
+disk_checks() {
+	local r=$STORE/redisdisk.recipe ri=$STORE/redisdisk-initrd.recipe d v t0 t1 t2 td tb
+	sed -e 's/^Family=redis/Family=redisdisk/' -e 's/^Formats=.*/Formats=initramfs qcow2 vhd/' "$TOP/recipes/redis.recipe" > "$r"
+	sed 's/^Formats=.*/Formats=initramfs/' "$r" > "$ri"
+	cp -r "$TOP/recipes/files" "$STORE/" 2>/dev/null
+	t0=$(date +%s.%N)
+	"$KILN" build "$ri" --store "$STORE" --version 2026.01.1 > /dev/null 2> "$STORE/redisdisk.build" || { not_ok "redisdisk: initramfs build failed: $(tail -1 "$STORE/redisdisk.build")"; return; }
+	t1=$(date +%s.%N)
+	if ! d=$("$KILN" build "$r" --store "$STORE" --version 2026.01.2 2> "$STORE/redisdisk.build"); then
+		not_ok "redisdisk: disk build failed: $(tail -1 "$STORE/redisdisk.build")"; return
+	fi
+	t2=$(date +%s.%N)
+	d=$(tail -1 <<< "$d")
+	ok "redisdisk: built disk.qcow2 ($(stat -c %s "$d/disk.qcow2") bytes) and disk.vhd ($(stat -c %s "$d/disk.vhd") bytes)"
+	echo "redis disk build (warm): $(secs "$t1" "$t2") s with qcow2+vhd, $(secs "$t0" "$t1") s initramfs only; disk.qcow2 $(stat -c %s "$d/disk.qcow2") B, disk.vhd $(stat -c %s "$d/disk.vhd") B" >> "$STORE/figures"
+	sha256sum "$d/disk.qcow2" "$d/disk.vhd" > "$STORE/disk.sums"
+	sleep 1
+	if "$KILN" build "$r" --store "$STORE" --version 2026.01.2 --force > /dev/null 2>> "$STORE/redisdisk.build" &&
+		sha256sum -c --quiet "$STORE/disk.sums" > /dev/null 2>&1; then
+		ok "redisdisk: built again, disk.qcow2 and disk.vhd are bit-identical"
+	else
+		not_ok "redisdisk: the second build's disks differ"
+	fi
+	td=$(ping_boot redisdisk-uefi "$d" --disk)
+	tb=$(ping_boot redisdisk-direct "$d")
+	if [ -n "$td" ] && grep -q "BdsDxe: starting" "$STORE/redisdisk-uefi.console"; then
+		ok "redisdisk: booted from disk.qcow2 under OVMF and answered PING (+PONG after $td s)"
+	else
+		not_ok "redisdisk: no PONG from the disk boot"; tail -5 "$STORE/redisdisk-uefi.console"
+	fi
+	echo "redis boot to PONG (TCG): $td s from the disk under UEFI, $tb s direct kernel boot" >> "$STORE/figures"
+	t0=$(date +%s.%N)
+	if "$KILN" audit "redisdisk/2026.01.2" --store "$STORE" > "$STORE/redisdisk.audit" 2>&1; then
+		ok "redisdisk: kiln audit of the disk is clean ($(head -1 "$STORE/redisdisk.audit" | cut -c1-100))"
+	else
+		not_ok "redisdisk: kiln audit: $(tail -5 "$STORE/redisdisk.audit")"
+	fi
+	echo "kiln audit of the redis disk: $(secs "$t0" "$(date +%s.%N)") s" >> "$STORE/figures"
+}
+disk_checks
+
 # The command's exit status travels out: kiln-init reports it, powers off
 # (OnExit=poweroff), and kiln boot exits with it.
 sed -e 's/^Family=httpd/Family=exitcode/' -e 's|^Cmd=.*|Cmd=/bin/busybox false|' -e '/^\[Files\]/,/^$/d' \
