@@ -31,6 +31,9 @@ static const struct kiln_opt deploy_opts[] = {
 			      "in UTC (\"Sun 02:00+120m\", \"Mon-Fri 23:00+1h\"; 60 to\n"
 			      "235 minutes); none: upgrades go at once" },
 	{ "reboot", "POLICY", 'b', "create: if-required (default), always or never" },
+	{ "boot", "FROM", 'G', "create: kernel (default: the version's kernel and\n"
+			       "initramfs, booted directly) or disk (its disk.qcow2 under\n"
+			       "UEFI with OVMF, as a cloud boots it)" },
 	{ "health-timeout", "S", 'T', "create: seconds a started guest has to become healthy\n"
 					  "(default: its family's policy, health_timeout_s)" },
 	{ "record-only", NULL, 'L', "create: record the deployment without running a guest\n"
@@ -113,9 +116,11 @@ print_one(json_t *d)
 		puts("guests      none: a record only");
 		return;
 	}
-	printf("window      %s\nreboot      %s\nmemory      %lld MiB, %lld cpus\n",
+	printf("window      %s\nreboot      %s\nboot        %s\nmemory      %lld MiB, %lld cpus\n",
 	       json_is_string(json_object_get(g, "window")) ? json_string_value(json_object_get(g, "window")) : "none (at once)",
-	       json_string_value(json_object_get(g, "reboot")), (long long)json_integer_value(json_object_get(g, "memory_mib")),
+	       json_string_value(json_object_get(g, "reboot")),
+	       json_is_string(json_object_get(g, "boot")) ? "disk (UEFI)" : "kernel (direct)",
+	       (long long)json_integer_value(json_object_get(g, "memory_mib")),
 	       (long long)json_integer_value(json_object_get(g, "cpus")));
 	json_array_foreach(json_object_get(d, "instances"), n, i) {
 		json_t *run = json_object_get(i, "running_version"), *up = json_object_get(i, "upgrading"),
@@ -236,6 +241,11 @@ parse(int argc, char **argv, struct kiln_cli_common *co, struct deploy_args *a)
 			if (kiln_window_parse(optarg, &a->g.window, &why) < 0)
 				return kiln_cli_usage_error("deploy", "bad --window '%s': %s", optarg, why);
 			a->g.has_window = 1;
+			break;
+		case 'G':
+			if (strcmp(optarg, "disk") && strcmp(optarg, "kernel"))
+				return kiln_cli_usage_error("deploy", "bad --boot '%s': use kernel or disk", optarg);
+			a->g.boot_disk = !strcmp(optarg, "disk");
 			break;
 		case 'b':
 			if (kiln_reboot_parse(optarg, &a->g.reboot) < 0)
@@ -477,7 +487,7 @@ const struct kiln_cmd kiln_cmd_deploy = {
 	.summary = "create, change, list and run deployments (libvirt guests)",
 	.forms = (const struct kiln_form[]){
 		{ "create", "NAME", "tenant !family version|auto pin config host instances max-unavailable memory cpus volume "
-				    "forward network window reboot health-timeout record-only json store now" },
+				    "forward network window reboot boot health-timeout record-only json store now" },
 		{ "update", "NAME", "tenant config version auto|pin json store now" },
 		{ "list", "", "tenant json store now" },
 		{ "show", "NAME", "tenant json store now" },

@@ -1,5 +1,6 @@
 /* domain.c - a deployment's libvirt domain XML, written and read with libxml2. */
 #include "domain.h"
+#include "disk.h"
 #include "kiln.h"
 
 #include <libxml/parser.h>
@@ -57,6 +58,24 @@ static void
 devices(struct w *w, const struct kiln_domain_spec *s)
 {
 	el(w, "devices");
+	if (s->boot_disk) {
+		el(w, "disk");
+		attr(w, "type", "file");
+		attr(w, "device", "disk");
+		/* derived from the version, nothing to keep: volume snapshots leave it out */
+		attr(w, "snapshot", "no");
+		el(w, "driver");
+		attr(w, "name", "qemu");
+		attr(w, "type", "qcow2");
+		end(w);
+		empty1(w, "source", "file", s->boot_disk);
+		el(w, "target");
+		attr(w, "dev", "vda");
+		attr(w, "bus", "virtio");
+		end(w);
+		empty1(w, "boot", "order", "1");
+		end(w);
+	}
 	if (s->volume) {
 		el(w, "disk");
 		attr(w, "type", "file");
@@ -67,7 +86,7 @@ devices(struct w *w, const struct kiln_domain_spec *s)
 		end(w);
 		empty1(w, "source", "file", s->volume);
 		el(w, "target");
-		attr(w, "dev", "vda");
+		attr(w, "dev", s->boot_disk ? "vdb" : "vda");
 		attr(w, "bus", "virtio");
 		end(w);
 		/* kiln-init finds its data volume by this serial, whatever else the guest has */
@@ -102,7 +121,8 @@ kiln_domain_xml(const struct kiln_domain_spec *s)
 	char num[32];
 	char *out = NULL;
 
-	if (!w.x || !s->name || !s->type || !s->kernel || !s->initrd || !s->console_log)
+	if (!w.x || !s->name || !s->type || !s->console_log || (!s->boot_disk && (!s->kernel || !s->initrd)) ||
+	    (s->boot_disk && !s->nvram))
 		goto done;
 	xmlTextWriterSetIndent(w.x, 1);
 	xmlTextWriterSetIndentString(w.x, X("  "));
@@ -130,12 +150,17 @@ kiln_domain_xml(const struct kiln_domain_spec *s)
 	end(&w);
 	end(&w);
 
-	if (s->n_env) {
+	if (s->n_env || (s->boot_disk && s->ip)) {
 		el(&w, "sysinfo");
 		attr(&w, "type", "smbios");
 		el(&w, "oemStrings");
 		for (size_t i = 0; i < s->n_env; i++) {
 			_cleanup_free_ char *e = kiln_asprintf("kiln.env:%s", s->env[i]);
+
+			text_el(&w, "entry", e);
+		}
+		if (s->boot_disk && s->ip) {
+			_cleanup_free_ char *e = kiln_asprintf("kiln.ip:%s", s->ip);
 
 			text_el(&w, "entry", e);
 		}
@@ -145,12 +170,26 @@ kiln_domain_xml(const struct kiln_domain_spec *s)
 	el(&w, "os");
 	el(&w, "type");
 	attr(&w, "arch", "x86_64");
+	if (s->boot_disk)
+		attr(&w, "machine", "q35");
 	w.bad |= xmlTextWriterWriteString(w.x, X("hvm")) < 0;
 	end(&w);
-	text_el(&w, "kernel", s->kernel);
-	text_el(&w, "initrd", s->initrd);
-	text_el(&w, "cmdline", s->cmdline ? s->cmdline : "");
-	if (s->n_env)
+	if (s->boot_disk) {
+		el(&w, "loader");
+		attr(&w, "readonly", "yes");
+		attr(&w, "type", "pflash");
+		w.bad |= xmlTextWriterWriteString(w.x, X(KILN_OVMF_CODE)) < 0;
+		end(&w);
+		el(&w, "nvram");
+		attr(&w, "template", KILN_OVMF_VARS);
+		w.bad |= xmlTextWriterWriteString(w.x, X(s->nvram)) < 0;
+		end(&w);
+	} else {
+		text_el(&w, "kernel", s->kernel);
+		text_el(&w, "initrd", s->initrd);
+		text_el(&w, "cmdline", s->cmdline ? s->cmdline : "");
+	}
+	if (s->n_env || (s->boot_disk && s->ip))
 		empty1(&w, "smbios", "mode", "sysinfo");
 	end(&w);
 	/* ACPI: the kernel finds its tables (and could be shut down gracefully) */

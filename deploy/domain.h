@@ -2,7 +2,10 @@
  * domain.h - a deployment's libvirt domain, as XML (every libxml2 call).
  *
  * A deployment instance is a domain named kiln-TENANT-NAME[-I] that boots
- * its version's kernel and initramfs directly, writes its serial console to
+ * its version's kernel and initramfs directly (or, with boot_disk, the
+ * version's disk under UEFI: an overlay of the store's disk.qcow2, the
+ * command line the one signed into the unified kernel image, the address
+ * an OEM string), writes its serial console to
  * a file kiln reads, has one virtio NIC and, when the image declares a state
  * directory, a qcow2 data volume. The deployment's configuration reaches the
  * guest as SMBIOS type 11 OEM strings "kiln.env:KEY=VALUE" (the mechanism
@@ -25,6 +28,9 @@ struct kiln_domain_spec {
 	const char *type;		/* "qemu" (TCG), "kvm"; "test" for libvirt's test driver */
 	unsigned memory_mib, cpus;
 	const char *kernel, *initrd, *cmdline;
+	/* or a disk booted under UEFI (OVMF, q35): its qcow2, its variable store (libvirt copies OVMF's template there) */
+	const char *boot_disk, *nvram;
+	const char *ip;			/* with a disk: the guest's kiln.ip, as SMBIOS OEM string "kiln.ip:ADDR/PREFIX,GW" */
 	const char *console_log;	/* the serial console goes to this file */
 	const char *volume;		/* a qcow2 data volume, or NULL */
 	const char *network;		/* the libvirt network of the NIC, or NULL for none */

@@ -1,6 +1,7 @@
 /* fleet.c - deployments as libvirt domains, and the executor that upgrades them. */
 #define _GNU_SOURCE
 #include "fleet.h"
+#include "disk.h"
 #include "virt.h"
 #include "qemu.h"
 #include "volume.h"
@@ -8,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <glob.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -79,6 +81,8 @@ kiln_guest_format(const struct kiln_guest *g)
 		      (json_int_t)g->volume_bytes, "ports", ports, "window", g->has_window ? json_string(window) : json_null(),
 		      "reboot", kiln_reboot_name(g->reboot), "health_timeout", g->health_timeout, "network",
 		      g->network ? json_string(g->network) : json_null());
+	if (g->boot_disk)	/* absent: the kernel, as every guest before disks */
+		json_object_set_new(j, "boot", json_string("disk"));
 	out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	return out;
@@ -118,6 +122,10 @@ kiln_guest_parse(struct kiln_ctx *ctx, const char *text, struct kiln_guest *g)
 	v = json_object_get(j, "network");
 	if (json_is_string(v))
 		g->network = kiln_strdup(json_string_value(v));
+	v = json_object_get(j, "boot");
+	if (!why && v && !(json_is_string(v) && (!strcmp(json_string_value(v), "disk") || !strcmp(json_string_value(v), "kernel"))))
+		why = "bad boot";
+	g->boot_disk = json_is_string(v) && !strcmp(json_string_value(v), "disk");
 	g->volume_bytes = volume > 0 ? (uint64_t)volume : 0;
 	if (!why && (!g->hosts.n || g->instances < 1 || g->instances > KILN_FLEET_MAX_INSTANCES || g->memory_mib < 64 ||
 		     g->cpus < 1 || g->max_unavailable < 1 || g->health_timeout < 0))
@@ -265,6 +273,7 @@ step(struct kiln_fleet *f, const char *what)
 struct inst_spec {
 	struct kiln_domain_spec s;
 	char *name, *dir, *kernel, *initrd, *cmdline, *console, *volume;
+	char *boot_disk, *nvram, *ip;	/* a disk-booted guest's overlay and UEFI variables; its kiln.ip */
 	char *address;		/* the guest's IPv4 address, for the health probe */
 	struct kiln_strv env;
 };
@@ -279,6 +288,9 @@ inst_spec_release(struct inst_spec *is)
 	free(is->cmdline);
 	free(is->console);
 	free(is->volume);
+	free(is->boot_disk);
+	free(is->nvram);
+	free(is->ip);
 	free(is->address);
 	kiln_strv_release(&is->env);
 }
@@ -315,6 +327,19 @@ inst_spec_make(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_dep
 	if (kiln_image_cmdline(ctx, is->dir, &image) < 0 || kiln_mkdir_p(ctx, ddir, 0711) < 0)
 		return -1;
 	is->cmdline = ip ? kiln_asprintf("%s panic=-1 kiln.ip=%s", image, ip) : kiln_asprintf("%s panic=-1", image);
+	if (g->boot_disk) {
+		/* the store's disk never changes: each instance boots an overlay of its own (only UEFI writes to it) */
+		_cleanup_free_ char *base = kiln_asprintf("%s/disk.qcow2", is->dir);
+
+		if (stat(base, &st) < 0)
+			return kiln_error(ctx, KILN_EXIT_USAGE, "%s/%s has no disk.qcow2 to boot (its recipe's [Output] Formats= needs qcow2)",
+					  d->family, version);
+		is->boot_disk = kiln_asprintf("%s/boot.%d.%s.qcow2", ddir, idx, version);
+		is->nvram = kiln_asprintf("%s/nvram.%d.fd", ddir, idx);
+		if (stat(is->boot_disk, &st) < 0 && kiln_disk_overlay(ctx, base, is->boot_disk) < 0)
+			return -1;
+		is->ip = ip ? kiln_strdup(ip) : NULL;
+	}
 	if (ip)
 		is->address = kiln_strndup(ip, strcspn(ip, "/"));
 	is->name = kiln_fleet_domain_name(d->tenant, d->name, idx);
@@ -334,6 +359,9 @@ inst_spec_make(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_dep
 		.kernel = is->kernel,
 		.initrd = is->initrd,
 		.cmdline = is->cmdline,
+		.boot_disk = is->boot_disk,
+		.nvram = is->nvram,
+		.ip = is->ip,
 		.console_log = is->console,
 		.volume = is->volume,
 		.network = g->network,
@@ -763,6 +791,26 @@ kiln_fleet_start(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_d
 	return stop_start(ctx, f, d, 0);
 }
 
+/* A disk-booted guest's overlays (boot.IDX.VERSION.qcow2) and UEFI variables: derived, nothing of the tenant's in them. */
+static void
+remove_boot_disks(struct kiln_fleet *f, const struct kiln_deployment *d, const struct kiln_instance *in, size_t n)
+{
+	_cleanup_free_ char *dir = deployment_dir(f, d->tenant, d->name);
+
+	for (size_t k = 0; k < n; k++) {
+		_cleanup_free_ char *pattern = kiln_asprintf("%s/boot.%d.*.qcow2", dir, in[k].idx);
+		_cleanup_free_ char *nvram = kiln_asprintf("%s/nvram.%d.fd", dir, in[k].idx);
+		glob_t gl;
+
+		if (glob(pattern, 0, NULL, &gl) == 0) {
+			for (size_t i = 0; i < gl.gl_pathc; i++)
+				unlink(gl.gl_pathv[i]);
+			globfree(&gl);
+		}
+		unlink(nvram);
+	}
+}
+
 int
 kiln_fleet_delete(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_deployment *d, int purge)
 {
@@ -786,6 +834,8 @@ kiln_fleet_delete(struct kiln_ctx *ctx, struct kiln_fleet *f, const struct kiln_
 			rc = kiln_virt_undefine(ctx, v, in[k].domain);
 		kiln_dom_info_release(&info);
 	}
+	if (rc == 0)
+		remove_boot_disks(f, d, in, n);
 	if (rc == 0 && purge) {
 		_cleanup_free_ char *dir = deployment_dir(f, d->tenant, d->name);
 

@@ -47,6 +47,7 @@ struct kiln_guest {
 	enum kiln_reboot reboot;
 	int health_timeout;		/* seconds an instance has to become healthy */
 	char *network;			/* the libvirt network of its NIC, or NULL */
+	int boot_disk;			/* boot the version's disk.qcow2 under UEFI (OVMF), not its kernel directly */
 };
 
 void kiln_guest_init(struct kiln_guest *g);

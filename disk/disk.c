@@ -564,3 +564,20 @@ kiln_uki_read(struct kiln_ctx *ctx, const char *path, const char *initrd_out, st
 	*ret = u;
 	return 0;
 }
+
+int
+kiln_disk_overlay(struct kiln_ctx *ctx, const char *base, const char *out)
+{
+	_cleanup_free_ char *abs = realpath(base, NULL), *tmp = kiln_asprintf("%s.tmp", out);
+	const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", abs, tmp, NULL };
+
+	if (!abs)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot resolve '%s': %s", base, strerror(errno));
+	if (kiln_run(ctx, argv, NULL, "qemu-utils") < 0 || rename(tmp, out) < 0) {
+		if (ctx->code == 0)
+			kiln_error(ctx, KILN_EXIT_FAILED, "cannot rename '%s': %s", tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}

@@ -102,4 +102,7 @@ void kiln_uki_release(struct kiln_uki *u);
 typedef struct guestfs_h guestfs_h;
 guestfs_h *kiln_guestfs_new(struct kiln_ctx *ctx);
 
+/* A qcow2 overlay at @out over the qcow2 @base (by its absolute path), written through a temporary file. */
+int kiln_disk_overlay(struct kiln_ctx *ctx, const char *base, const char *out);
+
 #endif

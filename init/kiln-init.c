@@ -87,10 +87,17 @@ static unsigned char dmi[256 * 1024];
 static char dmi_env[64 * 1024], dmi_keys[512];
 static size_t dmi_env_len;
 
+static char dmi_ip[64];	/* "kiln.ip:ADDR/PREFIX,GW": a disk-booted deployment's address (its command line is signed) */
+
 static void
 oem_string(const char *s, size_t len, void *data)
 {
 	(void)data;
+	if (len > 8 && len - 8 < sizeof(dmi_ip) && !strncmp(s, "kiln.ip:", 8)) {
+		memcpy(dmi_ip, s + 8, len - 8);
+		dmi_ip[len - 8] = '\0';
+		return;
+	}
 	if (len <= 9 || strncmp(s, "kiln.env:", 9) || s[9] == '=' || !memchr(s + 9, '=', len - 9) ||
 	    dmi_env_len + len - 9 + 1 > sizeof(dmi_env))
 		return;
@@ -223,7 +230,10 @@ load_modules(void)
 	}
 }
 
-/* kiln.ip=ADDRESS/PREFIX[,GATEWAY] on the kernel command line overrides the recipe. */
+/*
+ * kiln.ip=ADDRESS/PREFIX[,GATEWAY] on the kernel command line, else the
+ * SMBIOS OEM string kiln.ip:ADDRESS/PREFIX[,GATEWAY], overrides the recipe.
+ */
 static void
 cmdline_ip(void)
 {
@@ -242,9 +252,12 @@ cmdline_ip(void)
 	for (p = buf; (p = strstr(p, "kiln.ip=")); p++)
 		if (p == buf || p[-1] == ' ')
 			break;
-	if (!p)
+	if (p)
+		p += 8;
+	else if (dmi_ip[0])	/* the command line wins; the deployment's OEM string otherwise */
+		p = dmi_ip;
+	else
 		return;
-	p += 8;
 	e = p + strcspn(p, " \n");
 	*e = '\0';
 	comma = strchr(p, ',');

@@ -265,6 +265,10 @@ guest_of_body(struct kiln_ctx *ctx, const struct kiln_serve_opts *o, json_t *bod
 	v = json_object_get(body, "reboot");
 	if (!why && v && (!json_is_string(v) || kiln_reboot_parse(json_string_value(v), &g->reboot) < 0))
 		why = "reboot is if-required, always or never";
+	v = json_object_get(body, "boot");
+	if (!why && v && !(json_is_string(v) && (!strcmp(json_string_value(v), "disk") || !strcmp(json_string_value(v), "kernel"))))
+		why = "boot is kernel or disk";
+	g->boot_disk = json_is_string(v) && !strcmp(json_string_value(v), "disk");
 	json_array_foreach(json_object_get(body, "forward"), i, p) {
 		if (!json_is_integer(p) || json_integer_value(p) < 1 || json_integer_value(p) > 65535 ||
 		    g->n_ports == KILN_FLEET_MAX_PORTS)

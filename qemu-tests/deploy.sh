@@ -178,5 +178,34 @@ run=$("$KILN" deploy show db --tenant acme --json | python3 -c 'import json,sys;
 "$KILN" deploy start db --tenant acme > /dev/null && [ "$(redis "$ADDR" GET kiln-key)" = kept ] && ok "deploy start: healthy, key there" || not_ok "deploy start"
 "$KILN" deploy delete db --tenant acme > /dev/null && ! virsh -c $URI dominfo kiln-acme-db > /dev/null 2>&1 &&
 	[ -f "$STORE/deployments/acme/db/data.0.qcow2" ] && ok "deploy delete: domain gone, volume kept" || not_ok "deploy delete"
+# 8. a deployment that boots its version's disk under UEFI (OVMF), as a cloud would: the address
+#    reaches kiln-init as an OEM string (the disk's command line is signed), the volume is the
+#    second disk, found by its serial; delete --purge takes the UEFI variables and overlays too
+sed -e 's/^Family=redis/Family=redisuefi/' -e 's/^Formats=.*/Formats=initramfs qcow2/' "$TOP/recipes/redis.recipe" > "$STORE/redisuefi.recipe"
+if U=$(build "$STORE/redisuefi.recipe") && "$KILN" release redisuefi/$U --released 2026-12-01 > /dev/null; then
+	t0=$(date +%s.%N)
+	if "$KILN" deploy create uefi --tenant acme --family redisuefi --version $U --boot disk --volume 64M --network $NET \
+		--forward 6379 --now 2026-12-02 > "$STORE/out" 2>&1; then
+		ok "deploy create --boot disk: healthy after $(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s (volume included)"
+	else
+		not_ok "deploy create --boot disk: $(cat "$STORE/out")"
+	fi
+	UCON=$STORE/deployments/acme/uefi/console.0.log
+	UADDR=$("$KILN" deploy show uefi --tenant acme --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["instances"][0]["address"])')
+	virsh -c $URI dumpxml kiln-acme-uefi | grep -q "<loader readonly='yes' type='pflash'>" && grep -q "BdsDxe: starting" "$UCON" &&
+		ok "booted by OVMF from its disk" || not_ok "no UEFI boot on the console"
+	grep -q "data volume /dev/vdb mounted on /var/lib/redis" "$UCON" && ok "the volume is /dev/vdb beside the boot disk" ||
+		not_ok "volume: $(grep 'kiln-init' "$UCON" | head -5)"
+	r="$(redis "$UADDR" SET disk-key 1) $(redis "$UADDR" GET disk-key)"
+	[ "$r" = "+OK 1" ] && ok "redis on $UADDR (address from the OEM string) answers" || not_ok "SET/GET on $UADDR: $r"
+	if "$KILN" deploy delete uefi --tenant acme --purge > "$STORE/out" 2>&1 && ! virsh -c $URI dominfo kiln-acme-uefi > /dev/null 2>&1 &&
+		[ ! -e "$STORE/deployments/acme/uefi" ]; then
+		ok "deploy delete --purge: domain, UEFI variables, overlays and volume gone"
+	else
+		not_ok "deploy delete --purge: $(cat "$STORE/out"; ls "$STORE/deployments/acme/uefi" 2>&1)"
+	fi
+else
+	not_ok "redisuefi: build or release failed"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

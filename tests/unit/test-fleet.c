@@ -76,6 +76,7 @@ fake_step(void *data, const char *what)
 }
 
 static uint64_t volume_bytes;	/* create(): with a data volume of this size */
+static int boot_disk;		/* create(): boot the version's disk under UEFI */
 static int max_unavailable = 1;	/* create(): instances an upgrade may take at once */
 static int tick_parallel = 1;	/* tick(): deployments at once (1: the steps in a known order) */
 
@@ -107,6 +108,10 @@ image(const char *version)
 	f = fopen(p, "w");
 	fprintf(f, "initramfs %s", version);
 	fclose(f);
+	free(p);
+	/* a disk image too (a real qcow2: disk-booted instances get overlays of it) */
+	p = kiln_asprintf("qemu-img create -q -f qcow2 '%s/disk.qcow2' 1M", dir);
+	assert_int_equal(system(p), 0);
 	free(p);
 	p = kiln_asprintf("%s/manifest.json", dir);
 	f = fopen(p, "w");
@@ -174,6 +179,7 @@ create(const char *name, int auto_update, int instances, const char *window, enu
 	kiln_strv_push(&g.hosts, "test:///default");
 	g.network = kiln_strdup("default");	/* the test driver's: 192.168.122.1/24 */
 	g.volume_bytes = volume_bytes;
+	g.boot_disk = boot_disk;
 	g.max_unavailable = max_unavailable;
 	g.instances = instances;
 	g.reboot = reboot;
@@ -912,6 +918,88 @@ test_unreachable(void **state)
 	free(text);
 }
 
+/* The inactive XML of domain @name (a new string). */
+static char *
+domain_xml(const char *name)
+{
+	virDomainPtr dom = virDomainLookupByName(keep, name);
+	char *xml;
+
+	assert_non_null(dom);
+	xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	virDomainFree(dom);
+	assert_non_null(xml);
+	return xml;
+}
+
+static void
+test_disk_boot(void **state)
+{
+	struct kiln_fleet *f;
+	struct kiln_deployment d;
+	json_t *sum = NULL;
+	char *xml, *path, *saved, *cmd;
+	struct stat st;
+
+	(void)state;
+	/* the unreachable host's record would fail every tick from here on */
+	assert_int_equal(kiln_catalog_deploy_delete(&ctx, cat, "acme", "far", set.now), 0);
+	release("2030.01.0", "2030-01-05");
+	set.now = day("2030-01-06");
+	boot_disk = 1;
+	volume_bytes = 0;
+
+	/* a version without disk.qcow2 cannot boot from one: refused, nothing defined */
+	path = kiln_asprintf("%s/app/2030.01.0/disk.qcow2", store);
+	saved = kiln_asprintf("%s.saved", path);
+	assert_int_equal(rename(path, saved), 0);
+	assert_int_equal(create("uefi", 1, 1, NULL, KILN_REBOOT_IF_REQUIRED), -1);
+	assert_int_equal(ctx.code, KILN_EXIT_USAGE);
+	assert_non_null(strstr(ctx.msg, "app/2030.01.0 has no disk.qcow2"));
+	assert_null(defined_version("kiln-acme-uefi", NULL));
+	assert_int_equal(rename(saved, path), 0);
+
+	if (create("uefi", 1, 1, NULL, KILN_REBOOT_IF_REQUIRED) < 0)
+		fail_msg("%s", ctx.msg);
+	xml = domain_xml("kiln-acme-uefi");
+	assert_non_null(strstr(xml, "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"));
+	assert_non_null(strstr(xml, "template='/usr/share/OVMF/OVMF_VARS_4M.fd'"));
+	assert_non_null(strstr(xml, "/deployments/acme/uefi/boot.0.2030.01.0.qcow2'/>"));
+	assert_non_null(strstr(xml, "<entry>kiln.ip:192.168.122."));	/* the address, with the command line signed */
+	assert_null(strstr(xml, "<kernel>"));
+	free(xml);
+	/* the instance's overlay is backed by the store's disk, which it never writes */
+	cmd = kiln_asprintf("qemu-img info -U --output=json '%s/deployments/acme/uefi/boot.0.2030.01.0.qcow2' | grep -q '\"backing-filename\": \"%s\"'",
+			    store, path);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+
+	/* an upgrade boots the new version's disk through an overlay of its own; the old one stays for a rollback */
+	release("2030.02.0", "2030-02-05");
+	assert_int_equal(tick("2030-02-06", &sum), 0);
+	json_decref(sum);
+	assert_defined("kiln-acme-uefi", "2030.02.0");
+	xml = domain_xml("kiln-acme-uefi");
+	assert_non_null(strstr(xml, "boot.0.2030.02.0.qcow2'/>"));
+	free(xml);
+	free(path);
+	path = kiln_asprintf("%s/deployments/acme/uefi/boot.0.2030.01.0.qcow2", store);
+	assert_int_equal(stat(path, &st), 0);
+
+	/* delete: the domain, its UEFI variables and its overlays go */
+	f = kiln_fleet_new(cat, store, &ops);
+	assert_int_equal(kiln_catalog_deployment(&ctx, cat, "acme", "uefi", &d), 0);
+	if (kiln_fleet_delete(&ctx, f, &d, 0) < 0)
+		fail_msg("%s", ctx.msg);
+	assert_null(defined_version("kiln-acme-uefi", NULL));
+	assert_int_equal(stat(path, &st), -1);
+	kiln_deployments_free(&d, 1);
+	kiln_fleet_free(f);
+	free(path);
+	free(saved);
+	boot_disk = 0;
+}
+
 int
 main(void)
 {
@@ -933,6 +1021,7 @@ main(void)
 		cmocka_unit_test(test_volume_snapshots),
 		cmocka_unit_test(test_parallel),
 		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_disk_boot),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
