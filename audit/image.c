@@ -323,8 +323,14 @@ read_foreign(struct kiln_ctx *ctx, guestfs_h *g, const char *root, const char *t
 	free(mps);
 	img->kind = KILN_AUDIT_FOREIGN;
 	img->distro = kiln_strdup(distro ? distro : "unknown");
-	img->os = minor > 0 ? kiln_asprintf("%s %d.%d (%s)", img->distro, major, minor, product ? product : "?")
-			    : kiln_asprintf("%s %d (%s)", img->distro, major, product ? product : "?");
+	{
+		_cleanup_free_ char *ver = minor > 0 ? kiln_asprintf("%d.%d", major, minor) : kiln_asprintf("%d", major);
+
+		/* the product name when it says more than the version (Ubuntu's does; Debian's is the version) */
+		img->os = product && strcmp(product, ver) && strcmp(product, "unknown")
+				  ? kiln_asprintf("%s %s (%s)", img->distro, ver, product)
+				  : kiln_asprintf("%s %s", img->distro, ver);
+	}
 	free(distro);
 	free(product);
 	rc = walk(ctx, g, tmpdir, &img->tsv, &img->n_files);

@@ -316,7 +316,12 @@ kiln_audit_evaluate(const struct kiln_audit_policy *p, const struct kiln_audit_f
 		const struct kiln_audit_file *f = &files[i];
 		int allowed = 0;
 
-		if (f->type != 'l' && (f->mode & 0002)) {
+		/*
+		 * as cloud and CIS checks count them: regular files, and directories
+		 * without the sticky bit; a device node's mode is its interface
+		 * (/dev/null is 0666), a symlink's means nothing
+		 */
+		if ((f->type == 'f' || (f->type == 'd' && !(f->mode & 01000))) && (f->mode & 0002)) {
 			for (size_t k = 0; k < p->ww_allow.n && !allowed; k++)
 				allowed = under(f->path, p->ww_allow.v[k]);
 			if (!allowed)

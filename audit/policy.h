@@ -10,7 +10,7 @@
  *   /etc/passwd=0644 root root        exact mode, then owner and group ('-' or absent: any)
  *   /etc/shadow=max 0640 root -       no permission bit beyond 0640 (an absent file passes;
  *                                     an exact mode makes an absent file a finding, "missing")
- *   [WorldWritable]
+ *   [WorldWritable]                   (regular files, and directories without the sticky bit)
  *   Allow=/tmp /var/tmp               directories under which world-writable entries are fine
  *   [Setuid]
  *   Allow=/usr/bin/passwd             setuid/setgid files that may be

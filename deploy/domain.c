@@ -54,45 +54,39 @@ empty1(struct w *w, const char *name, const char *a, const char *v)
 	end(w);
 }
 
+/* A qcow2 file as virtio disk @dev: the boot disk (@boot, left out of snapshots) or the data volume. */
+static void
+qcow2_disk(struct w *w, const char *file, const char *dev, int boot)
+{
+	el(w, "disk");
+	attr(w, "type", "file");
+	attr(w, "device", "disk");
+	if (boot)	/* derived from the version, nothing to keep: volume snapshots leave it out */
+		attr(w, "snapshot", "no");
+	el(w, "driver");
+	attr(w, "name", "qemu");
+	attr(w, "type", "qcow2");
+	end(w);
+	empty1(w, "source", "file", file);
+	el(w, "target");
+	attr(w, "dev", dev);
+	attr(w, "bus", "virtio");
+	end(w);
+	if (boot)
+		empty1(w, "boot", "order", "1");
+	else	/* kiln-init finds its data volume by this serial, whatever else the guest has */
+		text_el(w, "serial", "kiln-state");
+	end(w);
+}
+
 static void
 devices(struct w *w, const struct kiln_domain_spec *s)
 {
 	el(w, "devices");
-	if (s->boot_disk) {
-		el(w, "disk");
-		attr(w, "type", "file");
-		attr(w, "device", "disk");
-		/* derived from the version, nothing to keep: volume snapshots leave it out */
-		attr(w, "snapshot", "no");
-		el(w, "driver");
-		attr(w, "name", "qemu");
-		attr(w, "type", "qcow2");
-		end(w);
-		empty1(w, "source", "file", s->boot_disk);
-		el(w, "target");
-		attr(w, "dev", "vda");
-		attr(w, "bus", "virtio");
-		end(w);
-		empty1(w, "boot", "order", "1");
-		end(w);
-	}
-	if (s->volume) {
-		el(w, "disk");
-		attr(w, "type", "file");
-		attr(w, "device", "disk");
-		el(w, "driver");
-		attr(w, "name", "qemu");
-		attr(w, "type", "qcow2");
-		end(w);
-		empty1(w, "source", "file", s->volume);
-		el(w, "target");
-		attr(w, "dev", s->boot_disk ? "vdb" : "vda");
-		attr(w, "bus", "virtio");
-		end(w);
-		/* kiln-init finds its data volume by this serial, whatever else the guest has */
-		text_el(w, "serial", "kiln-state");
-		end(w);
-	}
+	if (s->boot_disk)
+		qcow2_disk(w, s->boot_disk, "vda", 1);
+	if (s->volume)
+		qcow2_disk(w, s->volume, s->boot_disk ? "vdb" : "vda", 0);
 	if (s->network) {
 		el(w, "interface");
 		attr(w, "type", "network");
