@@ -57,8 +57,62 @@ kiln_audit_read_initrd(struct kiln_ctx *ctx, const char *path, struct kiln_audit
 	return 0;
 }
 
+static uint64_t
+be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * A deployment's boot overlay: its backing file (name at the offset and of
+ * the length the qcow2 header gives, relative to the image's directory) is
+ * a version's disk.qcow2 in @store, itself without a backing file.
+ */
+static int
+backing_in_store(const char *path, int fd, const unsigned char *head, const char *store)
+{
+	uint64_t off = be(head + 8, 8), len = be(head + 16, 4);
+	_cleanup_free_ char *name = NULL, *dir = NULL, *full = NULL, *real = NULL, *root = NULL;
+	unsigned char bh[16];
+	int bfd, ok;
+
+	if (!store || len == 0 || len > 1023 || off > 1 << 20)
+		return 0;
+	name = kiln_malloc(len + 1);
+	if (pread(fd, name, len, (off_t)off) != (ssize_t)len)
+		return 0;
+	name[len] = '\0';
+	if (strlen(name) != len)
+		return 0;
+	if (name[0] == '/') {
+		full = kiln_strdup(name);
+	} else {
+		char *slash;
+
+		dir = kiln_strdup(path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		full = kiln_asprintf("%s/%s", slash ? dir : ".", name);
+	}
+	real = realpath(full, NULL);
+	root = realpath(store, NULL);
+	if (!real || !root || strncmp(real, root, strlen(root)) || real[strlen(root)] != '/' ||
+	    strlen(real) < 11 || strcmp(real + strlen(real) - 11, "/disk.qcow2"))
+		return 0;
+	bfd = open(real, O_RDONLY | O_CLOEXEC);
+	ok = bfd >= 0 && pread(bfd, bh, sizeof(bh), 0) == (ssize_t)sizeof(bh) && !memcmp(bh, "QFI\xfb", 4) && be(bh + 8, 8) == 0;
+	if (bfd >= 0)
+		close(bfd);
+	return ok;
+}
+
 int
-kiln_audit_image_format(struct kiln_ctx *ctx, const char *path, const char **ret)
+kiln_audit_image_format(struct kiln_ctx *ctx, const char *path, const char *store, const char **ret)
 {
 	_cleanup_(kiln_closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
 	unsigned char head[512] = { 0 }, tail[512] = { 0 };
@@ -73,8 +127,10 @@ kiln_audit_image_format(struct kiln_ctx *ctx, const char *path, const char **ret
 	if (memcmp(head, "QFI\xfb", 4) == 0) {
 		/* a backing file would have the appliance open a host file the image names */
 		for (int i = 8; i < 16; i++)
-			if (head[i])
-				return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': a qcow2 image with a backing file is not audited", path);
+			if (head[i] && !backing_in_store(path, fd, head, store))
+				return kiln_error(ctx, KILN_EXIT_INTEGRITY,
+						  "'%s': a qcow2 image with a backing file is not audited (unless it is a version's disk.qcow2 in the store)",
+						  path);
 		*ret = "qcow2";
 	} else if (memcmp(head, "KDMV", 4) == 0 || memcmp(head, "# Disk DescriptorFile", 21) == 0) {
 		if (memcmp(head, "KDMV", 4) != 0)
@@ -389,14 +445,14 @@ kiln_audit_read_guestfs(struct kiln_ctx *ctx, guestfs_h *g, const char *device, 
 }
 
 int
-kiln_audit_read_disk(struct kiln_ctx *ctx, const char *path, struct kiln_audit_image *ret)
+kiln_audit_read_disk(struct kiln_ctx *ctx, const char *path, const char *store, struct kiln_audit_image *ret)
 {
 	_cleanup_free_ char *tmpdir = kiln_asprintf("%s/kiln-audit.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	const char *format;
 	guestfs_h *g;
 	int rc;
 
-	if (kiln_audit_image_format(ctx, path, &format) < 0)
+	if (kiln_audit_image_format(ctx, path, store, &format) < 0)
 		return -1;
 	if (!mkdtemp(tmpdir))
 		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create a temporary directory: %s", strerror(errno));

@@ -43,11 +43,12 @@ int kiln_audit_read_initrd(struct kiln_ctx *ctx, const char *path, struct kiln_a
 
 /*
  * kiln_audit_read_disk() - open the disk image at @path read-only (its
- * format from its own magic: qcow2, vmdk, vpc or raw, never a backing file)
+ * format from its own magic: qcow2, vmdk, vpc or raw; no backing file but
+ * a version's disk.qcow2 in @store, which a deployment's overlay has)
  * in an appliance of its own, and read it. Exit 4 for an image libguestfs
  * cannot open or where neither a kiln ESP nor an OS is found.
  */
-int kiln_audit_read_disk(struct kiln_ctx *ctx, const char *path, struct kiln_audit_image *ret);
+int kiln_audit_read_disk(struct kiln_ctx *ctx, const char *path, const char *store, struct kiln_audit_image *ret);
 
 /*
  * kiln_audit_read_guestfs() - the same over a launched handle @g, for the
@@ -57,8 +58,12 @@ int kiln_audit_read_disk(struct kiln_ctx *ctx, const char *path, struct kiln_aud
 int kiln_audit_read_guestfs(struct kiln_ctx *ctx, guestfs_h *g, const char *device, const char *tmpdir,
 			    struct kiln_audit_image *ret);
 
-/* The qemu format name of the image at @path by its magic ("qcow2", "vmdk", "vpc", "raw"); exit 4 for a qcow2 with a backing file. */
-int kiln_audit_image_format(struct kiln_ctx *ctx, const char *path, const char **ret);
+/*
+ * The qemu format name of the image at @path by its magic ("qcow2", "vmdk",
+ * "vpc", "raw"); exit 4 for a qcow2 with a backing file other than a
+ * version's disk.qcow2 in @store (may be NULL: none).
+ */
+int kiln_audit_image_format(struct kiln_ctx *ctx, const char *path, const char *store, const char **ret);
 
 /*
  * kiln_audit_files() - @tsv's lines as files for kiln_audit_evaluate()

@@ -90,7 +90,7 @@ read_target(struct kiln_ctx *ctx, struct audit *a)
 
 	if (stat(a->target, &st) == 0 && !S_ISDIR(st.st_mode)) {
 		/* a disk image file: a kiln disk names its version, checked when the store has it */
-		if (kiln_audit_read_disk(ctx, a->target, &a->img) < 0)
+		if (kiln_audit_read_disk(ctx, a->target, ctx->set->store, &a->img) < 0)
 			return -1;
 		if (a->img.kind == KILN_AUDIT_KILN_DISK) {
 			_cleanup_free_ char *name = kiln_asprintf("%s/%s", a->img.family ?: "", a->img.version ?: "");
@@ -119,7 +119,7 @@ read_target(struct kiln_ctx *ctx, struct audit *a)
 		if (verify_version(ctx, a, dir) < 0)
 			return -1;
 		if (kiln_disk_find(dir, &disk, &format)) {
-			if (kiln_audit_read_disk(ctx, disk, &a->img) < 0)
+			if (kiln_audit_read_disk(ctx, disk, ctx->set->store, &a->img) < 0)
 				return -1;
 			if (a->img.kind != KILN_AUDIT_KILN_DISK)
 				return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: not a kiln disk", disk);

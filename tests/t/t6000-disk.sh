@@ -121,4 +121,9 @@ err_has "is neither an image file nor a version"
 qemu-img create -q -f qcow2 -b "$V/disk.raw" -F raw backed.qcow2
 expect 4 "a qcow2 with a backing file is refused before the appliance opens it" -- "$KILN" audit backed.qcow2 --store "$S"
 err_has "a qcow2 image with a backing file is not audited"
+# (one libguestfs appliance: the disk as a deployment boots it, an overlay of the store's disk.qcow2)
+qemu-img create -q -f qcow2 -b "$V/disk.qcow2" -F qcow2 overlay.qcow2
+expect 0 "audit of a deployment's boot overlay (libguestfs)" -- "$KILN" audit overlay.qcow2 --store "$S" --json
+python3 -c "import json; d=json.load(open('$T/out')); assert (d['kind'], d['family'], d['version'], d['integrity'], d['findings']) == ('kiln-disk', 'app', '2026.01.0', 'checked', []), d" &&
+	ok "a kiln disk of app/2026.01.0, checked against its files.tsv, clean" || not_ok "$(head -c 400 out)"
 test_done
