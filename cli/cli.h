@@ -86,6 +86,10 @@ int kiln_cli_setup(const char *cmd, struct kiln_cli_common *co, struct kiln_ctx 
 struct kiln_catalog;
 /* Opens STORE/catalog.db; on failure prints and returns the exit code (else 0). */
 int kiln_cli_catalog(const char *cmd, struct kiln_ctx *ctx, struct kiln_catalog **ret);
+/* The kiln-init binary builds put in images: $KILN_INIT, next to this binary, or PREFIX/lib/kiln/ (caller frees). */
+char *kiln_cli_find_init(void);
+/* The newest version of @family built in @store (one with a manifest.json; caller frees), or NULL. */
+char *kiln_cli_newest_built(const char *store, const char *family);
 /* STORE/FAMILY/VERSION for "FAMILY/VERSION" (caller frees), NULL if malformed; @ret_family/@ret_version split it. */
 char *kiln_cli_image_dir(const struct kiln_ctx *ctx, const char *name, char **ret_family, char **ret_version);
 /*
@@ -102,8 +106,8 @@ int kiln_cli_getopt(int argc, char **argv, const struct kiln_opt *opts, const ch
 /* Prints @j as one JSON document on stdout. */
 void kiln_cli_print_json(json_t *j);
 
-extern const struct kiln_cmd kiln_cmd_audit, kiln_cmd_boot, kiln_cmd_build, kiln_cmd_deploy, kiln_cmd_events, kiln_cmd_fixes,
-	kiln_cmd_help, kiln_cmd_keygen, kiln_cmd_manifest, kiln_cmd_policy, kiln_cmd_release, kiln_cmd_resolve,
+extern const struct kiln_cmd kiln_cmd_assess, kiln_cmd_audit, kiln_cmd_boot, kiln_cmd_build, kiln_cmd_deploy, kiln_cmd_events, kiln_cmd_fixes,
+	kiln_cmd_help, kiln_cmd_keygen, kiln_cmd_manifest, kiln_cmd_policy, kiln_cmd_rebake, kiln_cmd_release, kiln_cmd_resolve,
 	kiln_cmd_serve, kiln_cmd_tenant, kiln_cmd_tick, kiln_cmd_version, kiln_cmd_versions;
 
 int cmd_help(int argc, char **argv);

@@ -68,37 +68,6 @@ display_end(struct display *d)
 		fputs("\r\033[K", stderr);
 }
 
-/* kiln-init: $KILN_INIT, next to this binary, or PREFIX/lib/kiln/. */
-static char *
-find_init(void)
-{
-	const char *env = getenv("KILN_INIT");
-	char self[PATH_MAX];
-	ssize_t n;
-
-	if (env && *env)
-		return kiln_strdup(env);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		char *slash, *p;
-
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			p = kiln_asprintf("%s/kiln-init", self);
-			if (access(p, R_OK) == 0)
-				return p;
-			free(p);
-			p = kiln_asprintf("%s/../lib/kiln/kiln-init", self);
-			if (access(p, R_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
-	return kiln_strdup("/usr/local/lib/kiln/kiln-init");
-}
-
 int
 cmd_build(int argc, char **argv)
 {
@@ -136,7 +105,7 @@ cmd_build(int argc, char **argv)
 			return kiln_cli_usage_error("build", "bad SOURCE_DATE_EPOCH '%s'", sde);
 	}
 	o.apt_root = apt_root && *apt_root ? apt_root : "/";
-	o.init_path = init = find_init();
+	o.init_path = init = kiln_cli_find_init();
 	if (kiln_recipe_load(&ctx, argv[optind], &r) < 0)
 		return kiln_cli_fail("build", &ctx);
 	{

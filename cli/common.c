@@ -1,8 +1,13 @@
 /* common.c - what every subcommand shares: error printing and common options. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "names.h"
+#include <dirent.h>
+
+#include <limits.h>
 
 #include <string.h>
+#include <unistd.h>
 
 int
 kiln_cli_fail(const char *cmd, const struct kiln_ctx *ctx)
@@ -279,4 +284,59 @@ kiln_cli_getopt(int argc, char **argv, const struct kiln_opt *opts, const char *
 			return c;
 		}
 	}
+}
+
+/* kiln-init: $KILN_INIT, next to this binary, or PREFIX/lib/kiln/. */
+char *
+kiln_cli_find_init(void)
+{
+	const char *env = getenv("KILN_INIT");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env)
+		return kiln_strdup(env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *slash, *p;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			p = kiln_asprintf("%s/kiln-init", self);
+			if (access(p, R_OK) == 0)
+				return p;
+			free(p);
+			p = kiln_asprintf("%s/../lib/kiln/kiln-init", self);
+			if (access(p, R_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return kiln_strdup("/usr/local/lib/kiln/kiln-init");
+}
+
+/* The newest version of @family built in the store (caller frees), or NULL. */
+char *
+kiln_cli_newest_built(const char *store, const char *family)
+{
+	_cleanup_free_ char *dir = kiln_asprintf("%s/%s", store, family);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *best = NULL;
+
+	while (d && (de = readdir(d))) {
+		_cleanup_free_ char *m = kiln_asprintf("%s/%s/manifest.json", dir, de->d_name);
+
+		if (!kiln_version_valid(de->d_name) || access(m, F_OK) < 0)
+			continue;
+		if (!best || kiln_version_cmp(de->d_name, best) > 0) {
+			free(best);
+			best = kiln_strdup(de->d_name);
+		}
+	}
+	if (d)
+		closedir(d);
+	return best;
 }

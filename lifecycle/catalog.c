@@ -11,6 +11,7 @@
 
 struct kiln_catalog {
 	sqlite3 *db;
+	char *store;
 };
 
 /* Numbered migrations: migrations[i] takes the schema from version i to i + 1. */
@@ -204,6 +205,7 @@ kiln_catalog_open(struct kiln_ctx *ctx, const char *store, struct kiln_catalog *
 	sqlite3_stmt *st;
 	int version;
 
+	c->store = kiln_strdup(store);
 	if (kiln_mkdir_p(ctx, store, 0755) < 0) {
 		free(c);
 		return -1;
@@ -254,6 +256,7 @@ kiln_catalog_close(struct kiln_catalog *c)
 	if (!c)
 		return;
 	sqlite3_close(c->db);
+	free(c->store);
 	free(c);
 }
 
@@ -487,6 +490,24 @@ kiln_version_infos_free(struct kiln_version_info *v, size_t n)
 	}
 }
 
+/* What the last kiln assess of @v found: STORE/assessments/FAMILY/VERSION.json, when there is one. */
+static void
+assessed(const char *store, struct kiln_version_info *v)
+{
+	_cleanup_free_ char *path = kiln_asprintf("%s/assessments/%s/%s.json", store, v->family, v->version);
+	json_t *j = json_load_file(path, 0, NULL);
+	time_t at;
+
+	if (j && json_is_integer(json_object_get(j, "security")) && json_is_integer(json_object_get(j, "other")) &&
+	    kiln_parse_iso8601(json_string_value(json_object_get(j, "assessed")) ?: "", &at) == 0) {
+		v->assessed = 1;
+		v->assessed_at = at;
+		v->pending_security = (int)json_integer_value(json_object_get(j, "security"));
+		v->pending_other = (int)json_integer_value(json_object_get(j, "other"));
+	}
+	json_decref(j);
+}
+
 int
 kiln_catalog_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, int all, time_t now,
 		      struct kiln_version_info **ret, size_t *ret_n)
@@ -519,6 +540,7 @@ kiln_catalog_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *
 			v->version = kiln_strdup(f.names[i]);
 			v->released = f.v[i].released;
 			v->security_updates = f.security[i];
+			assessed(c->store, v);
 			n++;
 		}
 		family_release(&f);

@@ -71,6 +71,9 @@ struct kiln_version_info {
 	time_t released;
 	struct kiln_lc_dates dates;	/* disabled_at / expires_at when known, else newer_needed */
 	int security_updates;
+	/* kiln assess's last count for it (STORE/assessments/), when it ran */
+	int assessed, pending_security, pending_other;
+	time_t assessed_at;
 };
 void kiln_version_infos_free(struct kiln_version_info *v, size_t n);
 

@@ -69,13 +69,20 @@ kiln_version_info_json(const struct kiln_version_info *v)
 {
 	const struct kiln_lc_dates *d = &v->dates;
 
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i}", "family", v->family, "version", v->version,
+	char at[21];
+
+	kiln_format_iso8601(v->assessed_at, at);
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}", "family", v->family, "version", v->version,
 			 "state", kiln_state_name(v->state), "released", kiln_day_json(1, v->released),
 			 "disables_on", kiln_day_json(d->disable_known, d->disabled_at),
 			 "expires_on", kiln_day_json(d->expire_known, d->expires_at),
 			 "disable_forecast", d->disable_known ? json_null()
 				 : json_sprintf("after %d newer release%s", d->newer_needed, d->newer_needed == 1 ? "" : "s"),
-			 "security_updates", v->security_updates);
+			 "security_updates", v->security_updates,
+			 /* what kiln assess last found pending (null: never assessed) */
+			 "pending_security", v->assessed ? json_integer(v->pending_security) : json_null(),
+			 "pending_other", v->assessed ? json_integer(v->pending_other) : json_null(),
+			 "assessed", v->assessed ? json_string(at) : json_null());
 }
 
 json_t *

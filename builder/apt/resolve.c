@@ -75,6 +75,10 @@ kiln_resolve(struct kiln_ctx *ctx, const struct kiln_recipe *r, const char *arch
 				kiln_strv_push(&upd, ri->suite);
 		}
 		kiln_solver_mark_security(solver, &res.set, &sec, &upd);
+		/* the packages outside the closure too: a kernel from the security suite is a security update */
+		res.kernel.security = res.kernel.suite && kiln_strv_contains(&sec, res.kernel.suite);
+		res.base.security = res.base.suite && kiln_strv_contains(&sec, res.base.suite);
+		res.uefi_stub.security = res.uefi_stub.suite && kiln_strv_contains(&sec, res.uefi_stub.suite);
 		kiln_strv_release(&sec);
 		kiln_strv_release(&upd);
 	}

@@ -636,6 +636,7 @@ struct build_state {
 	int64_t sde;
 	struct kiln_advisories adv;
 	struct kiln_strv ignored;	/* package declarations kiln did not act on */
+	const char *rebake;		/* the build options' */
 };
 
 /* What make_disks() made, for the manifest. */
@@ -1013,6 +1014,7 @@ manifest_bytes(const struct kiln_recipe *r, const struct build_state *st, const 
 		.updates = updates, .n_updates = n_updates,
 		.image = { &r->argv, &r->environment, &st->ignored, r->user, pre, r->n_execs, r->state },
 		.previous_version = st->prev_version, .previous_sha256 = st->prev_sha256,
+		.rebake = st->rebake,
 	};
 
 	if (disk) {
@@ -1173,8 +1175,10 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	artifacts[1].size = st->kernel.vmlinuz_len;
 	kiln_sha256_hex(st->kernel.vmlinuz, st->kernel.vmlinuz_len, artifacts[1].sha256);
 	kiln_sha256_hex(tsv, strlen(tsv), files_sha);
+	/* the recipe as built (its hash is the manifest's recipe.sha256): kiln assess resolves it again later */
 	if (write_file(ctx, st->tmp, "vmlinuz", st->kernel.vmlinuz, st->kernel.vmlinuz_len) < 0 ||
-	    write_file(ctx, st->tmp, "files.tsv", tsv, strlen(tsv)) < 0) {
+	    write_file(ctx, st->tmp, "files.tsv", tsv, strlen(tsv)) < 0 ||
+	    write_file(ctx, st->tmp, "recipe", r->text, r->text_len) < 0) {
 		kiln_manifest_updates_free(updates, n_updates);
 		return -1;
 	}
@@ -1255,6 +1259,7 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 		return -1;
 	}
 	st.sde = o->source_date_epoch;
+	st.rebake = o->rebake;
 	if (st.sde < 0)
 		for (size_t i = 0; i < st.res.n_indexes; i++)
 			if (st.res.indexes[i].date > st.sde)

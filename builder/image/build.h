@@ -23,6 +23,7 @@ struct kiln_build_opts {
 	const char *advisories_path;	/* OSV or security-tracker JSON, or NULL */
 	int64_t source_date_epoch;	/* -1: the newest Release Date */
 	const struct kiln_strv *released;	/* versions of the family the catalog released: never built again; may be NULL */
+	const char *rebake;		/* JSON text recorded as the manifest's "rebake" (why it was built), or NULL */
 	/* called as the build goes (never for errors); may be NULL */
 	void (*progress)(void *data, const struct kiln_progress *p);
 	void *progress_data;

@@ -151,6 +151,12 @@ kiln_manifest_format(const struct kiln_manifest *m)
 					      m->disk.stub_package, "version", m->disk.stub_version, "sha256",
 					      m->disk.stub_sha256, "disk_guid", m->disk.disk_guid, "esp_guid", m->disk.esp_guid,
 					      "fat_serial", m->disk.fat_serial, "size", (json_int_t)m->disk.size));
+	if (m->rebake) {
+		json_t *why = json_loads(m->rebake, 0, NULL);
+
+		if (why)
+			json_object_set_new(root, "rebake", why);
+	}
 	json_object_set_new(root, "previous_manifest",
 			    m->previous_version ? json_pack("{s:s, s:s}", "version", m->previous_version, "sha256",
 							    m->previous_sha256)

@@ -96,6 +96,8 @@ struct kiln_manifest {
 		const char *state;	/* NULL: no state path declared */
 	} image;
 
+	const char *rebake;		/* JSON text: why kiln rebake built it (its assessment), or NULL */
+
 	const char *previous_version;	/* NULL: first version of the family in the store */
 	const char *previous_sha256;
 

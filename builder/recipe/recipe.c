@@ -784,6 +784,8 @@ kiln_recipe_parse(struct kiln_ctx *ctx, const char *path, const char *data, size
 	r->name = kiln_strdup(basename(p1));
 	r->dir = kiln_strdup(dirname(p2));
 	kiln_sha256_hex(data, len, r->sha256);
+	r->text = kiln_strndup(data, len);
+	r->text_len = len;
 
 	rc = ini_parse_stream(reader, &p, handler, &p);
 	if (rc > 0 && (!ctx->code || rc < p.err_line))
@@ -867,6 +869,7 @@ kiln_recipe_free(struct kiln_recipe *r)
 	free(r->net_address);
 	free(r->net_gateway);
 	kiln_strv_release(&r->formats);
+	free(r->text);
 	free(r->compression);
 	free(r);
 }

@@ -52,6 +52,8 @@ struct kiln_recipe {
 	char *name;		/* basename */
 	char *dir;		/* directory holding the recipe */
 	char sha256[65];	/* of the recipe's bytes */
+	char *text;		/* the recipe's bytes (a build keeps them beside the manifest) */
+	size_t text_len;
 
 	char *family, *description, *cmd, *hostname, *user, *on_exit;
 	struct kiln_strv argv;		/* Cmd= split as systemd's ExecStart= */
