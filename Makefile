@@ -121,9 +121,10 @@ check: $(BUILD)/kiln $(BUILD)/kiln-init $(UNIT_BINS) $(FUZZ_REPLAY)
 	$(Q)KILN=$(abspath $(BUILD)/kiln) BUILD=$(abspath $(BUILD)) tests/run-all $(UNIT_BINS) -- $(FUZZ_REPLAY)
 endif
 
-# Needs the network: compares kiln's answers with apt's on the real archive.
+# Needs the network: compares kiln's answers with apt's on the real archive; kiln assess and rebake on it.
 check-archive: $(BUILD)/kiln
 	$(Q)KILN=$(abspath $(BUILD)/kiln) tests/archive/apt-equal.sh || { rc=$$?; [ $$rc -eq 77 ] && exit 0; exit $$rc; }
+	$(Q)KILN=$(abspath $(BUILD)/kiln) tests/archive/assess.sh || { rc=$$?; [ $$rc -eq 77 ] && exit 0; exit $$rc; }
 
 # Needs the network: builds the example recipes and boots them under QEMU.
 qemu-check: $(BUILD)/kiln $(BUILD)/kiln-init

@@ -85,4 +85,10 @@ expect 2 "a version without its recipe" -- "$KILN" assess app/2026.01.0
 err_has "has no recipe kept beside its manifest"
 expect 0 "... which --recipe supplies" -- "$KILN" assess app/2026.01.0 --recipe app.recipe --json
 python3 -c "import json; (a,) = json.load(open('$T/out')); assert a['security'] == 1, a" && ok "assessed against the given recipe" || not_ok "$(head -c 300 out)"
+# the units shipped for a daily rebake are ones systemd accepts
+if command -v systemd-analyze > /dev/null; then
+	sed "s|/usr/local/bin/kiln|$KILN|g" "$TOP/contrib/systemd/kiln-rebake.service" > kiln-rebake.service
+	cp "$TOP/contrib/systemd/kiln-rebake.timer" .
+	expect 0 "systemd-analyze verify of kiln-rebake.service and .timer" -- systemd-analyze verify ./kiln-rebake.service ./kiln-rebake.timer
+fi
 test_done
