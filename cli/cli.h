@@ -27,7 +27,7 @@ struct kiln_opt {
 	"accepted for that source and suite (a rollback); the\n" "manifest records it" }
 #define KILN_OPT_HELP { "help", NULL, 'h', NULL }
 
-#define KILN_CMD_TABLES 4
+#define KILN_CMD_TABLES 6
 
 /*
  * One form of a command with subcommands, for its usage line: the

@@ -38,6 +38,13 @@ static const struct kiln_opt vex_opts[] = {
 	{ 0 },
 };
 
+static const struct kiln_opt sbom_opts[] = {
+	{ "format", "FORMAT", 'F', "sbom: cyclonedx (CycloneDX 1.5 JSON, the default) or spdx\n" "(SPDX 2.3 JSON)" },
+	KILN_OPT_STORE,
+	KILN_OPT_HELP,
+	{ 0 },
+};
+
 static int
 access_sig(const char *dir)
 {
@@ -291,28 +298,49 @@ manifest_diff(int argc, char **argv)
 	return 0;
 }
 
+/* kiln manifest vex|sbom: a document made from the manifest, on stdout. */
 static int
-manifest_vex(int argc, char **argv)
+manifest_document(const char *cmd, int argc, char **argv, const struct kiln_opt *opts,
+		  json_t *(*make)(const struct kiln_manifest *m, const char *sha))
 {
 	struct kiln_cli_common co = { 0 };
 	_cleanup_free_ char *dir = NULL;
 	struct kiln_ctx ctx;
 	struct kiln_manifest mm;
 	char sha[65];
-	json_t *m, *vex;
-	int rc;
+	json_t *m, *doc;
+	int c, rc;
 
-	if ((rc = image_command("manifest vex", argc, argv, vex_opts, &co, &ctx, &dir)) != 0)
+	while ((c = kiln_cli_getopt(argc, argv, opts, cmd, "manifest", &co, &rc)) != -1) {
+		switch (c) {
+		case 'F':
+			if (!strcmp(optarg, "cyclonedx"))
+				make = kiln_manifest_cyclonedx;
+			else if (!strcmp(optarg, "spdx"))
+				make = kiln_manifest_spdx;
+			else
+				return kiln_cli_usage_error(cmd, "bad --format '%s': use cyclonedx or spdx", optarg);
+			break;
+		default:
+			return rc;
+		}
+	}
+	if (optind != argc - 1)
+		return kiln_cli_usage_error(cmd, "expected one FAMILY/VERSION");
+	if ((rc = kiln_cli_setup(cmd, &co, &ctx)) != 0)
 		return rc;
+	dir = kiln_cli_image_dir(&ctx, argv[optind], NULL, NULL);
+	if (!dir)
+		return kiln_cli_usage_error(cmd, "bad image name '%s': use FAMILY/VERSION", argv[optind]);
 	m = kiln_manifest_load(&ctx, dir, sha);
 	if (!m)
-		return kiln_cli_fail("manifest vex", &ctx);
+		return kiln_cli_fail(cmd, &ctx);
 	kiln_manifest_read(m, &mm);
-	vex = kiln_manifest_vex(&mm, sha);
+	doc = make(&mm, sha);
 	kiln_manifest_release(&mm);
-	json_dumpf(vex, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
-	json_decref(vex);
+	json_decref(doc);
 	json_decref(m);
 	return 0;
 }
@@ -321,7 +349,7 @@ int
 cmd_manifest(int argc, char **argv)
 {
 	if (argc < 2)
-		return kiln_cli_usage_error("manifest", "expected show, verify, diff or vex");
+		return kiln_cli_usage_error("manifest", "expected show, verify, diff, vex or sbom");
 	if (strcmp(argv[1], "verify") == 0)
 		return manifest_verify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
@@ -329,8 +357,10 @@ cmd_manifest(int argc, char **argv)
 	if (strcmp(argv[1], "diff") == 0)
 		return manifest_diff(argc - 1, argv + 1);
 	if (strcmp(argv[1], "vex") == 0)
-		return manifest_vex(argc - 1, argv + 1);
-	return kiln_cli_usage_error("manifest", "unknown subcommand '%s' (show, verify, diff, vex)", argv[1]);
+		return manifest_document("manifest vex", argc - 1, argv + 1, vex_opts, kiln_manifest_vex);
+	if (strcmp(argv[1], "sbom") == 0)
+		return manifest_document("manifest sbom", argc - 1, argv + 1, sbom_opts, kiln_manifest_cyclonedx);
+	return kiln_cli_usage_error("manifest", "unknown subcommand '%s' (show, verify, diff, vex, sbom)", argv[1]);
 }
 
 /* kiln help manifest: the usage and what it does; the options print from their tables above */
@@ -343,19 +373,23 @@ const struct kiln_cmd kiln_cmd_manifest = {
 		{ "verify", "FAMILY/VERSION", "!pubkey deep allow-unsigned store" },
 		{ "diff", "OLD NEW", "json store" },
 		{ "vex", "FAMILY/VERSION", "store" },
+		{ "sbom", "FAMILY/VERSION", "format store" },
 		{ 0 },
 	},
 	.usage = "show prints the summary and the table of security updates (package,\n"
 		 "version, previous version, class, CVE and DSA ids); diff lists packages\n"
 		 "added, removed and upgraded, the security updates new in NEW and the\n"
 		 "artifacts' sizes; vex prints an OpenVEX document with a \"fixed\"\n"
-		 "statement per CVE the image's packages fix.\n"
+		 "statement per CVE the image's packages fix; sbom prints the manifest as an\n"
+		 "SBOM (CycloneDX 1.5 or SPDX 2.3 JSON): the image as the root, the kernel\n"
+		 "and packages as purls (pkg:deb/debian/NAME@VERSION?arch=ARCH) with their\n"
+		 ".debs' SHA-256, the artifacts as files, for scanners that read them.\n"
 		 "\n"
 		 "verify checks, in order: the Ed25519 signature over the exact bytes of\n"
 		 "manifest.json (before parsing it), every artifact's size and SHA-256,\n"
 		 "files.tsv's hash, the previous_manifest link when that version is in the\n"
 		 "store, and with --deep every entry of initrd.img against files.tsv.\n",
-	.opts = { show_opts, verify_opts, diff_opts, vex_opts },
+	.opts = { show_opts, verify_opts, diff_opts, vex_opts, sbom_opts },
 	.footer = "Exit: 0 verified, 2 bad usage or unreadable manifest, 4 signature, hash,\n"
 		  "chain or content mismatch (the message names what differs).\n",
 };

@@ -464,20 +464,21 @@ kiln_manifest_diff(const struct kiln_manifest *old, const struct kiln_manifest *
 			 "security_updates", updates, "artifacts", arts);
 }
 
-/* pkg:deb/debian/NAME@VERSION?arch=ARCH, the version's ':' percent-encoded as purl wants. */
-static char *
-purl(const char *name, const char *version, const char *arch)
+char *
+kiln_purl(const char *name, const char *version, const char *arch)
 {
+	static const char unreserved[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_~";
 	struct kiln_buf b = { 0 };
 
-	kiln_buf_addf(&b, "pkg:deb/debian/%s@", name);
-	for (const char *c = version; *c; c++) {
-		if (*c == ':')
-			kiln_buf_add(&b, "%3A", 3);
-		else if (*c == '+')
-			kiln_buf_add(&b, "%2B", 3);
-		else
-			kiln_buf_add(&b, c, 1);
+	kiln_buf_add(&b, "pkg:deb/debian/", 15);
+	for (int part = 0; part < 2; part++) {
+		if (part)
+			kiln_buf_add(&b, "@", 1);
+		for (const char *c = part ? version : name; *c; c++)
+			if (strchr(unreserved, *c))
+				kiln_buf_add(&b, c, 1);
+			else	/* "5:7.0.15" → 5%3A7.0.15, "libstdc++6" → libstdc%2B%2B6 */
+				kiln_buf_addf(&b, "%%%02X", (unsigned char)*c);
 	}
 	kiln_buf_addf(&b, "?arch=%s", arch ? arch : "amd64");
 	return kiln_buf_detach(&b, NULL);
@@ -497,7 +498,7 @@ kiln_manifest_vex(const struct kiln_manifest *m, const char *manifest_sha256)
 		const struct kiln_manifest_pkg *p = find_pkg(m, u->package);
 
 		for (size_t j = 0; j < u->fixed_cves.n; j++) {
-			char *id = purl(u->package, u->version, p ? p->arch : NULL);
+			char *id = kiln_purl(u->package, u->version, p ? p->arch : NULL);
 
 			cve = u->fixed_cves.v[j];
 			if (!json_object_get(by_cve, cve))

@@ -56,6 +56,19 @@ json_t *kiln_manifest_load(struct kiln_ctx *ctx, const char *dir, char ret_sha25
 /* kiln manifest diff as one JSON object: packages added/removed/upgraded, new security updates, artifacts. */
 json_t *kiln_manifest_diff(const struct kiln_manifest *old, const struct kiln_manifest *new);
 
+/* The package URL of a Debian package: pkg:deb/debian/NAME@VERSION?arch=ARCH, percent-encoded as purl wants (caller frees). */
+char *kiln_purl(const char *name, const char *version, const char *arch);
+
+/*
+ * An SBOM of the version @m describes (its manifest's bytes hash to
+ * @manifest_sha256): the image as the root component, the kernel, the
+ * packages as purls with their .debs' SHA-256, base-passwd and a disk's EFI
+ * stub, the artifacts as files with their hashes. CycloneDX 1.5 JSON, or
+ * SPDX 2.3 JSON. Deterministic: the same manifest gives the same bytes.
+ */
+json_t *kiln_manifest_cyclonedx(const struct kiln_manifest *m, const char *manifest_sha256);
+json_t *kiln_manifest_spdx(const struct kiln_manifest *m, const char *manifest_sha256);
+
 /* An OpenVEX document with a "fixed" statement per CVE the image's packages fix. */
 json_t *kiln_manifest_vex(const struct kiln_manifest *m, const char *manifest_sha256);
 

@@ -1,7 +1,8 @@
-/* test-changelog.c - fixes named in Debian changelogs, and the manifest's shape checks. */
+/* test-changelog.c - fixes named in Debian changelogs, the manifest's shape checks, package URLs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -223,10 +224,31 @@ test_manifest_round_trip(void **state)
 	kiln_strv_release(&init);
 }
 
+/* Package URLs as scanners match them: the epoch's ':' and a name's '+' percent-encoded, '~' kept. */
+static void
+test_purl(void **state)
+{
+	static const char *const cases[][4] = {
+		{ "redis-server", "5:7.0.15-1~deb12u10", "amd64", "pkg:deb/debian/redis-server@5%3A7.0.15-1~deb12u10?arch=amd64" },
+		{ "libstdc++6", "12.2.0-14+deb12u1", "amd64", "pkg:deb/debian/libstdc%2B%2B6@12.2.0-14%2Bdeb12u1?arch=amd64" },
+		{ "adduser", "3.134", "all", "pkg:deb/debian/adduser@3.134?arch=all" },
+		{ "x", "1.0", NULL, "pkg:deb/debian/x@1.0?arch=amd64" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *p = kiln_purl(cases[i][0], cases[i][1], cases[i][2]);
+
+		assert_string_equal(p, cases[i][3]);
+		free(p);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_purl),
 		cmocka_unit_test(test_changelog),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_manifest_shape),
