@@ -107,8 +107,8 @@ int kiln_cli_getopt(int argc, char **argv, const struct kiln_opt *opts, const ch
 void kiln_cli_print_json(json_t *j);
 
 extern const struct kiln_cmd kiln_cmd_assess, kiln_cmd_audit, kiln_cmd_boot, kiln_cmd_build, kiln_cmd_deploy, kiln_cmd_events, kiln_cmd_fixes,
-	kiln_cmd_help, kiln_cmd_keygen, kiln_cmd_manifest, kiln_cmd_policy, kiln_cmd_rebake, kiln_cmd_release, kiln_cmd_resolve,
-	kiln_cmd_serve, kiln_cmd_tenant, kiln_cmd_tick, kiln_cmd_version, kiln_cmd_versions;
+	kiln_cmd_help, kiln_cmd_keygen, kiln_cmd_manifest, kiln_cmd_policy, kiln_cmd_publish, kiln_cmd_rebake, kiln_cmd_release, kiln_cmd_resolve,
+	kiln_cmd_serve, kiln_cmd_tenant, kiln_cmd_tick, kiln_cmd_verify_published, kiln_cmd_version, kiln_cmd_versions;
 
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);

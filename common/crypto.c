@@ -42,6 +42,7 @@ kiln_base64_decode(const char *in, size_t inlen, unsigned char **ret, size_t *re
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ctype.h>
 #include <string.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
@@ -242,6 +243,83 @@ kiln_verify_pem(struct kiln_ctx *ctx, const char *pem, const void *data, size_t 
 	if (!pkey)
 		return -1;
 	return verify_with(ctx, pkey, data, len, sig_b64, sig_len, what, "a trusted key");
+}
+
+static void
+hex_of(const unsigned char *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static int
+unhex(const char *hex, unsigned char *out, size_t n)
+{
+	if (strlen(hex) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+
+		if (!isxdigit((unsigned char)hex[2 * i]) || !isxdigit((unsigned char)hex[2 * i + 1]) ||
+		    sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+int
+kiln_key_public_hex(struct kiln_ctx *ctx, const char *key_path, int private, char hex[65])
+{
+	EVP_PKEY *pkey = load_key(ctx, key_path, private);
+	unsigned char raw[32];
+	size_t n = sizeof(raw);
+	int ok;
+
+	if (!pkey)
+		return -1;
+	ok = EVP_PKEY_get_raw_public_key(pkey, raw, &n) == 1 && n == 32;
+	EVP_PKEY_free(pkey);
+	if (!ok)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot read the public half of '%s'", key_path);
+	hex_of(raw, 32, hex);
+	return 0;
+}
+
+int
+kiln_sign_hex(struct kiln_ctx *ctx, const char *key_path, const void *data, size_t len, char hex[129])
+{
+	_cleanup_free_ char *b64 = NULL;
+	unsigned char *sig = NULL;
+	size_t n = 0;
+
+	if (kiln_sign(ctx, key_path, data, len, &b64) < 0)
+		return -1;
+	if (kiln_base64_decode(b64, strlen(b64), &sig, &n) < 0 || n != 64) {
+		free(sig);
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot sign with '%s'", key_path);
+	}
+	hex_of(sig, 64, hex);
+	free(sig);
+	return 0;
+}
+
+int
+kiln_verify_raw_hex(const char *pub_hex, const void *data, size_t len, const char *sig_hex)
+{
+	unsigned char pub[32], sig[64];
+	EVP_PKEY *pkey;
+	EVP_MD_CTX *md;
+	int ok;
+
+	if (!pub_hex || !sig_hex || unhex(pub_hex, pub, 32) < 0 || unhex(sig_hex, sig, 64) < 0)
+		return 0;
+	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	md = EVP_MD_CTX_new();
+	ok = pkey && md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey) > 0 && EVP_DigestVerify(md, sig, 64, data, len) == 1;
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pkey);
+	return ok;
 }
 
 struct kiln_sha256_stream {

@@ -175,6 +175,16 @@ int kiln_verify(struct kiln_ctx *ctx, const char *pub_path, const void *data, si
 int kiln_verify_pem(struct kiln_ctx *ctx, const char *pem, const void *data, size_t len, const char *sig_b64,
 		    size_t sig_len, const char *what);
 
+/*
+ * Ed25519 in TUF's encoding (raw keys and signatures as hex): the public
+ * half of the key at @key_path (a private key when @private, else a
+ * public one); a signature of @data; whether @sig_hex verifies @data with
+ * @pub_hex (1), else 0 (malformed input included).
+ */
+int kiln_key_public_hex(struct kiln_ctx *ctx, const char *key_path, int private, char hex[65]);
+int kiln_sign_hex(struct kiln_ctx *ctx, const char *key_path, const void *data, size_t len, char hex[129]);
+int kiln_verify_raw_hex(const char *pub_hex, const void *data, size_t len, const char *sig_hex);
+
 /* A size: N, or N with K, M, G or T (binary multiples), not 0: 0, or -1 if not one (recipes' [Limits], --volume). */
 int kiln_parse_size(const char *s, uint64_t *ret);
 

@@ -36,7 +36,7 @@ check() {
 # err_has TEXT: the last expect's stderr contains TEXT, on one line of the
 # form "kiln CMD: ..."
 err_has() {
-	if grep -qF -- "$1" "$T/err" && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q '^kiln [a-z ]*: ' "$T/err"; then
+	if grep -qF -- "$1" "$T/err" && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q '^kiln [a-z -]*: ' "$T/err"; then
 		ok "message says: $1"
 	else
 		not_ok "message lacks '$1' (or is not one 'kiln CMD:' line)"
