@@ -415,6 +415,17 @@ meta_of(long long version, const char *data, size_t len)
 	return json_pack("{s:I, s:I, s:{s:s}}", "version", (json_int_t)version, "length", (json_int_t)len, "hashes", "sha256", hex);
 }
 
+/* A role kept as it is: its bytes as write_role() wrote them (it is written the same way). */
+static char *
+role_text(json_t *doc, size_t *ret_len)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS), *out = kiln_asprintf("%s\n", text);
+
+	free(text);
+	*ret_len = strlen(out);
+	return out;
+}
+
 /* Signs a role and writes it (through put()): its bytes in *@ret_text. */
 static int
 write_role(struct kiln_ctx *ctx, const struct kiln_publish_opts *o, const char *name, json_t *signed_obj, char **ret_text,
@@ -520,10 +531,7 @@ kiln_publish(struct kiln_ctx *ctx, struct kiln_catalog *cat, const struct kiln_p
 					  (json_int_t)++tv, "expires", expiry(o->now, TARGETS_DAYS), "targets", targets),
 				&tg_text, &tg_len, &s);
 	} else {
-		tg_text = json_dumps(otargets, JSON_INDENT(2) | JSON_SORT_KEYS);
-		tg_text = kiln_realloc(tg_text, strlen(tg_text) + 2);
-		strcat(tg_text, "\n");
-		tg_len = strlen(tg_text);
+		tg_text = role_text(otargets, &tg_len);
 	}
 	if (rc < 0)
 		goto out;
@@ -538,10 +546,7 @@ kiln_publish(struct kiln_ctx *ctx, struct kiln_catalog *cat, const struct kiln_p
 					&snap_text, &snap_len, &s);
 		} else {
 			json_decref(meta);
-			snap_text = json_dumps(osnap, JSON_INDENT(2) | JSON_SORT_KEYS);
-			snap_text = kiln_realloc(snap_text, strlen(snap_text) + 2);
-			strcat(snap_text, "\n");
-			snap_len = strlen(snap_text);
+			snap_text = role_text(osnap, &snap_len);
 		}
 		if (rc < 0)
 			goto out;
