@@ -48,7 +48,7 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all check check-archive bench bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs bench-fleet bench-disk bench-rebake fuzz deps install clean qemu-check demo
+.PHONY: all check check-archive bench bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs bench-fleet bench-disk bench-rebake bench-publish fuzz deps install clean qemu-check demo
 
 all: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
 
@@ -104,6 +104,10 @@ $(BUILD)/kiln-init: init/kiln-init.c
 	@$(if $(Q),echo "  LINK    $@ (static)")
 	$(Q)$(CC) -std=gnu11 $(WARN) -Os -static -s -o $@ $<
 
+$(BUILD)/bench/publish-store: bench/publish-store.c $(BUILD)/libkiln.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libkiln.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
 $(BUILD)/bench/fleet-sim: bench/fleet-sim.c $(BUILD)/libkiln.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libkiln.a $(ALL_LDFLAGS) $(PKG_LIBS)
@@ -137,7 +141,7 @@ demo:
 	$(Q)$(MAKE) all
 	$(Q)KILN=$(abspath $(BUILD)/kiln) qemu-tests/demo.sh
 
-bench: bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs bench-fleet bench-disk bench-rebake
+bench: bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs bench-fleet bench-disk bench-rebake bench-publish
 
 bench-fleet: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/fleet-sim
 	$(Q)$(BUILD)/bench/fleet-sim $(FLEET_SIM_N)
@@ -145,6 +149,9 @@ bench-fleet: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/fleet-sim
 
 bench-disk: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
 	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/disk
+
+bench-publish: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat $(BUILD)/bench/publish-store
+	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) STORE_TOOL=$(abspath $(BUILD)/bench/publish-store) bench/publish
 
 bench-rebake: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
 	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/rebake
