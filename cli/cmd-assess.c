@@ -12,6 +12,8 @@
 
 static const struct kiln_opt assess_opts[] = {
 	{ "arch", "ARCH", 'a', "the architecture (default amd64)" },
+	{ "advisories", "F", 'A', "an advisory feed (OSV records or the Debian security\n"
+				   "tracker's JSON): an update it names as a fix is security too" },
 	{ "recipe", "FILE", 'r', "resolve this recipe of the family (e.g. as it is now) instead\n"
 				 "of the one each version was built from" },
 	{ "json", NULL, 'j', "[{family, version, up_to_date, security, other, deployments,\n"
@@ -138,7 +140,8 @@ cmd_assess(int argc, char **argv)
 	struct kiln_cli_common co = { 0 };
 	_cleanup_(kiln_strv_releasep) struct kiln_strv versions = { 0 };
 	_cleanup_free_ char *family = NULL;
-	const char *arch = "amd64", *apt_root = getenv("KILN_APT_ROOT"), *slash, *recipe = NULL;
+	const char *arch = "amd64", *apt_root = getenv("KILN_APT_ROOT"), *slash, *recipe = NULL, *advisories = NULL;
+	struct kiln_advisories adv = { 0 };
 	struct kiln_ctx ctx;
 	json_t *all;
 	int c, rc;
@@ -147,6 +150,7 @@ cmd_assess(int argc, char **argv)
 		switch (c) {
 		case 'a': arch = optarg; break;
 		case 'r': recipe = optarg; break;
+		case 'A': advisories = optarg; break;
 		default:
 			return rc;
 		}
@@ -159,15 +163,18 @@ cmd_assess(int argc, char **argv)
 		return kiln_cli_usage_error("assess", "bad name '%s': use FAMILY or FAMILY/VERSION", argv[optind]);
 	if ((rc = kiln_cli_setup("assess", &co, &ctx)) != 0)
 		return rc;
-	if (versions_of(&ctx, family, slash ? slash + 1 : NULL, &versions) < 0)
+	if (versions_of(&ctx, family, slash ? slash + 1 : NULL, &versions) < 0 ||
+	    (advisories && kiln_advisories_load(&ctx, advisories, &adv) < 0))
 		return kiln_cli_fail("assess", &ctx);
 	all = json_array();
 	for (size_t i = 0; i < versions.n; i++) {
 		struct kiln_assessment a;
 		json_t *j;
 
-		if (kiln_assess_version(&ctx, family, versions.v[i], recipe, arch, apt_root && *apt_root ? apt_root : "/", &a) < 0) {
+		if (kiln_assess_version(&ctx, family, versions.v[i], recipe, arch, apt_root && *apt_root ? apt_root : "/",
+					advisories ? &adv : NULL, &a) < 0) {
 			json_decref(all);
+			kiln_advisories_release(&adv);
 			return kiln_cli_fail("assess", &ctx);
 		}
 		j = kiln_assessment_json(&a);
@@ -186,6 +193,7 @@ cmd_assess(int argc, char **argv)
 			print_table(a);
 	}
 	json_decref(all);
+	kiln_advisories_release(&adv);
 	return 0;
 }
 

@@ -19,6 +19,8 @@ static const struct kiln_opt rebake_opts[] = {
 	{ "when", "WHEN", 'w', "security: build only when a security update is pending;\n"
 			       "any (default): when anything differs (packages, the\n"
 			       "recipe, kiln-init); always" },
+	{ "advisories", "F", 'A', "an advisory feed (OSV records or the Debian security\n"
+				   "tracker's JSON): for the classification, and the build" },
 	{ "arch", "ARCH", 'a', "the architecture (default amd64)" },
 	KILN_OPT_STORE,
 	KILN_OPT_NOW,
@@ -29,7 +31,8 @@ static const struct kiln_opt rebake_opts[] = {
 enum when { WHEN_SECURITY, WHEN_ANY, WHEN_ALWAYS };
 
 struct rebake {
-	const char *key, *arch, *apt_root, *init;
+	const char *key, *arch, *apt_root, *init, *advisories_path;
+	struct kiln_advisories adv;
 	int release;
 	enum when when;
 };
@@ -85,7 +88,7 @@ rebake_one(struct kiln_ctx *ctx, const struct rebake *o, const char *path)
 	struct kiln_assessment a = { 0 };
 	struct kiln_resolution res;
 	struct kiln_build_opts bo = { .arch = o->arch, .apt_root = o->apt_root, .init_path = o->init,
-				      .key_path = o->key, .source_date_epoch = -1 };
+				      .key_path = o->key, .advisories_path = o->advisories_path, .source_date_epoch = -1 };
 	struct kiln_build_result br;
 	const char *why;
 	json_t *m = NULL, *rec;
@@ -105,6 +108,8 @@ rebake_one(struct kiln_ctx *ctx, const struct rebake *o, const char *path)
 			return -1;
 		}
 		kiln_assess_compare(&res, m, &a);
+		if (o->advisories_path)
+			kiln_assess_advisories(&o->adv, &a);
 		json_decref(m);
 		old_init = init_sha_of(ctx, dir);
 	}
@@ -175,6 +180,7 @@ cmd_rebake(int argc, char **argv)
 		case 'k': o.key = optarg; break;
 		case 'r': o.release = 1; break;
 		case 'a': o.arch = optarg; break;
+		case 'A': o.advisories_path = optarg; break;
 		case 'w':
 			if (!strcmp(optarg, "security"))
 				o.when = WHEN_SECURITY;
@@ -197,11 +203,16 @@ cmd_rebake(int argc, char **argv)
 		return rc;
 	o.apt_root = apt_root && *apt_root ? apt_root : "/";
 	o.init = init = kiln_cli_find_init();
+	if (o.advisories_path && kiln_advisories_load(&ctx, o.advisories_path, &o.adv) < 0)
+		return kiln_cli_fail("rebake", &ctx);
 	for (int i = optind; i < argc; i++) {
 		kiln_error_clear(&ctx);
-		if (rebake_one(&ctx, &o, argv[i]) < 0)
+		if (rebake_one(&ctx, &o, argv[i]) < 0) {
+			kiln_advisories_release(&o.adv);
 			return kiln_cli_fail("rebake", &ctx);
+		}
 	}
+	kiln_advisories_release(&o.adv);
 	return 0;
 }
 

@@ -9,7 +9,7 @@
 static const struct kiln_opt versions_opts[] = {
 	{ "family", "F", 'f', "one family" },
 	{ "all", NULL, 'a', "disabled and expired versions too" },
-	{ "json", NULL, 'j', "[{family, version, state, released, disables_on, expires_on,\n" "disable_forecast, security_updates}]" },
+	{ "json", NULL, 'j', "[{family, version, state, released, disables_on, expires_on,\n" "disable_forecast, security_updates, pending_security, pending_other,\n" "assessed}]" },
 	KILN_OPT_STORE,
 	KILN_OPT_NOW,
 	KILN_OPT_HELP,
@@ -55,16 +55,21 @@ cmd_versions(int argc, char **argv)
 		kiln_cli_print_json(j);
 		json_decref(j);
 	} else {
-		printf("%-16s %-12s %-9s %-11s %-24s %-11s %s\n", "FAMILY", "VERSION", "STATE", "RELEASED", "DISABLES ON",
-		       "EXPIRES ON", "SECURITY UPDATES");
+		printf("%-16s %-12s %-9s %-11s %-24s %-11s %-16s %s\n", "FAMILY", "VERSION", "STATE", "RELEASED", "DISABLES ON",
+		       "EXPIRES ON", "SECURITY UPDATES", "PENDING (kiln assess)");
 		for (size_t i = 0; i < n; i++) {
 			/* the same words as the JSON: one renderer */
 			json_t *v = kiln_version_info_json(&vs[i]);
+			char pending[64] = "not assessed";
 
-			printf("%-16s %-12s %-9s %-11s %-24s %-11s %lld\n", s_or(v, "family", ""), s_or(v, "version", ""),
+			if (json_is_integer(json_object_get(v, "pending_security")))
+				snprintf(pending, sizeof(pending), "%lld security, %lld other (%.10s)",
+					 (long long)json_integer_value(json_object_get(v, "pending_security")),
+					 (long long)json_integer_value(json_object_get(v, "pending_other")), s_or(v, "assessed", ""));
+			printf("%-16s %-12s %-9s %-11s %-24s %-11s %-16lld %s\n", s_or(v, "family", ""), s_or(v, "version", ""),
 			       s_or(v, "state", ""), s_or(v, "released", "-"),
 			       s_or(v, "disables_on", s_or(v, "disable_forecast", "-")), s_or(v, "expires_on", "-"),
-			       (long long)json_integer_value(json_object_get(v, "security_updates")));
+			       (long long)json_integer_value(json_object_get(v, "security_updates")), pending);
 			json_decref(v);
 		}
 	}

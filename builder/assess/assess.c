@@ -6,6 +6,7 @@
 #include "pkgarchive.h"
 #include "recipe.h"
 #include "repo.h"
+#include "solve.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -207,6 +208,44 @@ changelog_gz(struct kiln_ctx *ctx, const struct kiln_resolution *res, const stru
 	return 0;
 }
 
+static void
+push_unique(struct kiln_strv *sv, const char *s)
+{
+	if (!kiln_strv_contains(sv, s))
+		kiln_strv_push(sv, s);
+}
+
+void
+kiln_assess_advisories(const struct kiln_advisories *adv, struct kiln_assessment *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		struct kiln_pending *x = &a->v[i];
+		_cleanup_free_ char *rel = NULL;
+		int hit = 0;
+
+		if (!x->pkg || !x->candidate || !x->installed)
+			continue;
+		/* the release an advisory names: the suite's codename ("bookworm" for bookworm-security) */
+		rel = kiln_strndup(x->pkg->suite, strcspn(x->pkg->suite, "-/"));
+		for (size_t k = 0; k < adv->n; k++) {
+			const struct kiln_advisory *d = &adv->v[k];
+
+			if (strcmp(d->package, x->pkg->source ? x->pkg->source : x->package) && strcmp(d->package, x->package))
+				continue;
+			if ((d->release && strcmp(d->release, rel)) || kiln_deb_version_cmp(d->fixed, x->candidate) > 0 ||
+			    kiln_deb_version_cmp(d->fixed, x->installed) <= 0)
+				continue;
+			hit = 1;
+			for (size_t j = 0; j < d->ids.n; j++)
+				push_unique(kiln_startswith(d->ids.v[j], "CVE-") ? &x->cves : &x->advisories, d->ids.v[j]);
+		}
+		if (hit && !x->security) {
+			x->security = 1;
+			a->n_security++;
+		}
+	}
+}
+
 int
 kiln_assess_changelogs(struct kiln_ctx *ctx, const struct kiln_resolution *res, struct kiln_assessment *a)
 {
@@ -232,7 +271,7 @@ kiln_assess_changelogs(struct kiln_ctx *ctx, const struct kiln_resolution *res, 
 
 int
 kiln_assess_version(struct kiln_ctx *ctx, const char *family, const char *version, const char *recipe_path,
-		    const char *arch, const char *apt_root, struct kiln_assessment *ret)
+		    const char *arch, const char *apt_root, const struct kiln_advisories *adv, struct kiln_assessment *ret)
 {
 	_cleanup_free_ char *dir = kiln_asprintf("%s/%s/%s", ctx->set->store, family, version);
 	_cleanup_free_ char *rpath = kiln_asprintf("%s/recipe", dir), *text = NULL;
@@ -274,6 +313,8 @@ resolve:
 		rc = kiln_resolve(ctx, r, arch, apt_root, &res);
 	if (rc == 0) {
 		kiln_assess_compare(&res, m, ret);
+		if (adv)
+			kiln_assess_advisories(adv, ret);
 		rc = kiln_assess_changelogs(ctx, &res, ret);
 		if (rc < 0)
 			kiln_assessment_release(ret);

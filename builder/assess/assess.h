@@ -9,6 +9,7 @@
 #define KILN_ASSESS_H
 
 #include "kiln.h"
+#include "advisories.h"
 #include "resolve.h"
 
 #include <jansson.h>
@@ -42,6 +43,14 @@ void kiln_assessment_release(struct kiln_assessment *a);
 void kiln_assess_compare(const struct kiln_resolution *res, json_t *m, struct kiln_assessment *ret);
 
 /*
+ * kiln_assess_advisories() - an advisory feed's say: a pending update whose
+ * candidate reaches an advisory's fixed version (for its source package and
+ * release) that the installed version did not is a security update, with
+ * the advisory's ids. The build's --advisories feed, for assess and rebake.
+ */
+void kiln_assess_advisories(const struct kiln_advisories *adv, struct kiln_assessment *a);
+
+/*
  * kiln_assess_changelogs() - the CVE and DSA/DLA ids of each pending update
  * newer than the installed version, from its candidate's changelog (fetched
  * into STORE/cache: exit 4/5 as kiln_cache_fetch(); the changelog found in
@@ -60,7 +69,7 @@ int kiln_assess_changelogs(struct kiln_ctx *ctx, const struct kiln_resolution *r
  * is exit 2.
  */
 int kiln_assess_version(struct kiln_ctx *ctx, const char *family, const char *version, const char *recipe_path,
-			const char *arch, const char *apt_root, struct kiln_assessment *ret);
+			const char *arch, const char *apt_root, const struct kiln_advisories *adv, struct kiln_assessment *ret);
 
 /* {family, version, up_to_date, security, other, pending: [{package, installed, candidate, suite, classification, cves, advisories}]} */
 json_t *kiln_assessment_json(const struct kiln_assessment *a);

@@ -45,6 +45,19 @@ assert (x["package"], x["installed"], x["candidate"], x["suite"], x["classificat
 assert x["cves"] == ["CVE-2026-3333"] and x["advisories"] == ["DSA-6001-1"], x
 assert a["deployments"] == ["acme/web"], a["deployments"]
 PY
+cat > osv.json <<'EOJ'
+[{"id": "DSA-7000-1", "aliases": ["CVE-2026-5555"],
+  "affected": [{"package": {"ecosystem": "Debian:13", "name": "libfoo"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.2"}]}]}]},
+ {"id": "DSA-7001-1", "aliases": ["CVE-2026-6666"],
+  "affected": [{"package": {"ecosystem": "Debian:13", "name": "libfoo"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "9.0"}]}]}]}]
+EOJ
+expect 0 "assess --advisories (OSV)" -- "$KILN" assess app/2026.01.0 --advisories osv.json --json
+python3 -c "
+import json; (a,) = json.load(open('$T/out')); (x,) = a['pending']
+assert x['cves'] == ['CVE-2026-3333', 'CVE-2026-5555'] and x['advisories'] == ['DSA-6001-1', 'DSA-7000-1'], x" &&
+	ok "the feed's fix for 1.2 adds its ids; the one fixed only in 9.0 does not" || not_ok "$(head -c 600 out)"
 expect 0 "assess, the table" -- "$KILN" assess app/2026.01.0
 grep -q "^app/2026.01.0: 1 security, 0 other; deployments: acme/web$" out && grep -qE "^  libfoo +1.1 +1.2 +kilntest-security +security +CVE-2026-3333 DSA-6001-1$" out &&
 	ok "the table says the same" || not_ok "$(cat out)"
