@@ -35,7 +35,7 @@ overview(FILE *f)
 {
 	fputs("usage: kiln COMMAND [ARGS...]\n\ncommands:\n", f);
 	for (const struct kiln_cmd *const *c = kiln_commands; *c; c++)
-		fprintf(f, "  %-10s %s\n", (*c)->name, (*c)->summary);
+		fprintf(f, "  %-16s %s\n", (*c)->name, (*c)->summary);
 	fputs("\n'kiln help COMMAND' tells more.\n", f);
 }
 

@@ -550,8 +550,9 @@ kiln_format_iso8601(time_t t, char out[21])
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* a time past year 9999 does not fit: an empty string, never an unterminated one */
+	if (!gmtime_r(&t, &tm) || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
 }
 
 int

@@ -532,6 +532,7 @@ kiln_catalog_versions(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *
 		for (int i = f.n - 1; i >= 0; i--) {	/* newest first */
 			struct kiln_version_info *v = &out[n];
 
+			memset(v, 0, sizeof(*v));
 			kiln_lifecycle_dates(&f.policy, f.v, f.n, i, &v->dates);
 			v->state = kiln_lifecycle_state(&v->dates, now);
 			if (!all && v->state != KILN_ACTIVE)

@@ -69,9 +69,10 @@ kiln_version_info_json(const struct kiln_version_info *v)
 {
 	const struct kiln_lc_dates *d = &v->dates;
 
-	char at[21];
+	char at[21] = "";
 
-	kiln_format_iso8601(v->assessed_at, at);
+	if (v->assessed)
+		kiln_format_iso8601(v->assessed_at, at);
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}", "family", v->family, "version", v->version,
 			 "state", kiln_state_name(v->state), "released", kiln_day_json(1, v->released),
 			 "disables_on", kiln_day_json(d->disable_known, d->disabled_at),
