@@ -294,7 +294,8 @@ walk(struct kiln_ctx *ctx, guestfs_h *g, const char *tmpdir, char **ret_tsv, siz
 		e[n].name = kiln_strdup(slash ? slash + 1 : p);
 		n++;
 	}
-	qsort(e, n, sizeof(*e), entry_cmp);
+	if (n)
+		qsort(e, n, sizeof(*e), entry_cmp);
 	for (size_t i = 0; rc == 0 && i < n;) {
 		size_t j = i, k = 0;
 		char **batch;
@@ -334,7 +335,8 @@ walk(struct kiln_ctx *ctx, guestfs_h *g, const char *tmpdir, char **ret_tsv, siz
 		kiln_strv_release(&lines);
 		return -1;
 	}
-	qsort(lines.v, lines.n, sizeof(*lines.v), line_cmp);
+	if (lines.n)
+		qsort(lines.v, lines.n, sizeof(*lines.v), line_cmp);
 	for (size_t i = 0; i < lines.n; i++)
 		kiln_buf_add(&out, lines.v[i], strlen(lines.v[i]));
 	kiln_buf_add(&out, "", 0);

@@ -192,7 +192,8 @@ kiln_audit_dpkg_packages(const char *status)
 		v = kiln_realloc(v, (n + 1) * sizeof(*v));
 		v[n++] = p;
 	}
-	qsort(v, n, sizeof(*v), pkg_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), pkg_cmp);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(out, v[i]);
 	free(v);

@@ -2,7 +2,8 @@
  * fuzz-audit.c - kiln audit's policy parser, and the evaluation of what
  * parses over a fixed file list and account files (the input's first line,
  * when it starts with "#passwd:", stands in for /etc/passwd: the accounts
- * come from the audited image, which is untrusted too).
+ * come from the audited image, which is untrusted too); and the input as
+ * a foreign image's dpkg status, read into packages.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "kiln.h"
 #include "policy.h"
+#include "image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,6 +41,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kiln_audit_policy_release(&p);
 	} else if (ctx.code != KILN_EXIT_USAGE) {
 		abort();	/* a bad policy is exit 2, always */
+	}
+	{
+		json_t *pkgs = kiln_audit_dpkg_packages(text);
+		size_t i;
+		json_t *pkg;
+
+		json_array_foreach(pkgs, i, pkg)
+			if (!json_string_value(json_object_get(pkg, "name")) || !json_string_value(json_object_get(pkg, "version")))
+				abort();
+		json_decref(pkgs);
 	}
 	free(passwd);
 	free(text);
