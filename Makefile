@@ -9,7 +9,7 @@ BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive sqlite3 libmicrohttpd libvirt libxml-2.0 libguestfs fdisk
+PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive libelf sqlite3 libmicrohttpd libvirt libxml-2.0 libguestfs fdisk
 TEST_PKGS := cmocka
 
 # Missing libraries fail loudly, naming the pkg-config module.
@@ -27,7 +27,7 @@ endif
 KILN_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 # builder/ holds the build side by concept, lowest layer first: recipe, apt (sources, fetch, OpenPGP, solver),
 # archive (every libarchive call), manifest, image (composing and building), boot (QEMU)
-BUILDER_DIRS := recipe apt archive manifest image boot assess
+BUILDER_DIRS := recipe apt archive elf manifest image boot assess
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP -Icommon $(BUILDER_DIRS:%=-Ibuilder/%) -Ilifecycle -Ideploy -Idisk -Iaudit -Iinit -Icli -I$(BUILD)/gen \
 	-DKILN_VERSION='"$(KILN_VERSION)"' $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN) -pthread

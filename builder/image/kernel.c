@@ -1,9 +1,9 @@
 /* kernel.c - vmlinuz, modules and their closure from a Debian kernel package; .modinfo parsing. */
 #define _GNU_SOURCE
 #include "kernel.h"
+#include "elffile.h"
 #include "pkgarchive.h"
 
-#include <elf.h>
 #include <string.h>
 
 #define KERNEL_FILE_MAX ((size_t)256 * 1024 * 1024)
@@ -17,38 +17,18 @@ normalize_name(char *s)
 }
 
 int
-kiln_modinfo_parse(const char *data, size_t len, char **ret_name, struct kiln_strv *deps)
+kiln_modinfo_parse(char *data, size_t len, char **ret_name, struct kiln_strv *deps)
 {
-	Elf64_Ehdr eh;
-	Elf64_Shdr sh, strsh;
-	const char *info = NULL;
+	_cleanup_free_ char *info = NULL;
 	size_t info_len = 0;
+	struct kiln_ctx quiet;
 
 	*ret_name = NULL;
-	if (len < sizeof(eh))
+	kiln_ctx_init(&quiet);
+	if (kiln_elf_section(&quiet, data, len, ".modinfo", &info, &info_len) != 0) {
+		kiln_error_clear(&quiet);
 		return -1;
-	memcpy(&eh, data, sizeof(eh));
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_shentsize != sizeof(Elf64_Shdr) ||
-	    eh.e_shoff > len || eh.e_shnum > (len - eh.e_shoff) / sizeof(Elf64_Shdr) || eh.e_shstrndx >= eh.e_shnum)
-		return -1;
-	memcpy(&strsh, data + eh.e_shoff + (size_t)eh.e_shstrndx * sizeof(Elf64_Shdr), sizeof(strsh));
-	if (strsh.sh_offset > len || strsh.sh_size > len - strsh.sh_offset)
-		return -1;
-	for (size_t i = 0; i < eh.e_shnum; i++) {
-		memcpy(&sh, data + eh.e_shoff + i * sizeof(Elf64_Shdr), sizeof(sh));
-		if (sh.sh_name >= strsh.sh_size || strsh.sh_size - sh.sh_name < sizeof(".modinfo"))
-			continue;
-		if (memcmp(data + strsh.sh_offset + sh.sh_name, ".modinfo", sizeof(".modinfo")) != 0)
-			continue;
-		if (sh.sh_type == SHT_NOBITS || sh.sh_offset > len || sh.sh_size > len - sh.sh_offset)
-			return -1;
-		info = data + sh.sh_offset;
-		info_len = sh.sh_size;
-		break;
 	}
-	if (!info)
-		return -1;
 	for (size_t off = 0; off < info_len;) {
 		const char *s = info + off, *nul = memchr(s, '\0', info_len - off);
 		size_t n = nul ? (size_t)(nul - s) : info_len - off;

@@ -45,10 +45,11 @@ void kiln_kernel_release(struct kiln_kernel *k);
 char *kiln_kernel_modules_dep(const struct kiln_kernel *k);
 
 /*
- * kiln_modinfo_parse() - name and depends= of an ELF64 little-endian module
- * Returns 0 (depends appended to @deps, *@ret_name new or NULL if absent) or
- * -1 if @data is not such an ELF object with a .modinfo section.
+ * kiln_modinfo_parse() - name and depends= of a kernel module (read with libelf)
+ * @data is writable (see kiln_elf_read()). Returns 0 (depends appended to
+ * @deps, *@ret_name new or NULL if absent) or -1 if @data is not an ELF
+ * object with a .modinfo section.
  */
-int kiln_modinfo_parse(const char *data, size_t len, char **ret_name, struct kiln_strv *deps);
+int kiln_modinfo_parse(char *data, size_t len, char **ret_name, struct kiln_strv *deps);
 
 #endif

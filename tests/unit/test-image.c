@@ -1,4 +1,4 @@
-/* test-image.c - image paths (normalization, merged /usr), module .modinfo, versions. */
+/* test-image.c - image paths (normalization, merged /usr), module .modinfo (through libelf), versions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,6 +59,11 @@ make_ko(char *buf, const char *info, size_t info_len)
 	memcpy(eh.e_ident, ELFMAG, SELFMAG);
 	eh.e_ident[EI_CLASS] = ELFCLASS64;
 	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_version = EV_CURRENT;
+	eh.e_type = ET_REL;
+	eh.e_machine = EM_X86_64;
+	eh.e_ehsize = sizeof(eh);
 	eh.e_shentsize = sizeof(Elf64_Shdr);
 	eh.e_shnum = 3;
 	eh.e_shstrndx = 2;
@@ -74,6 +79,7 @@ make_ko(char *buf, const char *info, size_t info_len)
 	sh[2].sh_offset = off;
 	sh[2].sh_size = sizeof(shstr);
 	off += sizeof(shstr);
+	off = (off + 7) & ~(size_t)7;	/* section headers aligned, as linkers write them */
 	eh.e_shoff = off;
 	memcpy(buf + off, sh, sizeof(sh));
 	memcpy(buf, &eh, sizeof(eh));
