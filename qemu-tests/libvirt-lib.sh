@@ -7,7 +7,7 @@
 # removed). The caller sets KILN and STORE (a directory of its own) first.
 URI=qemu:///system
 NET=kilnqc$$ BRIDGE=kilnqc$$ SUBNET=10.$((200 + $$ % 50)).$(($$ % 250)).
-started=() kvm_mode=
+started=() kvm_mode= made_dnsmasq_dir=
 chmod 755 "$STORE"	# QEMU runs as libvirt's user: it reads the images by path
 export KILN_STORE=$STORE
 
@@ -19,6 +19,7 @@ libvirt_down() {
 	virsh -c $URI net-destroy $NET > /dev/null 2>&1; virsh -c $URI net-undefine $NET > /dev/null 2>&1
 	for p in "${started[@]}"; do kill "$p" 2> /dev/null; done
 	[ -n "$kvm_mode" ] && chmod "$kvm_mode" /dev/kvm && chgrp root /dev/kvm
+	[ -n "$made_dnsmasq_dir" ] && rmdir /var/lib/libvirt/dnsmasq 2> /dev/null
 	rm -rf "$STORE"
 }
 
@@ -38,6 +39,12 @@ libvirt_up() {
 	fi
 	virsh -c $URI version > /dev/null 2>&1 || { echo "libvirtd does not answer on $URI"; return 1; }
 	echo "# libvirt: $(virsh -c $URI version 2>&1 | grep -m1 'Running hypervisor')"
+	# libvirt writes a network's MAC list under /var/lib/libvirt/dnsmasq when a
+	# guest joins it, but makes that directory only when it starts dnsmasq,
+	# which a network without DHCP and DNS never does: a fresh machine lacks it.
+	if [ ! -d /var/lib/libvirt/dnsmasq ]; then
+		mkdir -p /var/lib/libvirt/dnsmasq && made_dnsmasq_dir=1
+	fi
 	cat > "$STORE/net.xml" <<NET
 <network><name>$NET</name><bridge name='$BRIDGE' stp='off'/><dns enable='no'/><ip address='${SUBNET}1' prefix='24'/></network>
 NET
