@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One files.tsv line split in place: path, mode (with type), uid, gid, size, sha256. */
+/* One files.tsv line split in place: path, mode (with type), uid, gid, size, sha256 (the package after them is not kept). */
 struct tsv_line {
 	const char *f[6];
 	size_t l[6];
@@ -26,8 +26,8 @@ tsv_next(const char **p, struct tsv_line *t)
 	t->end = eol ? eol + 1 : s + strlen(s);
 	if (!eol)
 		eol = t->end;
-	for (int i = 0; i < 6; i++) {
-		const char *tab = i < 5 ? memchr(s, '\t', (size_t)(eol - s)) : NULL;
+	for (int i = 0; i < 6; i++) {	/* a seventh field, the package, is not compared */
+		const char *tab = memchr(s, '\t', (size_t)(eol - s));
 
 		t->f[i] = s;
 		t->l[i] = (size_t)((tab ? tab : eol) - s);

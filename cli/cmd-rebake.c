@@ -54,8 +54,9 @@ init_sha_of(struct kiln_ctx *ctx, const char *dir)
 	if (!line)
 		return NULL;
 	line[strcspn(line, "\n")] = '\0';
-	line = strrchr(line, '\t');
-	return line && strlen(line + 1) == 64 ? kiln_strdup(line + 1) : NULL;
+	for (int i = 0; i < 5 && line; i++)	/* the sixth field: path, mode, uid, gid, size, sha256[, package] */
+		line = strchr(line, '\t') ? strchr(line, '\t') + 1 : NULL;
+	return line && strcspn(line, "\t") == 64 ? kiln_strndup(line, 64) : NULL;
 }
 
 /* Why @a calls for a build under @when (a static string), or NULL: nothing to do. */

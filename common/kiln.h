@@ -103,6 +103,17 @@ static inline void kiln_strv_releasep(struct kiln_strv *sv) { kiln_strv_release(
 /* Splits @s at ASCII whitespace, appending each word. */
 void kiln_strv_split(struct kiln_strv *sv, const char *s);
 
+/* A map from strings (copied in) to numbers, e.g. paths to indexes; open addressing. */
+struct kiln_strmap {
+	struct kiln_strmap_slot *slots;
+	size_t size, n;
+};
+/* 1 and *@ret_val when @key is there, else 0. */
+int kiln_strmap_get(const struct kiln_strmap *m, const char *key, size_t *ret_val);
+/* Sets @key to @val (a new key or a new value). */
+void kiln_strmap_put(struct kiln_strmap *m, const char *key, size_t val);
+void kiln_strmap_release(struct kiln_strmap *m);
+
 /* A growable byte buffer, always NUL-terminated. */
 struct kiln_buf {
 	char *data;

@@ -499,7 +499,7 @@ kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, enum 
 	struct archive_entry *e;
 
 	if (type != KILN_ENT_DIR && type != KILN_ENT_SYMLINK && type != KILN_ENT_CHAR)
-		return kiln_cpio_begin_file(ctx, c, path, mode, uid, gid, mtime, len) < 0 ? -1
+		return kiln_cpio_begin_file(ctx, c, path, mode, uid, gid, mtime, len, 1, NULL) < 0 ? -1
 			: kiln_cpio_write(ctx, c, data, len);
 	e = entry_new(c, path, uid, gid, mtime);
 	switch (type) {
@@ -524,13 +524,17 @@ kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, enum 
 
 int
 kiln_cpio_begin_file(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, unsigned mode, unsigned uid,
-		     unsigned gid, int64_t mtime, uint64_t size)
+		     unsigned gid, int64_t mtime, uint64_t size, unsigned nlink, int64_t *ino)
 {
 	struct archive_entry *e = entry_new(c, path, uid, gid, mtime);
 
+	if (ino && *ino)	/* another name of an inode already written */
+		archive_entry_set_ino64(e, *ino);
+	else if (ino)
+		*ino = archive_entry_ino64(e);
 	archive_entry_set_mode(e, AE_IFREG | mode);
 	archive_entry_set_size(e, (la_int64_t)size);
-	archive_entry_set_nlink(e, 1);
+	archive_entry_set_nlink(e, nlink);
 	return write_header(ctx, c, e, path);
 }
 
@@ -626,128 +630,167 @@ kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, si
 	return kiln_initrd_scan(ctx, path, NULL, NULL, ret_tsv, ret_count);
 }
 
-int
-kiln_initrd_scan(struct kiln_ctx *ctx, const char *path, const char *const *capture, char **captured, char **ret_tsv,
-		 size_t *ret_count)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *ae;
-	struct kiln_strv lines = { 0 };
-	struct kiln_buf out = { 0 };
+struct head_sum {
+	int64_t size;
+	char hex[65];
+};
+
+struct scan {
+	const char *path;
+	const char *const *capture;
+	char **captured;
+	struct kiln_strv lines;
+	struct kiln_strmap heads;	/* first names of multiply linked files -> sums */
+	struct head_sum *sums;
 	char buf[65536];
+};
+
+/* One regular file's content: hashed, and kept when @s->capture names it. */
+static int
+scan_content(struct scan *s, struct archive *a, const char *name, int64_t *ret_size, char hex[65])
+{
+	struct kiln_sha256_stream *h = kiln_sha256_stream_new();
+	struct kiln_buf keep = { 0 };
+	ssize_t want = -1;
+	int64_t size = 0;
+	la_ssize_t n;
+
+	for (size_t i = 0; s->capture && s->capture[i]; i++)
+		if (strcmp(s->capture[i], name) == 0)
+			want = (ssize_t)i;
+	while ((n = archive_read_data(a, s->buf, sizeof(s->buf))) > 0) {
+		kiln_sha256_stream_add(h, s->buf, n);
+		size += n;
+		if (want >= 0 && keep.len + (size_t)n <= KILN_INITRD_CAPTURE_MAX)
+			kiln_buf_add(&keep, s->buf, (size_t)n);
+	}
+	if (want >= 0 && size <= KILN_INITRD_CAPTURE_MAX) {
+		free(s->captured[want]);	/* as the kernel unpacks it: the last one wins */
+		kiln_buf_add(&keep, "", 0);
+		s->captured[want] = kiln_buf_detach(&keep, NULL);
+	}
+	kiln_buf_release(&keep);
+	kiln_sha256_stream_end(h, hex);
+	*ret_size = size;
+	return n < 0 ? -1 : 0;
+}
+
+/* Every entry of the archive as a files.tsv line in @s->lines; -1 with one error. */
+static int
+scan_entries(struct kiln_ctx *ctx, struct scan *s, struct archive *a)
+{
+	struct archive_entry *ae;
 	int rc;
 
-	for (size_t i = 0; capture && capture[i]; i++)
-		captured[i] = NULL;
-
-	archive_read_support_filter_all(a);
-	archive_read_support_format_cpio(a);
-	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK) {
-		kiln_error(ctx, KILN_EXIT_INTEGRITY, "cannot read '%s': %s", path, archive_error_string(a));
-		archive_read_free(a);
-		return -1;
-	}
 	while ((rc = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(ae);
 		unsigned mode = archive_entry_mode(ae);
 		char hex[65] = "-";
 		int64_t size = 0;
+		size_t at;
 
 		if (!name)
 			break;
 		for (const char *c = name; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-				kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': an entry's name has a control character", path);
-				archive_read_free(a);
-				kiln_strv_release(&lines);
-				return -1;
-			}
-		if (lines.n >= KILN_INITRD_ENTRIES_MAX) {
-			kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' has more than %d entries", path, KILN_INITRD_ENTRIES_MAX);
-			archive_read_free(a);
-			kiln_strv_release(&lines);
-			return -1;
-		}
-		if (S_ISREG(mode)) {
-			struct kiln_sha256_stream *h = kiln_sha256_stream_new();
-			struct kiln_buf keep = { 0 };
-			ssize_t want = -1;
-			la_ssize_t n;
-
-			for (size_t i = 0; capture && capture[i]; i++)
-				if (strcmp(capture[i], name) == 0)
-					want = (ssize_t)i;
-			while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
-				kiln_sha256_stream_add(h, buf, n);
-				size += n;
-				if (want >= 0 && keep.len + (size_t)n <= KILN_INITRD_CAPTURE_MAX)
-					kiln_buf_add(&keep, buf, (size_t)n);
-			}
-			if (want >= 0 && size <= KILN_INITRD_CAPTURE_MAX) {
-				free(captured[want]);	/* as the kernel unpacks it: the last one wins */
-				kiln_buf_add(&keep, "", 0);
-				captured[want] = kiln_buf_detach(&keep, NULL);
-			}
-			kiln_buf_release(&keep);
-			kiln_sha256_stream_end(h, hex);
-			if (n < 0) {
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': an entry's name has a control character", s->path);
+		if (s->lines.n >= KILN_INITRD_ENTRIES_MAX)
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' has more than %d entries", s->path,
+					  KILN_INITRD_ENTRIES_MAX);
+		if (S_ISREG(mode) && archive_entry_hardlink(ae)) {
+			/* another name of an earlier entry's inode: the kernel links it, its content is that entry's */
+			if (archive_entry_size(ae) != 0 || !kiln_strmap_get(&s->heads, archive_entry_hardlink(ae), &at))
+				return kiln_error(ctx, KILN_EXIT_INTEGRITY,
+						  "'%s': the hard link '/%s' carries content of its own (kiln writes it with the link's first name)",
+						  s->path, name);
+			size = s->sums[at].size;
+			memcpy(hex, s->sums[at].hex, sizeof(hex));
+		} else if (S_ISREG(mode)) {
+			if (scan_content(s, a, name, &size, hex) < 0) {
 				rc = ARCHIVE_FATAL;
 				break;
+			}
+			if (archive_entry_nlink(ae) > 1) {	/* its later names say only "hard link to this" */
+				s->sums = kiln_realloc(s->sums, (s->heads.n + 1) * sizeof(*s->sums));
+				s->sums[s->heads.n].size = size;
+				memcpy(s->sums[s->heads.n].hex, hex, sizeof(hex));
+				kiln_strmap_put(&s->heads, name, s->heads.n);
 			}
 		} else if (S_ISLNK(mode) && archive_entry_symlink(ae)) {
 			size = (int64_t)strlen(archive_entry_symlink(ae));
 			kiln_sha256_hex(archive_entry_symlink(ae), (size_t)size, hex);
 		}
-		kiln_strv_push_take(&lines, kiln_asprintf("/%s\t%06o\t%u\t%u\t%lld\t%s\n", name, mode,
-							  (unsigned)archive_entry_uid(ae), (unsigned)archive_entry_gid(ae),
-							  (long long)size, hex));
+		kiln_strv_push_take(&s->lines, kiln_asprintf("/%s\t%06o\t%u\t%u\t%lld\t%s\n", name, mode,
+							     (unsigned)archive_entry_uid(ae), (unsigned)archive_entry_gid(ae),
+							     (long long)size, hex));
 	}
-	if (rc != ARCHIVE_EOF) {
-		kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' is not a readable initramfs: %s", path, archive_error_string(a));
-		archive_read_free(a);
-		kiln_strv_release(&lines);
-		goto fail;
-	}
-	{
-		int64_t consumed = archive_filter_bytes(a, 0);
-
-		archive_read_free(a);
-		if (trailing_archive(path, consumed) != 0) {
-			kiln_error(ctx, KILN_EXIT_INTEGRITY,
-				   "'%s' has data after its archive's end (a second archive the kernel would unpack over the first)", path);
-			kiln_strv_release(&lines);
-			goto fail;
-		}
-	}
-	/* as the kernel unpacks it: a path given twice is what its last entry says */
-	{
-		struct seqline *sl = kiln_calloc(lines.n ? lines.n : 1, sizeof(*sl));
-		size_t count = 0;
-
-		for (size_t i = 0; i < lines.n; i++) {
-			sl[i].line = lines.v[i];
-			sl[i].seq = i;
-		}
-		qsort(sl, lines.n, sizeof(*sl), seqline_cmp);
-		for (size_t i = 0; i < lines.n; i++) {
-			if (i + 1 < lines.n && path_len(sl[i].line) == path_len(sl[i + 1].line) &&
-			    memcmp(sl[i].line, sl[i + 1].line, path_len(sl[i].line)) == 0)
-				continue;
-			kiln_buf_add(&out, sl[i].line, strlen(sl[i].line));
-			count++;
-		}
-		free(sl);
-		*ret_count = count;
-	}
-	kiln_strv_release(&lines);
-	*ret_tsv = kiln_buf_detach(&out, NULL);
+	if (rc != ARCHIVE_EOF)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' is not a readable initramfs: %s", s->path,
+				  archive_error_string(a));
+	if (trailing_archive(s->path, archive_filter_bytes(a, 0)) != 0)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY,
+				  "'%s' has data after its archive's end (a second archive the kernel would unpack over the first)",
+				  s->path);
 	return 0;
-fail:
-	for (size_t i = 0; capture && capture[i]; i++) {
+}
+
+/* As the kernel unpacks it: a path given twice is what its last entry says. */
+static char *
+last_wins(const struct kiln_strv *lines, size_t *ret_count)
+{
+	struct seqline *sl = kiln_calloc(lines->n ? lines->n : 1, sizeof(*sl));
+	struct kiln_buf out = { 0 };
+	size_t count = 0;
+
+	for (size_t i = 0; i < lines->n; i++) {
+		sl[i].line = lines->v[i];
+		sl[i].seq = i;
+	}
+	qsort(sl, lines->n, sizeof(*sl), seqline_cmp);
+	for (size_t i = 0; i < lines->n; i++) {
+		if (i + 1 < lines->n && path_len(sl[i].line) == path_len(sl[i + 1].line) &&
+		    memcmp(sl[i].line, sl[i + 1].line, path_len(sl[i].line)) == 0)
+			continue;
+		kiln_buf_add(&out, sl[i].line, strlen(sl[i].line));
+		count++;
+	}
+	free(sl);
+	*ret_count = count;
+	kiln_buf_add(&out, "", 0);
+	return kiln_buf_detach(&out, NULL);
+}
+
+int
+kiln_initrd_scan(struct kiln_ctx *ctx, const char *path, const char *const *capture, char **captured, char **ret_tsv,
+		 size_t *ret_count)
+{
+	struct archive *a = archive_read_new();
+	struct scan *s = kiln_calloc(1, sizeof(*s));
+	int rc;
+
+	s->path = path;
+	s->capture = capture;
+	s->captured = captured;
+	for (size_t i = 0; capture && capture[i]; i++)
+		captured[i] = NULL;
+	archive_read_support_filter_all(a);
+	archive_read_support_format_cpio(a);
+	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK)
+		rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "cannot read '%s': %s", path, archive_error_string(a));
+	else
+		rc = scan_entries(ctx, s, a);
+	archive_read_free(a);
+	if (rc == 0)
+		*ret_tsv = last_wins(&s->lines, ret_count);
+	for (size_t i = 0; rc < 0 && capture && capture[i]; i++) {
 		free(captured[i]);
 		captured[i] = NULL;
 	}
-	return -1;
+	kiln_strv_release(&s->lines);
+	kiln_strmap_release(&s->heads);
+	free(s->sums);
+	free(s);
+	return rc;
 }
 
 int

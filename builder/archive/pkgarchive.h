@@ -61,9 +61,15 @@ int kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, e
 		  unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const void *data, size_t len,
 		  const char *link, unsigned rdev_major, unsigned rdev_minor);
 
-/* A regular file written in pieces: its header (@size bytes follow), then kiln_cpio_write() until @size bytes are written. */
+/*
+ * A regular file written in pieces: its header (@size bytes follow), then
+ * kiln_cpio_write() until @size bytes are written. Hard links: every name of
+ * the inode has @nlink names and the same inode number, which @ino gives (0:
+ * a fresh one, returned there); the first name carries the content, the
+ * others none (@size 0): the kernel links them to the first name.
+ */
 int kiln_cpio_begin_file(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, unsigned mode, unsigned uid,
-			 unsigned gid, int64_t mtime, uint64_t size);
+			 unsigned gid, int64_t mtime, uint64_t size, unsigned nlink, int64_t *ino);
 int kiln_cpio_write(struct kiln_ctx *ctx, struct kiln_cpio *c, const void *data, size_t len);
 
 /* Finishes the archive; returns 0 or -1. Frees @c either way. */

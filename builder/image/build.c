@@ -4,6 +4,7 @@
 #include "disk.h"
 #include "accounts.h"
 #include "cmdline.h"
+#include "closure.h"
 #include "compose.h"
 #include "tmpfiles.h"
 #include "advisories.h"
@@ -637,6 +638,7 @@ struct build_state {
 	struct kiln_advisories adv;
 	struct kiln_strv ignored;	/* package declarations kiln did not act on */
 	const char *rebake;		/* the build options' */
+	struct kiln_compose_report report;	/* which packages' files the image holds */
 };
 
 /* What make_disks() made, for the manifest. */
@@ -653,12 +655,24 @@ disk_made_release(struct disk_made *d)
 	free(d->osrel);
 }
 
+/* How many entries of the image (but directories) the package @name has, from the compose report. */
+static long long
+package_files(const struct kiln_compose_report *r, const char *name)
+{
+	for (size_t i = 0; i < r->packages.n; i++)
+		if (strcmp(r->packages.v[i], name) == 0)
+			return (long long)r->files[i];
+	return 0;
+}
+
 static int
 compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
 	       struct build_state *st, char **ret_tsv, size_t *ret_count, struct kiln_changelog **ret_logs,
 	       size_t *ret_n_logs)
 {
 	_cleanup_free_ char *initrd = kiln_asprintf("%s/initrd.img", st->tmp);
+	_cleanup_(kiln_strv_releasep) struct kiln_strv programs = { 0 };
+	struct kiln_closure_opts closure = { &programs, &r->keep, &r->install, NULL };
 	struct kiln_strv reserved = { 0 };
 	struct kiln_compose *c;
 	int rc = 0;
@@ -672,6 +686,12 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 		kiln_strv_release(&reserved);
 		return -1;
 	}
+	/* Closure=files: from what runs (Cmd=, ExecStartPre=, FirstBoot=) to what it needs */
+	kiln_strv_push(&programs, r->argv.v[0]);
+	for (size_t i = 0; i < r->n_execs; i++)
+		kiln_strv_push(&programs, r->execs[i].argv.v[0]);
+	if (r->closure_files)
+		kiln_compose_set_closure(c, &closure);
 	for (size_t i = 0; i < st->res.set.n && rc == 0; i++) {
 		const struct kiln_pkg *p = &st->res.set.pkgs[i];
 		_cleanup_free_ char *deb = NULL;
@@ -691,7 +711,7 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 		return -1;
 	}
 	progress(o, "finish", st->res.set.n, st->res.set.n, NULL);
-	return kiln_compose_finish(ctx, c, ret_tsv, ret_count, ret_logs, ret_n_logs);
+	return kiln_compose_finish(ctx, c, ret_tsv, ret_count, ret_logs, ret_n_logs, &st->report);
 }
 
 struct fetch_progress {
@@ -1036,7 +1056,8 @@ manifest_bytes(const struct kiln_recipe *r, const struct build_state *st, const 
 	for (size_t i = 0; i < res->set.n; i++) {
 		const struct kiln_pkg *p = &res->set.pkgs[i];
 
-		pkgs[i] = (struct kiln_manifest_pkg){ p->name, p->version, p->arch, p->suite, p->sha256 };
+		pkgs[i] = (struct kiln_manifest_pkg){ p->name, p->version, p->arch, p->suite, p->sha256,
+						      package_files(&st->report, p->name) };
 	}
 	for (size_t i = 0; i < k->n_load; i++)
 		mods[i] = k->mods[k->load_order[i]].name;
@@ -1164,6 +1185,8 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 								  st->kernel.missing_optional.v[i]));
 	if (compose_initrd(ctx, r, o, st, &tsv, &n_files, &logs, &n_logs) < 0)
 		return -1;
+	for (size_t i = 0; i < st->report.warnings.n; i++)
+		kiln_strv_push(&res->warnings, st->report.warnings.v[i]);
 	n_updates = security_updates(ctx, st, r->family, logs, n_logs, &updates);
 	kiln_changelogs_free(logs, n_logs);
 	initrd = kiln_asprintf("%s/initrd.img", st->tmp);
@@ -1319,5 +1342,6 @@ kiln_build(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_
 	free(st.prev_version);
 	kiln_advisories_release(&st.adv);
 	kiln_strv_release(&st.ignored);
+	kiln_compose_report_release(&st.report);
 	return rc;
 }

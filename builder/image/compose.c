@@ -1,35 +1,46 @@
 /* compose.c - one index of image paths: normalization, merged /usr, conflicts, symlink safety. */
 #define _GNU_SOURCE
 #include "compose.h"
+#include "closure.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <libgen.h>
 #include <string.h>
+#include <unistd.h>
 
 #define KEEP_MAX ((size_t)8 << 20)	/* changelogs and declarations are read whole, up to this */
-#define LINK_CACHE_FILE ((size_t)16 << 20)	/* a package's files kept for its hard links: each up to this... */
-#define LINK_CACHE_TOTAL ((size_t)64 << 20)	/* ... and all of them up to this; the rest takes a second pass */
+#define SPOOL_BUF ((size_t)1 << 16)
 
+/*
+ * An entry of the image. Regular files' content waits in the spool (an
+ * unlinked file beside the image) until kiln_compose_finish() writes the
+ * archive: by then every name of a hard link is known, and so is what stays.
+ */
 struct ent {
 	char *path;
 	enum kiln_entry_type type;
 	unsigned mode, uid, gid;
+	int64_t mtime;
 	uint64_t size;
 	char sha256[65];
 	char *link;
 	const char *pkg;	/* owner, "" for kiln */
+	int64_t off;		/* a regular file's content in the spool, or -1 (a hard link's: its head's) */
+	size_t head;		/* a hard link: index + 1 of the entry whose content it shares, else 0 */
+	struct kiln_elf *elf;	/* Closure=files: what an ELF file needs */
+	char *script;		/* Closure=files: a script's interpreter */
+	int root;		/* kept whatever the closure finds (set by kiln, an ELF file not understood) */
+	int dropped;		/* left out by the closure */
 };
 
-struct pkgfile {		/* a file of the package being read, kept for its hard links (bounded) */
-	char *path;
-	char *data;
-	size_t len;
-};
-
-struct pending_link {		/* a hard link of the package being read, written in a second pass */
-	char *path, *target;
-	unsigned mode, uid, gid;
-	int64_t mtime;
-	int done;
+/* A file of the package being read that stays out of the image (excluded, reserved): a hard link may still name it. */
+struct skipped {
+	int64_t off;
+	uint64_t size;
+	unsigned mode;
+	char sha256[65];
 };
 
 struct kiln_compose {
@@ -38,22 +49,26 @@ struct kiln_compose {
 	const struct kiln_strv *exclude, *reserved;
 	struct ent *ents;
 	size_t n, alloc;
-	size_t *table;		/* open addressing: index + 1, 0 empty */
-	size_t tsize;
+	struct kiln_strmap index;	/* path -> index in ents */
 	struct kiln_strv pkgs;	/* owners' names */
 	struct kiln_limits limits;
 	uint64_t image_bytes, image_entries;
-	uint64_t pkg_bytes;	/* of the package being read, hard links included */
-	struct pending_link *links;
-	size_t n_links;
-	struct pkgfile *pf;
-	size_t n_pf, pf_bytes;
-	struct kiln_strv pkg_files;	/* the regular files of the package being read: what its hard links may name */
-	const char *cur_pkg, *cur_deb, *cur_tar;
+	uint64_t pkg_bytes;	/* of the package being read */
+	int spool;		/* file content, in the order it came */
+	int64_t spool_len;
+	char *spool_buf;
+	size_t spool_fill;
+	struct kiln_strmap pkg_files;	/* the package being read: its regular files -> 0, or index + 1 in skipped */
+	struct skipped *skipped;
+	size_t n_skipped;
+	const char *cur_pkg;
 	struct kiln_changelog *logs;
 	size_t n_logs;
 	struct kiln_declaration *decls;
 	size_t n_decls;
+	const struct kiln_closure_opts *closure;	/* Closure=files, else NULL */
+	struct kiln_strv warnings;	/* for the build's output */
+	struct kiln_strv ldconf;	/* "FILE\tDIR" from the image's ld.so.conf files */
 };
 
 static const char *const merged[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
@@ -110,39 +125,12 @@ kiln_path_normalize(const char *raw)
 	return kiln_buf_detach(&b, NULL);
 }
 
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static struct ent *
 lookup(struct kiln_compose *c, const char *path)
 {
-	size_t i = hash_str(path) & (c->tsize - 1);
+	size_t i;
 
-	while (c->table[i]) {
-		struct ent *e = &c->ents[c->table[i] - 1];
-
-		if (strcmp(e->path, path) == 0)
-			return e;
-		i = (i + 1) & (c->tsize - 1);
-	}
-	return NULL;
-}
-
-static void
-table_insert(struct kiln_compose *c, size_t idx)
-{
-	size_t i = hash_str(c->ents[idx].path) & (c->tsize - 1);
-
-	while (c->table[i])
-		i = (i + 1) & (c->tsize - 1);
-	c->table[i] = idx + 1;
+	return kiln_strmap_get(&c->index, path, &i) ? &c->ents[i] : NULL;
 }
 
 static struct ent *
@@ -150,13 +138,6 @@ insert(struct kiln_compose *c, const char *path)
 {
 	struct ent *e;
 
-	if ((c->n + 1) * 2 > c->tsize) {
-		free(c->table);
-		c->tsize = c->tsize ? c->tsize * 2 : 4096;
-		c->table = kiln_calloc(c->tsize, sizeof(*c->table));
-		for (size_t i = 0; i < c->n; i++)
-			table_insert(c, i);
-	}
 	if (c->n == c->alloc) {
 		c->alloc = c->alloc ? c->alloc * 2 : 1024;
 		c->ents = kiln_realloc(c->ents, c->alloc * sizeof(*c->ents));
@@ -164,8 +145,43 @@ insert(struct kiln_compose *c, const char *path)
 	e = &c->ents[c->n];
 	memset(e, 0, sizeof(*e));
 	e->path = kiln_strdup(path);
-	table_insert(c, c->n++);
+	e->off = -1;
+	kiln_strmap_put(&c->index, path, c->n++);
 	return e;
+}
+
+static int
+spool_flush(struct kiln_ctx *ctx, struct kiln_compose *c)
+{
+	for (size_t done = 0; done < c->spool_fill;) {
+		ssize_t w = write(c->spool, c->spool_buf + done, c->spool_fill - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot write the image's spool file: %s", strerror(errno));
+		done += (size_t)w;
+	}
+	c->spool_fill = 0;
+	return 0;
+}
+
+/* Appends @len bytes to the spool. */
+static int
+spool_add(struct kiln_ctx *ctx, struct kiln_compose *c, const void *data, size_t len)
+{
+	while (len) {
+		size_t n = SPOOL_BUF - c->spool_fill < len ? SPOOL_BUF - c->spool_fill : len;
+
+		memcpy(c->spool_buf + c->spool_fill, data, n);
+		c->spool_fill += n;
+		c->spool_len += (int64_t)n;
+		data = (const char *)data + n;
+		len -= n;
+		if (c->spool_fill == SPOOL_BUF && spool_flush(ctx, c) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* One more entry of @size bytes in the image (and in the package being read): within the limits? */
@@ -186,14 +202,54 @@ count_entry(struct kiln_ctx *ctx, struct kiln_compose *c, uint64_t size, const c
 	return 0;
 }
 
+#define SCRIPT_HEAD 256	/* a script's first line is read up to this */
+
+/* What a file needs, for Closure=files (a file that is neither ELF nor a script needs nothing). */
+static void
+inspect(struct kiln_compose *c, struct ent *e, char *data, size_t len)
+{
+	struct kiln_elf info;
+	struct kiln_ctx sub;
+
+	if (!c->closure || e->type != KILN_ENT_FILE)
+		return;
+	if (kiln_elf_magic(data, len)) {
+		kiln_ctx_init(&sub);
+		if (len == e->size && kiln_elf_read(&sub, data, len, &info) == 0) {
+			e->elf = kiln_malloc(sizeof(*e->elf));
+			*e->elf = info;
+			return;
+		}
+		e->root = 1;	/* what it needs is unknown: it stays, and the build says so */
+		kiln_strv_push_take(&c->warnings,
+				    kiln_asprintf("'%s' (package '%s') is an ELF file kiln cannot read (%s): kept as it is",
+						  e->path, *e->pkg ? e->pkg : "kiln",
+						  len == e->size ? sub.msg : "larger than the ELF reader takes"));
+		return;
+	}
+	if (len > 2 && data[0] == '#' && data[1] == '!') {
+		size_t i = 2, j;
+
+		while (i < len && (data[i] == ' ' || data[i] == '\t'))
+			i++;
+		for (j = i; j < len && data[j] != ' ' && data[j] != '\t' && data[j] != '\n'; j++)
+			;
+		if (j < len && j > i && data[i] == '/')
+			e->script = kiln_strndup(data + i, j - i);
+	}
+}
+
 static int
 write_ent(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum kiln_entry_type type,
 	  unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const void *data, size_t len,
 	  const char *link, const char *pkg)
 {
 	struct ent *e;
+	int64_t off = c->spool_len;
 
 	if (count_entry(ctx, c, type == KILN_ENT_FILE ? len : 0, pkg) < 0)
+		return -1;
+	if (type == KILN_ENT_FILE && spool_add(ctx, c, data, len) < 0)
 		return -1;
 	e = insert(c, path);
 	e->type = type;
@@ -201,18 +257,23 @@ write_ent(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, enum k
 	e->uid = uid;
 	e->gid = gid;
 	e->pkg = pkg;
+	e->mtime = mtime > c->mtime ? c->mtime : mtime;
 	if (type == KILN_ENT_FILE) {
 		e->size = len;
+		e->off = off;
 		kiln_sha256_hex(data, len, e->sha256);
+		if (c->closure) {
+			_cleanup_free_ char *copy = kiln_malloc(len + 1);	/* libelf may convert it in place */
+
+			memcpy(copy, data, len);
+			inspect(c, e, copy, len);
+		}
 	} else if (type == KILN_ENT_SYMLINK) {
 		e->link = kiln_strdup(link);
 		e->size = strlen(link);
 		kiln_sha256_hex(link, e->size, e->sha256);
 	}
-	if (mtime > c->mtime)
-		mtime = c->mtime;
-	return kiln_cpio_add(ctx, c->cpio, path, type, mode, uid, gid, mtime, data, len, link,
-			     type == KILN_ENT_CHAR ? 5 : 0, type == KILN_ENT_CHAR ? 1 : 0);
+	return 0;
 }
 
 /* Every parent of @path must be a directory; missing ones are created. */
@@ -242,6 +303,26 @@ ensure_parents(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, c
 	return 0;
 }
 
+/* The spool: an unlinked file in the image's directory (same filesystem, gone with the process). */
+static int
+spool_open(struct kiln_ctx *ctx, struct kiln_compose *c, const char *image)
+{
+	_cleanup_free_ char *copy = kiln_strdup(image);
+	_cleanup_free_ char *tmpl = NULL;
+	const char *dir = dirname(copy);
+
+	c->spool_buf = kiln_malloc(SPOOL_BUF);
+	c->spool = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (c->spool >= 0)
+		return 0;
+	tmpl = kiln_asprintf("%s/.kiln-spool-XXXXXX", dir);	/* a filesystem without O_TMPFILE */
+	c->spool = mkostemp(tmpl, O_CLOEXEC);
+	if (c->spool < 0)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create a spool file in '%s': %s", dir, strerror(errno));
+	unlink(tmpl);
+	return 0;
+}
+
 struct kiln_compose *
 kiln_compose_new(struct kiln_ctx *ctx, const char *path, const char *compression, int64_t mtime,
 		 const struct kiln_strv *exclude, const struct kiln_strv *reserved, const struct kiln_limits *limits)
@@ -262,8 +343,9 @@ kiln_compose_new(struct kiln_ctx *ctx, const char *path, const char *compression
 	c->exclude = exclude;
 	c->reserved = reserved;
 	c->limits = limits ? *limits : defaults;
+	c->spool = -1;
 	c->cpio = kiln_cpio_open(ctx, path, compression);
-	if (!c->cpio) {
+	if (!c->cpio || spool_open(ctx, c, path) < 0) {
 		kiln_compose_abort(c);
 		return NULL;
 	}
@@ -295,39 +377,14 @@ excluded(const struct kiln_compose *c, const char *path)
 }
 
 static void
-pkgfiles_release(struct kiln_compose *c)
+package_done(struct kiln_compose *c)
 {
-	for (size_t i = 0; i < c->n_pf; i++) {
-		free(c->pf[i].path);
-		free(c->pf[i].data);
-	}
-	free(c->pf);
-	c->pf = NULL;
-	c->n_pf = c->pf_bytes = 0;
+	kiln_strmap_release(&c->pkg_files);
+	free(c->skipped);
+	c->skipped = NULL;
+	c->n_skipped = 0;
 }
 
-static const struct pkgfile *
-pkgfile_find(const struct kiln_compose *c, const char *path)
-{
-	for (size_t i = 0; i < c->n_pf; i++)
-		if (strcmp(c->pf[i].path, path) == 0)
-			return &c->pf[i];
-	return NULL;
-}
-
-static void
-links_release(struct kiln_compose *c)
-{
-	for (size_t i = 0; i < c->n_links; i++) {
-		free(c->links[i].path);
-		free(c->links[i].target);
-	}
-	free(c->links);
-	c->links = NULL;
-	c->n_links = 0;
-}
-
-/* Adds one entry; an existing one is kept when identical, else it is a conflict. */
 /* @path exists already as @e: the same file (by @sha256 and @mode) is fine, anything else a conflict. */
 static int
 same_or_conflict(struct kiln_ctx *ctx, const struct ent *e, const char *path, enum kiln_entry_type type, unsigned mode,
@@ -434,11 +491,13 @@ keep_declaration(struct kiln_compose *c, const char *path, const char *data, siz
 	d->len = len;
 }
 
-/* Where streamed content goes: the image (when @cpio), a copy for hard links (when @keep), and always the hash. */
+/* Where streamed content goes: the spool (when @spool), the hash, and (when @cap) what inspect() reads. */
 struct sink {
-	struct kiln_cpio *cpio;
+	struct kiln_compose *spool;
 	struct kiln_sha256_stream *h;
-	struct kiln_buf *keep;
+	uint64_t got, size;
+	struct kiln_buf *cap;
+	size_t cap_max;
 };
 
 static int
@@ -446,73 +505,182 @@ sink_write(struct kiln_ctx *ctx, void *user, const void *data, size_t len)
 {
 	struct sink *k = user;
 
+	if (k->cap && k->got == 0)	/* the first bytes decide what to read */
+		k->cap_max = kiln_elf_magic(data, len) ? (k->size <= KILN_ELF_MAX ? (size_t)k->size : 4)
+			: len >= 2 && memcmp(data, "#!", 2) == 0 ? SCRIPT_HEAD : 0;
+	if (k->cap && k->cap->len < k->cap_max)
+		kiln_buf_add(k->cap, data, len < k->cap_max - k->cap->len ? len : k->cap_max - k->cap->len);
 	kiln_sha256_stream_add(k->h, data, len);
-	if (k->keep)
-		kiln_buf_add(k->keep, data, len);
-	return k->cpio ? kiln_cpio_write(ctx, k->cpio, data, len) : 0;
+	k->got += len;
+	return k->spool ? spool_add(ctx, k->spool, data, len) : 0;
 }
 
-/*
- * A regular file of the package, streamed from the archive into the image
- * (never whole in memory), or only hashed when the path exists already.
- */
-static int
-stream_file(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, const struct kiln_deb_entry *de,
-	    struct kiln_deb_reader *r, const char *pkg)
+/* A new regular file entry with the package's mode, owner and (clamped) mtime; its content is the caller's to set. */
+static struct ent *
+insert_file(struct kiln_compose *c, const char *path, const struct kiln_deb_entry *de, const char *pkg)
 {
-	struct sink k = { NULL, kiln_sha256_stream_new(), NULL };
-	struct ent *e = lookup(c, path);
-	struct kiln_buf keep = { 0 };
-	char hex[65];
-	int rc;
+	struct ent *e = insert(c, path);
 
-	if (!e) {
-		if (ensure_parents(ctx, c, path, pkg) < 0 || count_entry(ctx, c, (uint64_t)de->size, pkg) < 0) {
-			kiln_sha256_stream_end(k.h, hex);
-			return -1;
-		}
-		k.cpio = c->cpio;
-		if ((uint64_t)de->size <= LINK_CACHE_FILE && c->pf_bytes + (size_t)de->size <= LINK_CACHE_TOTAL)
-			k.keep = &keep;
-		if (kiln_cpio_begin_file(ctx, c->cpio, path, de->mode, de->uid, de->gid,
-					 de->mtime > c->mtime ? c->mtime : de->mtime, (uint64_t)de->size) < 0) {
-			kiln_sha256_stream_end(k.h, hex);
-			return -1;
-		}
-	}
-	rc = kiln_deb_stream(ctx, r, sink_write, &k);
-	kiln_sha256_stream_end(k.h, hex);
-	if (rc < 0) {
-		kiln_buf_release(&keep);
-		return kiln_error_replace(ctx, ctx->code, "package '%s': '%s': %s", pkg, path, ctx->msg);
-	}
-	if (k.keep) {
-		c->pf = kiln_realloc(c->pf, (c->n_pf + 1) * sizeof(*c->pf));
-		c->pf[c->n_pf].path = kiln_strdup(path);
-		c->pf[c->n_pf].len = keep.len;
-		c->pf[c->n_pf++].data = kiln_buf_detach(&keep, NULL);
-		c->pf_bytes += (size_t)de->size;
-	}
-	if (e)
-		return same_or_conflict(ctx, e, path, KILN_ENT_FILE, de->mode, hex, NULL, pkg);
-	e = insert(c, path);
 	e->type = KILN_ENT_FILE;
 	e->mode = de->mode;
 	e->uid = de->uid;
 	e->gid = de->gid;
+	e->mtime = de->mtime > c->mtime ? c->mtime : de->mtime;
 	e->pkg = pkg;
-	e->size = (uint64_t)de->size;
+	return e;
+}
+
+static void
+add_skipped(struct kiln_compose *c, const char *path, int64_t off, uint64_t size, unsigned mode, const char *hex)
+{
+	struct skipped *sk;
+
+	c->skipped = kiln_realloc(c->skipped, (c->n_skipped + 1) * sizeof(*c->skipped));
+	sk = &c->skipped[c->n_skipped++];
+	*sk = (struct skipped){ off, size, mode, "" };
+	memcpy(sk->sha256, hex, sizeof(sk->sha256));
+	kiln_strmap_put(&c->pkg_files, path, c->n_skipped);
+}
+
+/*
+ * A regular file of the package, streamed from the archive into the spool
+ * (never whole in memory), or only hashed when the path exists already.
+ * A @skip file (excluded, reserved) is spooled for the package's hard links
+ * only.
+ */
+static int
+stream_file(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, const struct kiln_deb_entry *de,
+	    struct kiln_deb_reader *r, const char *pkg, int skip)
+{
+	struct sink k = { NULL, kiln_sha256_stream_new(), 0, (uint64_t)de->size, NULL, 0 };
+	struct ent *e = skip ? NULL : lookup(c, path);
+	_cleanup_(kiln_buf_release) struct kiln_buf cap = { 0 };
+	int64_t off = c->spool_len;
+	char hex[65];
+	int rc;
+
+	if (!e && !skip && (ensure_parents(ctx, c, path, pkg) < 0 || count_entry(ctx, c, (uint64_t)de->size, pkg) < 0)) {
+		kiln_sha256_stream_end(k.h, hex);
+		return -1;
+	}
+	if (!e)
+		k.spool = c;
+	if (!e && !skip && c->closure)
+		k.cap = &cap;
+	rc = kiln_deb_stream(ctx, r, sink_write, &k);
+	kiln_sha256_stream_end(k.h, hex);
+	if (rc < 0)
+		return kiln_error_replace(ctx, ctx->code, "package '%s': '%s': %s", pkg, path, ctx->msg);
+	if (k.got != (uint64_t)de->size)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': '%s' holds %llu bytes, not the %lld it declares",
+				  pkg, path, (unsigned long long)k.got, (long long)de->size);
+	if (skip) {
+		add_skipped(c, path, off, k.got, de->mode, hex);
+		return 0;
+	}
+	kiln_strmap_put(&c->pkg_files, path, 0);
+	if (e)
+		return same_or_conflict(ctx, e, path, KILN_ENT_FILE, de->mode, hex, NULL, pkg);
+	e = insert_file(c, path, de, pkg);
+	e->size = k.got;
+	e->off = off;
 	memcpy(e->sha256, hex, sizeof(hex));
+	inspect(c, e, cap.data, cap.len);
 	return 0;
 }
 
-/* Is @path a file kiln reads while streaming (a changelog, a declaration)? */
+/*
+ * A hard link of the package to @target, a regular file it shipped before.
+ * In the image it is another name of the same inode when mode and owner
+ * agree (the cpio has one copy of the content), else a copy.
+ */
+static int
+add_hardlink(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, const char *target,
+	     const struct kiln_deb_entry *de, const char *pkg, int skip)
+{
+	const struct skipped *sk = NULL;
+	const struct ent *t = NULL;
+	struct ent *e;
+	size_t v, ti = 0;
+	int shared;
+
+	if (!target || !kiln_strmap_get(&c->pkg_files, target, &v))
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': hard link '%s' to '%s' outside the package",
+				  pkg, path, de->link);
+	if (v)
+		sk = &c->skipped[v - 1];
+	else if (!kiln_strmap_get(&c->index, target, &ti) || c->ents[ti].type != KILN_ENT_FILE)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': hard link '%s' to '%s' outside the package",
+				  pkg, path, de->link);
+	else
+		t = &c->ents[ti];
+	if (skip)
+		return 0;
+	if ((e = lookup(c, path)))	/* the content is the target's: compared by its hash */
+		return same_or_conflict(ctx, e, path, KILN_ENT_FILE, de->mode, t ? t->sha256 : sk->sha256, NULL, pkg);
+	t = t ? &c->ents[ti] : NULL;
+	shared = t && t->mode == de->mode && t->uid == de->uid && t->gid == de->gid;
+	/* a name of the same inode adds no bytes; a copy (another mode or owner, an excluded file's) does */
+	if (ensure_parents(ctx, c, path, pkg) < 0 || count_entry(ctx, c, shared ? 0 : t ? t->size : sk->size, pkg) < 0)
+		return -1;
+	e = insert_file(c, path, de, pkg);
+	if (sk) {
+		e->size = sk->size;
+		e->off = sk->off;
+		memcpy(e->sha256, sk->sha256, sizeof(e->sha256));
+		return 0;
+	}
+	t = &c->ents[ti];	/* ensure_parents() and insert() may have moved the entries */
+	e->size = t->size;
+	memcpy(e->sha256, t->sha256, sizeof(e->sha256));
+	if (shared)
+		e->head = t->head ? t->head : ti + 1;
+	else
+		e->off = t->head ? c->ents[t->head - 1].off : t->off;
+	return 0;
+}
+
+/* /etc/ld.so.conf or /etc/ld.so.conf.d/NAME.conf: where the image's libraries are, for the closure */
+static int
+ldconf_path(const char *path)
+{
+	const char *d = "/etc/ld.so.conf.d/";
+	size_t n = strlen(path);
+
+	return strcmp(path, "/etc/ld.so.conf") == 0 ||
+	       (kiln_startswith(path, d) && !strchr(path + strlen(d), '/') && n > 5 && strcmp(path + n - 5, ".conf") == 0);
+}
+
+static void
+keep_ldconf(struct kiln_compose *c, const char *path, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	if (!ldconf_path(path) || excluded(c, path))
+		return;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
+
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < e && *p == '/') {	/* "include" and "hwcap" lines and comments say no directory */
+			const char *q = p;
+
+			while (q < e && *q != ' ' && *q != '\t' && *q != '#' && *q != '\r')
+				q++;
+			kiln_strv_push_take(&c->ldconf, kiln_asprintf("%s\t%.*s", path, (int)(q - p), p));
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+/* Is @path a file kiln reads while streaming (a changelog, a declaration, ld.so.conf)? */
 static int
 kept_path(const char *path)
 {
 	const char *slash;
 
-	if (declaration_path(path))
+	if (declaration_path(path) || ldconf_path(path))
 		return 1;
 	if (!kiln_startswith(path, "/usr/share/doc/"))
 		return 0;
@@ -527,7 +695,6 @@ on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, 
 	const char *pkg = c->cur_pkg;
 	_cleanup_free_ char *path = kiln_path_normalize(de->path);
 	_cleanup_free_ char *data = NULL, *target = NULL;
-	const struct ent *t;
 	size_t len = 0;
 	int skip;
 
@@ -546,31 +713,24 @@ on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, 
 				return kiln_error_replace(ctx, ctx->code, "package '%s': '%s': %s", pkg, path, ctx->msg);
 			keep_changelog(c, path, data, len);
 			keep_declaration(c, path, data, len);
-			kiln_strv_push(&c->pkg_files, path);
+			keep_ldconf(c, path, data, len);
+			if (skip) {	/* spooled for a hard link that may name it */
+				char hex[65];
+				int64_t off = c->spool_len;
+
+				kiln_sha256_hex(data, len, hex);
+				if (spool_add(ctx, c, data, len) < 0)
+					return -1;
+				add_skipped(c, path, off, len, de->mode, hex);
+				return 0;
+			}
+			kiln_strmap_put(&c->pkg_files, path, 0);
 			break;
 		}
-		kiln_strv_push(&c->pkg_files, path);
-		return skip ? 0 : stream_file(ctx, c, path, de, r, pkg);
+		return stream_file(ctx, c, path, de, r, pkg, skip);
 	case KILN_ENT_HARDLINK:
 		target = kiln_path_normalize(de->link);
-		t = target && kiln_strv_contains(&c->pkg_files, target) ? lookup(c, target) : NULL;
-		if (!t || t->type != KILN_ENT_FILE)
-			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': hard link '%s' to '%s' outside the package",
-					  pkg, path, de->link);
-		if (skip)
-			return 0;
-		if (lookup(c, path))	/* the content is the target's: compared by its hash */
-			return same_or_conflict(ctx, lookup(c, path), path, KILN_ENT_FILE, de->mode, t->sha256, NULL, pkg);
-		if (pkgfile_find(c, target)) {	/* in place, as the archive has it */
-			const struct pkgfile *pf = pkgfile_find(c, target);
-
-			return add_entry(ctx, c, path, KILN_ENT_FILE, de->mode, de->uid, de->gid, de->mtime, pf->data,
-					 pf->len, NULL, pkg);
-		}
-		c->links = kiln_realloc(c->links, (c->n_links + 1) * sizeof(*c->links));
-		c->links[c->n_links++] = (struct pending_link){ kiln_strdup(path), TAKE_PTR(target), de->mode, de->uid,
-								de->gid, de->mtime, 0 };
-		return 0;
+		return add_hardlink(ctx, c, path, target, de, pkg, skip);
 	case KILN_ENT_SYMLINK:
 		keep_doclink(c, path, de->link);
 		if (strpbrk(de->link, "\n\t"))
@@ -586,31 +746,6 @@ on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, 
 	return add_entry(ctx, c, path, de->type, de->mode, de->uid, de->gid, de->mtime, data, len, de->link, pkg);
 }
 
-/* Second pass over the package: the content of each hard link's target, streamed into its own file. */
-static int
-on_link_source(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, struct kiln_deb_reader *r)
-{
-	struct kiln_compose *c = user;
-	_cleanup_free_ char *path = NULL;
-	struct pending_link *l = NULL;
-	struct kiln_deb_entry as_link;
-
-	if (de->type != KILN_ENT_FILE || !(path = kiln_path_normalize(de->path)))
-		return 0;
-	for (size_t i = 0; i < c->n_links && !l; i++)
-		if (!c->links[i].done && strcmp(c->links[i].target, path) == 0)
-			l = &c->links[i];
-	if (!l)
-		return 0;
-	l->done = 1;	/* one link per pass: the content can be read once */
-	as_link = *de;
-	as_link.mode = l->mode;
-	as_link.uid = l->uid;
-	as_link.gid = l->gid;
-	as_link.mtime = l->mtime;
-	return stream_file(ctx, c, l->path, &as_link, r, c->cur_pkg);
-}
-
 int
 kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const char *deb, const char *data_tar,
 		     const char *pkg)
@@ -621,18 +756,7 @@ kiln_compose_add_deb(struct kiln_ctx *ctx, struct kiln_compose *c, const char *d
 	c->cur_pkg = c->pkgs.v[c->pkgs.n - 1];
 	c->pkg_bytes = 0;
 	rc = kiln_deb_foreach(ctx, deb, pkg, data_tar, &c->limits, on_deb_entry, c);
-	/* hard links: rare (perl, a few tools); each pass streams one link's content */
-	for (size_t left = c->n_links, now; rc == 0 && left; left = now) {
-		rc = kiln_deb_foreach(ctx, deb, pkg, data_tar, &c->limits, on_link_source, c);
-		now = 0;
-		for (size_t i = 0; i < c->n_links; i++)
-			now += !c->links[i].done;
-		if (rc == 0 && now == left)
-			rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': a hard link's target changed between passes", pkg);
-	}
-	links_release(c);
-	pkgfiles_release(c);
-	kiln_strv_release(&c->pkg_files);
+	package_done(c);
 	return rc;
 }
 
@@ -654,12 +778,13 @@ kiln_compose_set_dir(struct kiln_ctx *ctx, struct kiln_compose *c, const char *p
 	if (e->type != KILN_ENT_DIR)
 		return kiln_error(ctx, KILN_EXIT_USAGE, "%s: '%s' is not a directory in the image (from '%s')", why, path,
 				  *e->pkg ? e->pkg : "kiln");
+	e->root = 1;	/* declared: it stays whatever the closure finds */
 	if (e->mode == mode && e->uid == uid && e->gid == gid)
 		return 0;
-	e->mode = mode;
+	e->mode = mode;	/* the archive is written at the end: one entry, with what it says last */
 	e->uid = uid;
 	e->gid = gid;
-	return kiln_cpio_add(ctx, c->cpio, path, KILN_ENT_DIR, mode, uid, gid, c->mtime, NULL, 0, NULL, 0, 0);
+	return 0;
 }
 
 int
@@ -715,13 +840,20 @@ compose_free(struct kiln_compose *c)
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->ents[i].path);
 		free(c->ents[i].link);
+		free(c->ents[i].script);
+		if (c->ents[i].elf)
+			kiln_elf_release(c->ents[i].elf);
+		free(c->ents[i].elf);
 	}
 	free(c->ents);
-	free(c->table);
+	kiln_strmap_release(&c->index);
+	kiln_strv_release(&c->warnings);
+	kiln_strv_release(&c->ldconf);
 	kiln_strv_release(&c->pkgs);
-	links_release(c);
-	pkgfiles_release(c);
-	kiln_strv_release(&c->pkg_files);
+	package_done(c);
+	if (c->spool >= 0)
+		close(c->spool);
+	free(c->spool_buf);
 	kiln_changelogs_free(c->logs, c->n_logs);
 	for (size_t i = 0; i < c->n_decls; i++) {
 		free(c->decls[i].package);
@@ -732,32 +864,165 @@ compose_free(struct kiln_compose *c)
 	free(c);
 }
 
+/* Copies @size bytes at @off of the spool into the archive. */
+static int
+copy_content(struct kiln_ctx *ctx, struct kiln_compose *c, int64_t off, uint64_t size, const char *path)
+{
+	while (size) {
+		size_t want = size < SPOOL_BUF ? (size_t)size : SPOOL_BUF;
+		ssize_t n = pread(c->spool, c->spool_buf, want, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot read '%s' back from the spool: %s", path,
+					  n < 0 ? strerror(errno) : "it is shorter than written");
+		if (kiln_cpio_write(ctx, c->cpio, c->spool_buf, (size_t)n) < 0)
+			return -1;
+		off += n;
+		size -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The archive, in the order the entries came: a hard link's first name
+ * carries the content, the others only name the inode.
+ */
+static int
+write_archive(struct kiln_ctx *ctx, struct kiln_compose *c)
+{
+	_cleanup_free_ unsigned *names = kiln_calloc(c->n ? c->n : 1, sizeof(*names));
+	_cleanup_free_ int64_t *inos = kiln_calloc(c->n ? c->n : 1, sizeof(*inos));
+
+	if (spool_flush(ctx, c) < 0)
+		return -1;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ents[i].type == KILN_ENT_FILE && !c->ents[i].dropped)
+			names[c->ents[i].head ? c->ents[i].head - 1 : i]++;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ent *e = &c->ents[i];
+		size_t h = e->head ? e->head - 1 : i;
+		int first;
+
+		if (e->dropped)
+			continue;
+
+		if (e->type != KILN_ENT_FILE) {
+			if (kiln_cpio_add(ctx, c->cpio, e->path, e->type, e->mode, e->uid, e->gid, e->mtime, NULL, 0, e->link,
+					  e->type == KILN_ENT_CHAR ? 5 : 0, e->type == KILN_ENT_CHAR ? 1 : 0) < 0)
+				return -1;
+			continue;
+		}
+		first = inos[h] == 0;
+		if (kiln_cpio_begin_file(ctx, c->cpio, e->path, e->mode, e->uid, e->gid, e->mtime, first ? e->size : 0,
+					 names[h], &inos[h]) < 0)
+			return -1;
+		if (first && copy_content(ctx, c, c->ents[h].off, e->size, e->path) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+ldconf_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Closure=files: which entries stay. */
+static int
+apply_closure(struct kiln_ctx *ctx, struct kiln_compose *c)
+{
+	_cleanup_free_ struct kiln_closure_node *nodes = kiln_calloc(c->n ? c->n : 1, sizeof(*nodes));
+	_cleanup_(kiln_strv_releasep) struct kiln_strv libdirs = { 0 };
+	struct kiln_closure_opts o = *c->closure;
+
+	/* ld.so.conf.d's files in name order, as the include glob reads them */
+	if (c->ldconf.n)
+		qsort(c->ldconf.v, c->ldconf.n, sizeof(*c->ldconf.v), ldconf_cmp);
+	for (size_t i = 0; i < c->ldconf.n; i++)
+		if (!kiln_strv_contains(&libdirs, strchr(c->ldconf.v[i], '\t') + 1))
+			kiln_strv_push(&libdirs, strchr(c->ldconf.v[i], '\t') + 1);
+	o.libdirs = &libdirs;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ent *e = &c->ents[i];
+
+		nodes[i] = (struct kiln_closure_node){ e->path, e->type, e->link, e->pkg, e->elf, e->script, e->root, 0 };
+	}
+	if (kiln_closure_run(ctx, nodes, c->n, &o, &c->warnings) < 0)
+		return -1;
+	for (size_t i = 0; i < c->n; i++)
+		c->ents[i].dropped = !nodes[i].keep;
+	return 0;
+}
+
+void
+kiln_compose_report_release(struct kiln_compose_report *r)
+{
+	kiln_strv_release(&r->warnings);
+	kiln_strv_release(&r->packages);
+	free(r->files);
+	memset(r, 0, sizeof(*r));
+}
+
 int
 kiln_compose_finish(struct kiln_ctx *ctx, struct kiln_compose *c, char **ret_tsv, size_t *ret_count,
-		    struct kiln_changelog **ret_logs, size_t *ret_n_logs)
+		    struct kiln_changelog **ret_logs, size_t *ret_n_logs, struct kiln_compose_report *ret_report)
 {
 	struct kiln_buf b = { 0 };
-	int rc = kiln_cpio_close(ctx, c->cpio);
+	size_t count = 0;
+	int rc = c->closure ? apply_closure(ctx, c) : 0;
 
+	if (rc == 0)
+		rc = write_archive(ctx, c);
+	if (rc == 0)
+		rc = kiln_cpio_close(ctx, c->cpio);
+	else
+		kiln_cpio_abort(c->cpio);
 	c->cpio = NULL;
 	if (rc < 0) {
 		compose_free(c);
 		return -1;
 	}
+	if (ret_report) {
+		memset(ret_report, 0, sizeof(*ret_report));
+		ret_report->files = kiln_calloc(c->pkgs.n ? c->pkgs.n : 1, sizeof(*ret_report->files));
+		for (size_t i = 0; i < c->pkgs.n; i++)
+			kiln_strv_push(&ret_report->packages, c->pkgs.v[i]);
+		for (size_t i = 0; i < c->n; i++)	/* owners point into pkgs */
+			for (size_t k = 0; !c->ents[i].dropped && c->ents[i].type != KILN_ENT_DIR && *c->ents[i].pkg && k < c->pkgs.n; k++)
+				if (c->ents[i].pkg == c->pkgs.v[k]) {
+					ret_report->files[k]++;
+					break;
+				}
+		ret_report->warnings = c->warnings;
+		memset(&c->warnings, 0, sizeof(c->warnings));
+	}
 	qsort(c->ents, c->n, sizeof(*c->ents), ent_cmp);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct ent *e = &c->ents[i];
 
-		kiln_buf_addf(&b, "%s\t%06o\t%u\t%u\t%llu\t%s\n", e->path, type_bits(e->type) | e->mode, e->uid, e->gid,
-			      (unsigned long long)e->size, e->sha256[0] ? e->sha256 : "-");
+		if (e->dropped)
+			continue;
+		kiln_buf_addf(&b, "%s\t%06o\t%u\t%u\t%llu\t%s\t%s\n", e->path, type_bits(e->type) | e->mode, e->uid, e->gid,
+			      (unsigned long long)e->size, e->sha256[0] ? e->sha256 : "-", *e->pkg ? e->pkg : "-");
+		count++;
 	}
+	kiln_buf_add(&b, "", 0);
 	*ret_tsv = kiln_buf_detach(&b, NULL);
-	*ret_count = c->n;
+	*ret_count = count;
 	*ret_logs = TAKE_PTR(c->logs);
 	*ret_n_logs = c->n_logs;
 	c->n_logs = 0;
 	compose_free(c);
 	return 0;
+}
+
+void
+kiln_compose_set_closure(struct kiln_compose *c, const struct kiln_closure_opts *opts)
+{
+	c->closure = opts;
 }
 
 void

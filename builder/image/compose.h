@@ -53,9 +53,9 @@ int kiln_compose_add(struct kiln_ctx *ctx, struct kiln_compose *c, const char *p
 
 /*
  * kiln_compose_set_dir() - make @path a directory with this mode and owner
- * Creates it (parents root 0755) or, when a package already made it, writes
- * it again with the new mode and owner (the kernel's initramfs unpacker, and
- * files.tsv, keep the last entry). Exit 2 if @path is not a directory.
+ * Creates it (parents root 0755) or, when a package already made it, gives
+ * it the new mode and owner; either way the closure keeps it. Exit 2 if
+ * @path is not a directory.
  */
 int kiln_compose_set_dir(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, unsigned mode,
 			 unsigned uid, unsigned gid, const char *why);
@@ -73,13 +73,36 @@ const struct kiln_declaration *kiln_compose_declarations(const struct kiln_compo
 /* Does the image hold a regular file (or symlink) at @path? */
 int kiln_compose_exists(struct kiln_compose *c, const char *path);
 
+struct kiln_closure_opts;
+
 /*
- * kiln_compose_finish() - close the archive and return files.tsv (sorted:
- * path, mode, uid, gid, size, sha256), the entry count and the changelogs
- * read. Frees @c; on error the archive file is left for the caller to remove.
+ * kiln_compose_set_closure() - make the image file-level ([Packages]
+ * Closure=files): ELF files and scripts are read as they stream, and
+ * kiln_compose_finish() keeps only what closure.h's kiln_closure_run() finds
+ * from @opts (borrowed until then; its libdirs are the image's own
+ * ld.so.conf, read on the way).
+ */
+void kiln_compose_set_closure(struct kiln_compose *c, const struct kiln_closure_opts *opts);
+
+/* What kiln_compose_finish() found, besides the image. */
+struct kiln_compose_report {
+	struct kiln_strv warnings;	/* for the build's output: Keep= patterns matching nothing, ELF files not understood, ... */
+	struct kiln_strv packages;	/* every package added, in order */
+	size_t *files;		/* per package: its entries in the image but directories (0: dropped) */
+};
+void kiln_compose_report_release(struct kiln_compose_report *r);
+
+/*
+ * kiln_compose_finish() - write the archive and return files.tsv (sorted:
+ * path, mode, uid, gid, size, sha256, package or "-" for what kiln made),
+ * the entry count, the changelogs read and (when @ret_report) the report.
+ * The archive holds the entries in the order they came, once each, with the
+ * attributes they were given last; a hard link's names share one copy of
+ * its content. Frees @c; on error the archive file is left for the caller
+ * to remove. Exit 2 when the closure fails (kiln_closure_run()).
  */
 int kiln_compose_finish(struct kiln_ctx *ctx, struct kiln_compose *c, char **ret_tsv, size_t *ret_count,
-			struct kiln_changelog **ret_logs, size_t *ret_n_logs);
+			struct kiln_changelog **ret_logs, size_t *ret_n_logs, struct kiln_compose_report *ret_report);
 void kiln_compose_abort(struct kiln_compose *c);
 void kiln_changelogs_free(struct kiln_changelog *logs, size_t n);
 

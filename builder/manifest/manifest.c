@@ -94,6 +94,24 @@ sorted_lines(const char *text, struct kiln_strv *out)
 	kiln_strv_sort(out);
 }
 
+char *
+kiln_files_tsv_without_packages(const char *tsv)
+{
+	struct kiln_buf b = { 0 };
+
+	kiln_buf_add(&b, "", 0);
+	for (const char *p = tsv; *p;) {
+		const char *nl = strchrnul(p, '\n'), *end = p;
+
+		for (int tabs = 0; end < nl && !(*end == '\t' && ++tabs == 6); end++)
+			;
+		kiln_buf_add(&b, p, (size_t)(end - p));
+		kiln_buf_add(&b, "\n", *nl ? 1 : 0);
+		p = *nl ? nl + 1 : nl;
+	}
+	return kiln_buf_detach(&b, NULL);
+}
+
 static int
 check_deep(struct kiln_ctx *ctx, const char *dir, struct kiln_buf *report)
 {
@@ -106,7 +124,11 @@ check_deep(struct kiln_ctx *ctx, const char *dir, struct kiln_buf *report)
 	if (kiln_initrd_files_tsv(ctx, initrd, &real, &count) < 0 ||
 	    kiln_read_file(ctx, tsv_path, (size_t)1 << 30, &tsv, &len) < 0)
 		return -1;
-	sorted_lines(tsv, &a);
+	{
+		_cleanup_free_ char *bare = kiln_files_tsv_without_packages(tsv);	/* the archive knows no packages */
+
+		sorted_lines(bare, &a);
+	}
 	sorted_lines(real, &b);
 	for (size_t i = 0; i < a.n || i < b.n; i++) {
 		const char *x = i < a.n ? a.v[i] : NULL, *y = i < b.n ? b.v[i] : NULL;
@@ -197,8 +219,8 @@ kiln_files_tsv_check(struct kiln_ctx *ctx, const char *dir, const char *tsv, siz
 			if ((unsigned char)*c < 0x20 && *c != '\t')
 				return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: files.tsv line %zu has a control character", dir, lines + 1);
 		}
-		if (tabs != 5)
-			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: files.tsv line %zu has %d fields, not 6", dir, lines + 1, tabs + 1);
+		if (tabs != 5 && tabs != 6)	/* six fields before kiln recorded each file's package */
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "%s: files.tsv line %zu has %d fields, not 7", dir, lines + 1, tabs + 1);
 		p = nl + 1;
 	}
 	if ((long long)lines != count)
@@ -207,7 +229,7 @@ kiln_files_tsv_check(struct kiln_ctx *ctx, const char *dir, const char *tsv, siz
 	return 0;
 }
 
-/* files.tsv: as many well-formed lines (six fields, no control characters in the path) as the manifest counts. */
+/* files.tsv: as many well-formed lines (seven fields, or six as older builds wrote it; no control characters) as the manifest counts. */
 static int
 check_files_tsv(struct kiln_ctx *ctx, const char *dir, const char *path, json_t *count, struct kiln_buf *report)
 {

@@ -87,10 +87,15 @@ void kiln_fixes_free(struct kiln_fix *f, size_t n);
 
 /*
  * kiln_files_tsv_check() - @tsv (of @len bytes, from version @dir) is @count
- * lines of six tab-separated fields, each ending in a newline, with no
- * control character but the tabs: 0, or -1 with exit 4 naming the line.
+ * lines of seven tab-separated fields (path, mode, uid, gid, size, sha256,
+ * package; six, without the package, as builds before it wrote them), each
+ * ending in a newline, with no control character but the tabs: 0, or -1
+ * with exit 4 naming the line.
  */
 int kiln_files_tsv_check(struct kiln_ctx *ctx, const char *dir, const char *tsv, size_t len, long long count);
+
+/* files.tsv without its package column: what the initramfs itself can tell (a new string). */
+char *kiln_files_tsv_without_packages(const char *tsv);
 
 /*
  * kiln_fixes_find() - which versions in @store contain the fix for @id (a CVE

@@ -64,8 +64,14 @@ packages_json(const struct kiln_manifest *m)
 	for (size_t i = 0; i < m->n_packages; i++) {
 		const struct kiln_manifest_pkg *p = &m->packages[i];
 
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", p->name, "version", p->version,
-						   "arch", p->arch, "suite", p->suite, "sha256", p->sha256));
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", p->name, "version", p->version, "arch", p->arch,
+				      "suite", p->suite, "sha256", p->sha256);
+
+		if (p->files >= 0) {	/* provenance: how many of the image's files are the package's */
+			json_object_set_new(o, "files", json_integer(p->files));
+			json_object_set_new(o, "in_image", json_string(p->files ? "kept" : "dropped"));
+		}
+		json_array_append_new(a, o);
 	}
 	return a;
 }
@@ -307,7 +313,9 @@ kiln_manifest_read(json_t *root, struct kiln_manifest *m)
 	m->packages = w->packages = pkgs = kiln_calloc(json_array_size(a) + 1, sizeof(*pkgs));
 	json_array_foreach(a, i, v)
 		pkgs[m->n_packages++] = (struct kiln_manifest_pkg){ str(v, "name"), str(v, "version"), str(v, "arch"),
-								     str(v, "suite"), str(v, "sha256") };
+								     str(v, "suite"), str(v, "sha256"),
+								     json_is_integer(json_object_get(v, "files")) ?
+								     json_integer_value(json_object_get(v, "files")) : -1 };
 	a = json_object_get(root, "artifacts");
 	m->artifacts = w->artifacts = arts = kiln_calloc(json_array_size(a) + 1, sizeof(*arts));
 	json_array_foreach(a, i, v) {

@@ -29,6 +29,7 @@ struct kiln_manifest_source {
 
 struct kiln_manifest_pkg {
 	const char *name, *version, *arch, *suite, *sha256;
+	long long files;	/* its entries in the image but directories (0: dropped); -1: not recorded (older manifests) */
 };
 
 struct kiln_manifest_artifact {

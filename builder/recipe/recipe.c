@@ -23,7 +23,7 @@ static const struct {
 					 "User", "Environment", "State", "ExecStartPre", "FirstBoot" } },
 	[SEC_SOURCE] = { "Source", 1, 0, { "From", "URI", "Suites", "Components", "Keyring" } },
 	[SEC_KERNEL] = { "Kernel", 0, 0, { "Package", "Cmdline", "Modules" } },
-	[SEC_PACKAGES] = { "Packages", 0, 0, { "Install", "Exclude", "AllowDowngrade" } },
+	[SEC_PACKAGES] = { "Packages", 0, 0, { "Install", "Exclude", "AllowDowngrade", "Closure", "Keep" } },
 	[SEC_FILES] = { "Files", 0, 1, { 0 } },
 	[SEC_USERS] = { "Users", 0, 1, { 0 } },
 	[SEC_DIRECTORIES] = { "Directories", 0, 1, { 0 } },
@@ -541,6 +541,18 @@ validate_packages(struct parse *p, struct kiln_recipe *r)
 		if (r->exclude.v[i][0] != '/')
 			return perr(p, sec_get(s, "Exclude")->line,
 				    "bad pattern '%s' for key 'Exclude' in [Packages]: patterns are absolute paths", r->exclude.v[i]);
+	if ((kv = sec_get(s, "Closure"))) {
+		if (strcmp(kv->value, "files") != 0 && strcmp(kv->value, "packages") != 0)
+			return perr(p, kv->line, "bad value '%s' for key 'Closure' in [Packages]: 'packages' or 'files'", kv->value);
+		r->closure_files = strcmp(kv->value, "files") == 0;
+	}
+	opt_words(s, "Keep", &r->keep, NULL);
+	for (size_t i = 0; i < r->keep.n; i++)
+		if (r->keep.v[i][0] != '/')
+			return perr(p, sec_get(s, "Keep")->line,
+				    "bad pattern '%s' for key 'Keep' in [Packages]: patterns are absolute paths", r->keep.v[i]);
+	if (r->keep.n && !r->closure_files)
+		return perr(p, sec_get(s, "Keep")->line, "key 'Keep' in [Packages] needs 'Closure=files' (every file is kept otherwise)");
 	return 0;
 }
 
@@ -849,6 +861,7 @@ kiln_recipe_free(struct kiln_recipe *r)
 	kiln_strv_release(&r->kernel_modules);
 	kiln_strv_release(&r->install);
 	kiln_strv_release(&r->exclude);
+	kiln_strv_release(&r->keep);
 	kiln_strv_release(&r->allow_downgrade);
 	for (size_t i = 0; i < r->n_files; i++) {
 		free(r->files[i].dest);

@@ -70,6 +70,8 @@ struct kiln_recipe {
 
 	struct kiln_strv install, exclude;
 	struct kiln_strv allow_downgrade;	/* packages that may be older than in the family's previous version */
+	int closure_files;		/* Closure=files: only the files the application needs */
+	struct kiln_strv keep;		/* Keep=: patterns of paths the file-level closure keeps */
 
 	struct kiln_file_entry *files;
 	size_t n_files;

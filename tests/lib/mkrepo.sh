@@ -92,6 +92,52 @@ files_app() {
 	ln "$1/bin/app" "$1/bin/app-hardlink"
 	echo "setting=1" > "$1/etc/app/app.conf"
 }
+# Closure=files: real ELF files, built without libc (the repository has none):
+# cl-app's binary needs libclfoo.so.1 (cl-libfoo: through its soname symlink)
+# and libclpriv.so (cl-priv, found by RUNPATH $ORIGIN), its loader is cl-ld's;
+# cl-libfoo also ships configuration, data and a plugin only Keep= keeps;
+# cl-shell also has a file that only looks like ELF; cl-unused is needed by
+# nothing; cl-broken needs a library nobody ships.
+cl_cc() {	# OUT ARGS...: a tiny ELF file
+	local out=$1; shift
+	mkdir -p "$(dirname "$out")"
+	gcc -nostdlib -fPIC -Os -s -o "$out" "$@"
+}
+files_cl_app() {
+	printf 'int clfoo(void); int clpriv(void);\nvoid _start(void) { clfoo(); clpriv(); for (;;); }\n' > "$dir/cl-app.c"
+	printf 'int clfoo(void) { return 1; }\n' > "$dir/clfoo.c"
+	printf 'int clpriv(void) { return 2; }\n' > "$dir/clpriv.c"
+	cl_cc "$dir/libclfoo.so.1" -shared -Wl,-soname,libclfoo.so.1 "$dir/clfoo.c"
+	cl_cc "$dir/libclpriv.so" -shared -Wl,-soname,libclpriv.so "$dir/clpriv.c"
+	cl_cc "$1/usr/bin/cl-app" "$dir/cl-app.c" -L"$dir" -l:libclfoo.so.1 -l:libclpriv.so \
+		-Wl,--dynamic-linker=/lib64/ld-linux-x86-64.so.2 -Wl,--enable-new-dtags -Wl,-rpath,'$ORIGIN/../lib/cl-app'
+	printf '#!/usr/bin/cl-sh\necho ready\n' > "$1/usr/bin/cl-check"; chmod 755 "$1/usr/bin/cl-check"
+}
+files_cl_libfoo() {
+	mkdir -p "$1/usr/lib/x86_64-linux-gnu/clfoo" "$1/etc" "$1/usr/share/clfoo"
+	cp "$dir/libclfoo.so.1" "$1/usr/lib/x86_64-linux-gnu/libclfoo.so.1.0.0"
+	ln -s libclfoo.so.1.0.0 "$1/usr/lib/x86_64-linux-gnu/libclfoo.so.1"
+	cl_cc "$1/usr/lib/x86_64-linux-gnu/clfoo/plugin.so" -shared "$dir/clfoo.c"
+	echo "clfoo=1" > "$1/etc/clfoo.conf"
+	echo "data" > "$1/usr/share/clfoo/data"
+}
+files_cl_priv() { mkdir -p "$1/usr/lib/cl-app"; cp "$dir/libclpriv.so" "$1/usr/lib/cl-app/libclpriv.so"; }
+files_cl_ld() { mkdir -p "$1/usr/lib64"; cp "$dir/libclpriv.so" "$1/usr/lib64/ld-linux-x86-64.so.2"; }
+files_cl_shell() {
+	cl_cc "$1/usr/bin/cl-sh" "$dir/clfoo.c" -Wl,-e,clfoo
+	printf '\177ELF this is no ELF file' > "$1/usr/bin/cl-garbled"; chmod 755 "$1/usr/bin/cl-garbled"
+}
+files_cl_unused() {
+	cl_cc "$1/usr/bin/cl-unused" "$dir/clfoo.c" -Wl,-e,clfoo
+	mkdir -p "$1/etc"; echo "unused=1" > "$1/etc/cl-unused.conf"
+}
+files_cl_broken() {
+	printf 'int gone(void);\nvoid _start(void) { gone(); }\n' > "$dir/broken.c"
+	printf 'int gone(void) { return 0; }\n' > "$dir/gone.c"
+	cl_cc "$dir/libgone.so.3" -shared -Wl,-soname,libgone.so.3 "$dir/gone.c"
+	cl_cc "$1/usr/bin/cl-broken" "$dir/broken.c" -L"$dir" -l:libgone.so.3 -Wl,--dynamic-linker=/lib64/ld-linux-x86-64.so.2
+}
+
 # libfoo's changelog names the fixes of each version (1.0 is the point release)
 files_libfoo() {
 	local v=${1##*-} c="$1/usr/share/doc/libfoo/changelog.Debian.gz"
@@ -160,8 +206,8 @@ raw_bomb_links() { cat <<'PY'
 import io, tarfile
 with tarfile.open("data.tar", "w", format=tarfile.GNU_FORMAT) as t:
     n = 600 * 1024; f = tarfile.TarInfo("./usr/share/bomb/big"); f.size = n; t.addfile(f, io.BytesIO(bytes(n)))
-    for i in range(10):
-        l = tarfile.TarInfo("./usr/share/bomb/link%d" % i); l.type = tarfile.LNKTYPE; l.linkname = "./usr/share/bomb/big"; t.addfile(l)
+    for i in range(10):  # another mode than the file's: each becomes a copy of its own
+        l = tarfile.TarInfo("./usr/share/bomb/link%d" % i); l.type = tarfile.LNKTYPE; l.linkname = "./usr/share/bomb/big"; l.mode = 0o755; t.addfile(l)
 PY
 }
 raw_bomb_padding() { cat <<'PY'
@@ -310,6 +356,13 @@ deb $S ghost 1.0 all
 deb $S takeover 1.0 all
 for b in bomb-cumulative bomb-huge bomb-entries bomb-links bomb-padding half-a half-b evil-newline; do deb $S "$b" 1.0 all; done
 if [ "${BOMBS:-}" = big ]; then deb $S bomb-big5 1.0 all; deb $S bomb-bigpad 1.0 all; fi
+deb $S cl-app 1.0 amd64 "Depends: cl-libfoo, cl-priv, cl-ld, cl-shell, cl-unused"
+deb $S cl-libfoo 1.0 amd64
+deb $S cl-priv 1.0 amd64
+deb $S cl-ld 1.0 amd64
+deb $S cl-shell 1.0 amd64
+deb $S cl-unused 1.0 amd64
+deb $S cl-broken 1.0 amd64 "Depends: cl-ld"
 deb $S needs-missing 1.0 all "Depends: does-not-exist (>= 3)"
 deb $S conflicted 1.0 all "Depends: libfoo (<< 1.0)"
 deb $S linux-image-6.1.0-9-kilntest 6.1.99-1 amd64 "Depends: kmod, initramfs-tools"

@@ -60,7 +60,9 @@ has '^-rw-r----- .* etc/motd$' "a [Files] entry keeps its mode"
 has '^lrwxrwxrwx .* bin -> usr/bin$' "/bin is a symlink to usr/bin (merged /usr)"
 has '^-rwxr-xr-x .* usr/bin/app$' "/bin/app of the package lands in /usr/bin"
 has ' usr/lib/x86_64-linux-gnu/libapp.so -> libapp.so.1$' "package symlinks are kept"
-has '^-rwxr-xr-x .* usr/bin/app-hardlink$' "a hard link becomes a file of its own"
+has '^-rwxr-xr-x +2 .* usr/bin/app-hardlink link to usr/bin/app$' "a hard link stays a hard link (one copy of the content)" 'app-hardlink'
+grep -qE '^-rwxr-xr-x +2 .* usr/bin/app$' list && ok "initrd: its first name carries the content, with two links" ||
+	not_ok "initrd: the hard link's first name"
 has '^crw------- .* dev/console$' "/dev/console exists for PID 1"
 has '^drwxr-x--- +[0-9]+ 1000 +1000 .* var/lib/app$' "the user's home is owned by it"
 has 'usr/lib/modules/6.1.0-9-kilntest/kernel/drivers/net/virtio_net.ko$' "the requested module"
@@ -80,6 +82,11 @@ bsdtar -xOf "$V/initrd.img" etc/passwd | grep -qx 'app:x:1000:1000:app:/var/lib/
 [ "$(bsdtar -tvf "$V/initrd.img" | awk '{print $3 $4}' | sort -u | tr '\n' ' ')" = "00 10001000 " ] &&
 	ok "owners come from the archives, not from the builder" || not_ok "owners"
 check "files.tsv is sorted and lists /init" -- sh -c "sort -c '$V/files.tsv' && grep -q '^/init	100755	0	0	' '$V/files.tsv'"
+fields() { awk -F'\t' -v p="$1" '$1 == p { print $2, $5, $6, $7 }' "$V/files.tsv"; }
+check "files.tsv gives the hard link its file's mode, size, hash and package" -- \
+	test "$(fields /usr/bin/app-hardlink)" = "$(fields /usr/bin/app)" -a -n "$(fields /usr/bin/app)"
+check "files.tsv names the package of each file, '-' for kiln's" -- \
+	test "$(fields /usr/bin/app | cut -d' ' -f4)$(fields /init | cut -d' ' -f4)" = "app-"
 check "the manifest records packages, kernel and artifacts" -- python3 - "$V" <<'PY'
 import hashlib, json, os, sys
 d = sys.argv[1]

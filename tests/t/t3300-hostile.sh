@@ -155,7 +155,7 @@ limits ent.recipe 'PackageEntries=100' bomb-entries
 expect 4 "300 entries past PackageEntries=100" -- "$KILN" build r/ent.recipe --store "$S"
 err_has "package 'bomb-entries': expands to more than 100 entries, the limit for one package ([Limits] PackageEntries= raises it)"
 limits links.recipe 'PackageSize=1M' bomb-links
-expect 4 "hard links count as the copies they become" -- "$KILN" build r/links.recipe --store "$S"
+expect 4 "hard links that become copies (another mode than their file's) count as copies" -- "$KILN" build r/links.recipe --store "$S"
 err_has "package 'bomb-links': expands to more than 1048576 bytes (1 MiB), the limit for one package"
 limits pad.recipe 'PackageSize=1M' bomb-padding
 expect 4 "20 MiB after the end of the archive: the raw stream is bounded too" -- "$KILN" build r/pad.recipe --store "$S"

@@ -118,7 +118,7 @@ test_manifest_round_trip(void **state)
 		{ "file:///r", "kilntest", "aa", 1700000000, 0 },
 		{ "file:///r", "kilntest-security", "bb", 1700000000, 1710000000 },
 	};
-	struct kiln_manifest_pkg pkgs[] = { { "app", "1.0-1", "amd64", "kilntest", "cc" } };
+	struct kiln_manifest_pkg pkgs[] = { { "app", "1.0-1", "amd64", "kilntest", "cc", -1 } };
 	struct kiln_manifest_artifact arts[] = { { "vmlinuz", 4096, "dd" } };
 	struct kiln_manifest_update upd[] = { { .package = "app", .version = "1.0-1", .suite = "kilntest-security",
 						 .previous = NULL, .security = 1, .changelog = 1 } };
