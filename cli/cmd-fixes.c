@@ -51,10 +51,12 @@ cmd_fixes(int argc, char **argv)
 		printf("%-16s %-12s %-24s %s\n", "FAMILY", "VERSION", "PACKAGE", "PACKAGE VERSION");
 		json_array_foreach(json_object_get(r, "families"), i, f)
 			json_array_foreach(json_object_get(f, "versions"), j, v)
-				printf("%-16s %-12s %-24s %s%s\n", json_string_value(json_object_get(f, "family")),
+				printf("%-16s %-12s %-24s %s%s%s\n", json_string_value(json_object_get(f, "family")),
 				       json_string_value(json_object_get(v, "version")),
 				       json_string_value(json_object_get(v, "package")),
-				       json_string_value(json_object_get(v, "package_version")), j == 0 ? "   (first)" : "");
+				       json_string_value(json_object_get(v, "package_version")), j == 0 ? "   (first)" : "",
+				       json_is_false(json_object_get(v, "in_image")) ?
+				       "   (not in the image: not affected)" : "");
 	}
 	json_decref(r);
 	return 0;

@@ -121,8 +121,22 @@ print_ids(json_t *a)
 		printf("-");
 }
 
+/* Has the manifest's @packages list @name as dropped (no file in the image)? */
+static int
+dropped(json_t *packages, const char *name)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(packages, i, p)
+		if (name && strcmp(json_string_value(json_object_get(p, "name")) ?: "", name) == 0)
+			return strcmp(json_string_value(json_object_get(p, "in_image")) ?: "", "dropped") == 0;
+	return 0;
+}
+
+/* The security updates table; @packages (or NULL) marks the updates of packages the image dropped. */
 static void
-print_updates(json_t *updates)
+print_updates(json_t *updates, json_t *packages)
 {
 	size_t i, n = 0;
 	json_t *u;
@@ -143,6 +157,8 @@ print_updates(json_t *updates)
 			printf(" ");
 			print_ids(json_object_get(u, "advisories"));
 		}
+		if (dropped(packages, json_string_value(json_object_get(u, "package"))))
+			printf("   (not in the image)");
 		printf("\n");
 	}
 }
@@ -222,7 +238,21 @@ manifest_show(int argc, char **argv)
 	p = json_object_get(root, "kernel");
 	printf("kernel     %s %s\n", json_string_value(json_object_get(p, "package")) ?: "?",
 	       json_string_value(json_object_get(p, "version")) ?: "?");
-	printf("packages   %zu\n", json_array_size(json_object_get(root, "packages")));
+	{
+		size_t kept = 0, gone = 0;
+
+		json_array_foreach(json_object_get(root, "packages"), i, p) {
+			const char *in = json_string_value(json_object_get(p, "in_image"));
+
+			kept += in && strcmp(in, "kept") == 0;
+			gone += in && strcmp(in, "dropped") == 0;
+		}
+		if (kept + gone)
+			printf("packages   %zu (%zu with files in the image, %zu dropped)\n",
+			       json_array_size(json_object_get(root, "packages")), kept, gone);
+		else
+			printf("packages   %zu\n", json_array_size(json_object_get(root, "packages")));
+	}
 	print_image(json_object_get(root, "image"));
 	p = json_object_get(root, "previous_manifest");
 	printf("previous   %s\n", json_string_value(json_object_get(p, "version")) ?: "(none)");
@@ -231,7 +261,7 @@ manifest_show(int argc, char **argv)
 		printf("artifact   %-12s %10lld bytes  sha256 %s\n", json_string_value(json_object_get(p, "name")) ?: "?",
 		       (long long)json_integer_value(json_object_get(p, "size")),
 		       json_string_value(json_object_get(p, "sha256")) ?: "?");
-	print_updates(json_object_get(root, "security_updates"));
+	print_updates(json_object_get(root, "security_updates"), json_object_get(root, "packages"));
 	json_decref(root);
 	return 0;
 }
@@ -288,7 +318,7 @@ manifest_diff(int argc, char **argv)
 		json_array_foreach(json_object_get(d, "upgraded"), i, x)
 			printf("  upgraded  %-28s %s → %s\n", json_string_value(json_object_get(x, "name")),
 			       json_string_value(json_object_get(x, "from")), json_string_value(json_object_get(x, "to")));
-		print_updates(json_object_get(d, "security_updates"));
+		print_updates(json_object_get(d, "security_updates"), NULL);
 		json_array_foreach(json_object_get(d, "artifacts"), i, x)
 			printf("artifact  %-12s %lld → %lld bytes\n", json_string_value(json_object_get(x, "name")),
 			       (long long)json_integer_value(json_object_get(x, "old_size")),

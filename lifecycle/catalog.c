@@ -53,6 +53,8 @@ static const char *const migrations[] = {
 	"  failed_at INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL,"
 	"  address TEXT, PRIMARY KEY (tenant, name, idx));"
 	"CREATE INDEX instances_by_host ON instances (host);",
+	/* 4: whether the package that carries a fix has a file in the image (a file-level closure may drop it) */
+	"ALTER TABLE fixes ADD COLUMN in_image INTEGER NOT NULL DEFAULT 1;",
 };
 
 static int
@@ -169,7 +171,7 @@ backfill_fixes(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *store)
 json_t *
 kiln_catalog_fixes(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *id)
 {
-	sqlite3_stmt *st = prep(ctx, c, "SELECT f.family, f.version, f.package, f.package_version FROM fixes f"
+	sqlite3_stmt *st = prep(ctx, c, "SELECT f.family, f.version, f.package, f.package_version, f.in_image FROM fixes f"
 				" JOIN versions v ON v.family = f.family AND v.version = f.version WHERE f.id = ?1"
 				" ORDER BY f.family, v.y, v.m, v.r, f.rowid", "s", id);
 	json_t *families = json_array(), *fam = NULL, *versions = NULL;
@@ -185,8 +187,9 @@ kiln_catalog_fixes(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *id)
 			fam = json_pack("{s:s, s:s, s:o}", "family", col_text(st, 0), "first", col_text(st, 1), "versions", versions);
 			json_array_append_new(families, fam);
 		}
-		json_array_append_new(versions, json_pack("{s:s, s:s, s:s}", "version", col_text(st, 1), "package",
-							  col_text(st, 2), "package_version", col_text(st, 3)));
+		json_array_append_new(versions, json_pack("{s:s, s:s, s:s, s:b}", "version", col_text(st, 1), "package",
+							  col_text(st, 2), "package_version", col_text(st, 3), "in_image",
+							  sqlite3_column_int(st, 4)));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -235,12 +238,17 @@ kiln_catalog_open(struct kiln_ctx *ctx, const char *store, struct kiln_catalog *
 	for (int v = version; v < (int)ARRAY_SIZE(migrations); v++) {
 		_cleanup_free_ char *set = kiln_asprintf("PRAGMA user_version = %d", v + 1);
 
-		if (exec(ctx, c, migrations[v]) < 0 || exec(ctx, c, set) < 0 ||
-		    (v == 1 && backfill_fixes(ctx, c, store) < 0)) {
+		if (exec(ctx, c, migrations[v]) < 0 || exec(ctx, c, set) < 0) {
 			kiln_catalog_rollback(c);
 			kiln_catalog_close(c);
 			return -1;
 		}
+	}
+	/* the fixes index (schema 2) is filled once its table has every column of this schema */
+	if (version <= 1 && backfill_fixes(ctx, c, store) < 0) {
+		kiln_catalog_rollback(c);
+		kiln_catalog_close(c);
+		return -1;
 	}
 	if (exec(ctx, c, "COMMIT") < 0) {
 		kiln_catalog_close(c);
@@ -367,8 +375,9 @@ add_fixes(struct kiln_ctx *ctx, struct kiln_catalog *c, const char *family, cons
 	  const struct kiln_fix *fixes, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (run(ctx, c, prep(ctx, c, "INSERT INTO fixes (id, family, version, package, package_version) VALUES (?, ?, ?, ?, ?)",
-				     "sssss", fixes[i].id, family, version, fixes[i].package, fixes[i].package_version)) < 0)
+		if (run(ctx, c, prep(ctx, c, "INSERT INTO fixes (id, family, version, package, package_version, in_image)"
+				     " VALUES (?, ?, ?, ?, ?, ?)", "sssssi", fixes[i].id, family, version, fixes[i].package,
+				     fixes[i].package_version, (int64_t)fixes[i].in_image)) < 0)
 			return -1;
 	return 0;
 }

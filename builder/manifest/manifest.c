@@ -506,36 +506,56 @@ kiln_purl(const char *name, const char *version, const char *arch)
 	return kiln_buf_detach(&b, NULL);
 }
 
+int
+kiln_manifest_package_in_image(const struct kiln_manifest *m, const char *package)
+{
+	const struct kiln_manifest_pkg *p = find_pkg(m, package);
+
+	return !p || p->files != 0;
+}
+
 json_t *
 kiln_manifest_vex(const struct kiln_manifest *m, const char *manifest_sha256)
 {
-	json_t *statements = json_array(), *by_cve = json_object(), *subs, *out;
+	json_t *statements = json_array(), *out;
+	json_t *by_cve[2] = { json_object(), json_object() };	/* [in image]: CVE → the packages that fix it */
 	char *image = kiln_asprintf("urn:kiln:image:%s/%s", m->family, m->version);
 	const char *cve;
+	json_t *subs;
 	char built[21];
 
-	/* CVE → the packages of this image that fix it */
 	for (size_t i = 0; i < m->n_updates; i++) {
 		const struct kiln_manifest_update *u = &m->updates[i];
 		const struct kiln_manifest_pkg *p = find_pkg(m, u->package);
+		json_t *map = by_cve[kiln_manifest_package_in_image(m, u->package)];
 
 		for (size_t j = 0; j < u->fixed_cves.n; j++) {
 			char *id = kiln_purl(u->package, u->version, p ? p->arch : NULL);
 
 			cve = u->fixed_cves.v[j];
-			if (!json_object_get(by_cve, cve))
-				json_object_set_new(by_cve, cve, json_array());
-			json_array_append_new(json_object_get(by_cve, cve), json_pack("{s:s}", "@id", id));
+			if (!json_object_get(map, cve))
+				json_object_set_new(map, cve, json_array());
+			json_array_append_new(json_object_get(map, cve), json_pack("{s:s}", "@id", id));
 			free(id);
 		}
 	}
-	json_object_foreach(by_cve, cve, subs)
+	json_object_foreach(by_cve[1], cve, subs)
 		json_array_append_new(statements, json_pack("{s:{s:s}, s:[{s:s, s:{s:s}, s:O}], s:s}",
 							    "vulnerability", "name", cve,
 							    "products", "@id", image, "hashes", "sha-256", manifest_sha256,
 							    "subcomponents", subs,
 							    "status", "fixed"));
-	json_decref(by_cve);
+	/* a package with no file in the image: whatever it fixes, its code is not there */
+	json_object_foreach(by_cve[0], cve, subs)
+		json_array_append_new(statements, json_pack("{s:{s:s}, s:[{s:s, s:{s:s}, s:O}], s:s, s:s, s:s}",
+							    "vulnerability", "name", cve,
+							    "products", "@id", image, "hashes", "sha-256", manifest_sha256,
+							    "subcomponents", subs,
+							    "status", "not_affected",
+							    "justification", "vulnerable_code_not_present",
+							    "impact_statement", "the package that fixes it has no file in the image"));
+	json_decref(by_cve[0]);
+	json_decref(by_cve[1]);
 	kiln_format_iso8601(m->built, built);
 	out = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
 			"@context", "https://openvex.dev/ns/v0.2.0",
@@ -570,6 +590,7 @@ kiln_manifest_fixes(const struct kiln_manifest *m, struct kiln_fix **ret)
 			out = kiln_realloc(out, (n + 1) * sizeof(*out));
 			out[n].id = kiln_strdup(ids.v[k]);
 			out[n].package = kiln_strdup(u->package);
+			out[n].in_image = kiln_manifest_package_in_image(m, u->package);
 			out[n++].package_version = kiln_strdup(u->version);
 		}
 		kiln_strv_release(&ids);
@@ -642,9 +663,10 @@ kiln_fixes_find(struct kiln_ctx *ctx, const char *store, const char *id, const s
 
 				for (size_t k = 0; k < nf; k++)
 					if (strcmp(fx[k].id, id) == 0)
-						json_array_append_new(versions, json_pack("{s:s, s:s, s:s}", "version", vers.v[v],
+						json_array_append_new(versions, json_pack("{s:s, s:s, s:s, s:b}", "version", vers.v[v],
 											  "package", fx[k].package,
-											  "package_version", fx[k].package_version));
+											  "package_version", fx[k].package_version,
+											  "in_image", fx[k].in_image));
 				kiln_fixes_free(fx, nf);
 			}
 			json_decref(m);

@@ -69,13 +69,25 @@ char *kiln_purl(const char *name, const char *version, const char *arch);
 json_t *kiln_manifest_cyclonedx(const struct kiln_manifest *m, const char *manifest_sha256);
 json_t *kiln_manifest_spdx(const struct kiln_manifest *m, const char *manifest_sha256);
 
-/* An OpenVEX document with a "fixed" statement per CVE the image's packages fix. */
+/*
+ * An OpenVEX document: per CVE the image's packages fix, a "fixed" statement
+ * for the packages the image holds and a "not_affected" one (justification
+ * vulnerable_code_not_present) for those it dropped.
+ */
 json_t *kiln_manifest_vex(const struct kiln_manifest *m, const char *manifest_sha256);
 
-/* One fix a version carries: a CVE, DSA or DLA id, and the package (version) that fixes it. */
+/*
+ * One fix a version carries: a CVE, DSA or DLA id, and the package (version)
+ * that fixes it; @in_image is 0 when the package has no file in the image
+ * (its code is not there: the version is not affected rather than fixed).
+ */
 struct kiln_fix {
 	char *id, *package, *package_version;
+	int in_image;
 };
+
+/* Does the image hold a file of @package? (1 also when the manifest does not say: older manifests kept every package.) */
+int kiln_manifest_package_in_image(const struct kiln_manifest *m, const char *package);
 
 /*
  * kiln_manifest_fixes() - every fix @m's security updates list (their cves,

@@ -97,7 +97,8 @@ files_app() {
 # and libclpriv.so (cl-priv, found by RUNPATH $ORIGIN), its loader is cl-ld's;
 # cl-libfoo also ships configuration, data and a plugin only Keep= keeps;
 # cl-shell also has a file that only looks like ELF; cl-unused is needed by
-# nothing; cl-broken needs a library nobody ships.
+# nothing (and brings libfoo-tools and libfoo, whose security updates fix
+# CVEs); cl-broken needs a library nobody ships.
 cl_cc() {	# OUT ARGS...: a tiny ELF file
 	local out=$1; shift
 	mkdir -p "$(dirname "$out")"
@@ -361,7 +362,7 @@ deb $S cl-libfoo 1.0 amd64
 deb $S cl-priv 1.0 amd64
 deb $S cl-ld 1.0 amd64
 deb $S cl-shell 1.0 amd64
-deb $S cl-unused 1.0 amd64
+deb $S cl-unused 1.0 amd64 "Depends: libfoo-tools"
 deb $S cl-broken 1.0 amd64 "Depends: cl-ld"
 deb $S needs-missing 1.0 all "Depends: does-not-exist (>= 3)"
 deb $S conflicted 1.0 all "Depends: libfoo (<< 1.0)"

@@ -14,7 +14,7 @@ Cmd=/usr/bin/cl-app --serve
 ExecStartPre=/usr/bin/cl-check
 [Source]
 URI=file://$T/fx/repo
-Suites=kilntest
+Suites=kilntest kilntest-security
 Keyring=$T/fx/keyring.gpg
 [Kernel]
 Package=linux-image-kilntest
@@ -65,6 +65,35 @@ bsdtar -tf "$V/initrd.img" > list
 check "the archive holds no dropped file" -- sh -c "! grep -qE 'cl-unused|clfoo/data' list"
 check "the archive has as many entries as files.tsv" -- test "$(wc -l < list)" -eq "$(wc -l < "$V/files.tsv")"
 
+# --- provenance in the manifest, and security records true to the image
+check "the manifest lists each package kept with its file count, or dropped" -- python3 -c "
+import json, sys
+p = {x['name']: x for x in json.load(open(sys.argv[1]))['packages']}
+assert (p['cl-priv']['in_image'], p['cl-priv']['files']) == ('kept', 1), p['cl-priv']
+assert p['cl-app']['in_image'] == 'kept' and p['cl-app']['files'] >= 3, p['cl-app']
+for n in ('cl-unused', 'libfoo', 'libfoo-tools'):
+    assert (p[n]['in_image'], p[n]['files']) == ('dropped', 0), p[n]" "$V/manifest.json"
+expect 0 "manifest vex" -- "$KILN" manifest vex cl/2026.01.0 --store "$S"
+check "vex: a dropped package's CVEs are not_affected, vulnerable_code_not_present; none is claimed fixed" -- python3 -c "
+import json, sys
+st = json.load(open(sys.argv[1]))['statements']
+by = {(s['vulnerability']['name'], s['status']): s for s in st}
+s = by[('CVE-2026-1111', 'not_affected')]
+assert s['justification'] == 'vulnerable_code_not_present', s
+assert [c['@id'] for c in s['products'][0]['subcomponents']] == ['pkg:deb/debian/libfoo@1.1?arch=amd64', 'pkg:deb/debian/libfoo-tools@1.1?arch=amd64'], s
+assert not [x for x in st if x['status'] == 'fixed'], st" "$T/out"
+expect 0 "kiln fixes of a dropped package's CVE" -- "$KILN" fixes CVE-2026-1111 --store "$S" --json
+check "fixes: in_image false for the file-level version" -- python3 -c "
+import json, sys
+v = {x['version']: x for f in json.load(open(sys.argv[1]))['families'] for x in f['versions']}
+assert v['2026.01.0']['in_image'] is False, v" "$T/out"
+expect 0 "kiln fixes, the table" -- "$KILN" fixes CVE-2026-1111 --store "$S"
+check "... says not in the image: not affected" -- grep -q '^cl  *2026.01.0 .*(not in the image: not affected)' "$T/out"
+expect 0 "manifest show" -- "$KILN" manifest show cl/2026.01.0 --store "$S"
+check "show counts kept and dropped packages and marks a dropped package's update" -- sh -c "
+	grep -qE '^packages   [0-9]+ \([0-9]+ with files in the image, [0-9]+ dropped\)' '$T/out' &&
+	grep -qE '^libfoo .*CVE-2026-1111.*\(not in the image\)' '$T/out'"
+
 # --- the same recipe keeping whole packages: everything is there
 cl_recipe packages.recipe cl-app packages
 expect 0 "Closure=packages (the default) builds" -- "$KILN" build packages.recipe --store "$S" --version 2026.01.1
@@ -72,6 +101,20 @@ V=$S/cl/2026.01.1
 has /usr/bin/cl-unused "Closure=packages keeps every package's files"
 has /usr/share/clfoo/data "... data too"
 check "the file-level image is smaller" -- test "$(wc -l < "$S/cl/2026.01.0/files.tsv")" -lt "$(wc -l < "$V/files.tsv")"
+"$KILN" manifest vex cl/2026.01.1 --store "$S" > vex.json
+check "vex: with every package's files, the CVE is fixed" -- python3 -c "
+import json, sys
+st = json.load(open(sys.argv[1]))['statements']
+assert [s['status'] for s in st if s['vulnerability']['name'] == 'CVE-2026-1111'] == ['fixed'], st" vex.json
+"$KILN" keygen --out rel.key > /dev/null 2>&1
+for v in 2026.01.0 2026.01.1; do "$KILN" build files.recipe --store "$T/rel" --version $v --key rel.key > /dev/null 2>&1; done
+"$KILN" build packages.recipe --store "$T/rel" --version 2026.01.1 --key rel.key --force > /dev/null 2>&1
+expect 0 "release both" -- sh -c "'$KILN' release cl/2026.01.0 --store '$T/rel' --pubkey rel.key.pub && '$KILN' release cl/2026.01.1 --store '$T/rel' --pubkey rel.key.pub"
+check "the catalog's fixes index (what /v1/fixes serves) says which version holds the package" -- python3 -c "
+import sqlite3, sys
+d = sqlite3.connect(sys.argv[1])
+rows = d.execute(\"SELECT version, in_image FROM fixes WHERE id = 'CVE-2026-1111' AND package = 'libfoo' ORDER BY version\").fetchall()
+assert rows == [('2026.01.0', 0), ('2026.01.1', 1)], rows" "$T/rel/catalog.db"
 
 # --- refusals: exit 2, one line, nothing in the store
 cl_recipe broken.recipe "cl-app cl-broken" files

@@ -21,10 +21,10 @@ expect 4 "release with no trusted key" -- "$KILN" release app/2026.01.0 --releas
 err_has "no trusted key"
 expect 0 "policy trust" -- "$KILN" policy trust release.key.pub
 expect 2 "policy trust with something that is not a key" -- "$KILN" policy trust img.recipe
-check "the catalog is WAL, schema 3" -- python3 -c "
+check "the catalog is WAL, schema 4" -- python3 -c "
 import sqlite3, sys; d = sqlite3.connect(sys.argv[1])
 assert d.execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
-assert d.execute('PRAGMA user_version').fetchone()[0] == 3" "$KILN_STORE/catalog.db"
+assert d.execute('PRAGMA user_version').fetchone()[0] == 4" "$KILN_STORE/catalog.db"
 expect 0 "policy show" -- "$KILN" policy show --json
 check "defaults are the README's" -- python3 -c "
 import json, sys; p = json.load(open(sys.argv[1]))[0]

@@ -30,7 +30,7 @@ assert d.execute('SELECT name, guest FROM deployments').fetchall() == [('g1', No
 assert d.execute('SELECT count(*) FROM instances').fetchone()[0] == 0" "$KILN_STORE/catalog.db"
 check "the migration indexed the fixes of the three released versions, from their manifests" -- python3 -c "
 import sqlite3, sys; d = sqlite3.connect(sys.argv[1])
-assert d.execute('PRAGMA user_version').fetchone()[0] == 3
+assert d.execute('PRAGMA user_version').fetchone()[0] == 4
 rows = d.execute(\"SELECT DISTINCT version FROM fixes WHERE id = 'CVE-2026-1111' ORDER BY version\").fetchall()
 assert rows == [('2026.01.0',), ('2026.02.0',), ('2026.03.0',)], rows" "$KILN_STORE/catalog.db"
 
