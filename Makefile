@@ -48,7 +48,7 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all check check-archive bench bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs bench-fleet bench-disk bench-rebake bench-publish fuzz deps install clean qemu-check demo
+.PHONY: all check check-archive bench bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs bench-fleet bench-disk bench-rebake bench-publish bench-closure fuzz deps install clean qemu-check demo
 
 all: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
 
@@ -141,7 +141,7 @@ demo:
 	$(Q)$(MAKE) all
 	$(Q)KILN=$(abspath $(BUILD)/kiln) qemu-tests/demo.sh
 
-bench: bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs bench-fleet bench-disk bench-rebake bench-publish
+bench: bench-resolve bench-build bench-manifest bench-lifecycle bench-serve bench-bombs bench-fleet bench-disk bench-rebake bench-publish bench-closure
 
 bench-fleet: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/fleet-sim
 	$(Q)$(BUILD)/bench/fleet-sim $(FLEET_SIM_N)
@@ -155,6 +155,9 @@ bench-publish: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat $(BUILD)/
 
 bench-rebake: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
 	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/rebake
+
+bench-closure: $(BUILD)/kiln $(BUILD)/kiln-init $(BUILD)/bench/runstat
+	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/closure
 
 bench-bombs: $(BUILD)/kiln $(BUILD)/bench/runstat
 	$(Q)KILN=$(abspath $(BUILD)/kiln) RUNSTAT=$(abspath $(BUILD)/bench/runstat) bench/bombs

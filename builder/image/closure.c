@@ -277,21 +277,37 @@ mark_patterns(struct cl *cl, const struct kiln_strv *keep, struct kiln_strv *war
 			kiln_strv_push_take(warnings, kiln_asprintf("Keep= pattern '%s' matches nothing in the image", keep->v[k]));
 }
 
-/* A kept package's configuration: its files under /etc. 1 when that kept anything new. */
+/*
+ * What a kept package sets up for run time: its files under /etc, and its
+ * empty directories (a package ships a directory with nothing in it for the
+ * program to write into: /var/lib/nginx, /var/cache/...). 1 when that kept
+ * anything new.
+ */
 static int
-mark_configuration(struct cl *cl)
+mark_package_setup(struct cl *cl)
 {
-	struct kiln_strmap kept = { 0 };
+	struct kiln_strmap kept = { 0 }, parents = { 0 };
 	size_t before = cl->marked, dummy;
 
-	for (size_t i = 0; i < cl->n; i++)
+	for (size_t i = 0; i < cl->n; i++) {
+		_cleanup_free_ char *dir = kiln_strdup(cl->nodes[i].path);
+
 		if (cl->nodes[i].keep && *cl->nodes[i].pkg && cl->nodes[i].type != KILN_ENT_DIR)
 			kiln_strmap_put(&kept, cl->nodes[i].pkg, 0);
-	for (size_t i = 0; i < cl->n; i++)
-		if (!cl->nodes[i].keep && kiln_startswith(cl->nodes[i].path, "/etc/") &&
-		    kiln_strmap_get(&kept, cl->nodes[i].pkg, &dummy))
+		*strrchr(dir, '/') = '\0';
+		kiln_strmap_put(&parents, dir, 0);
+	}
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct kiln_closure_node *nd = &cl->nodes[i];
+
+		if (nd->keep || !kiln_strmap_get(&kept, nd->pkg, &dummy))
+			continue;
+		if (kiln_startswith(nd->path, "/etc/") ||
+		    (nd->type == KILN_ENT_DIR && !kiln_strmap_get(&parents, nd->path, &dummy)))
 			mark(cl, i);
+	}
 	kiln_strmap_release(&kept);
+	kiln_strmap_release(&parents);
 	return cl->marked > before;
 }
 
@@ -317,7 +333,7 @@ run(struct kiln_ctx *ctx, struct cl *cl, const struct kiln_closure_opts *o, stru
 	do {
 		if (drain(ctx, cl, o, warnings) < 0)
 			return -1;
-	} while (mark_configuration(cl));
+	} while (mark_package_setup(cl));
 	return 0;
 }
 

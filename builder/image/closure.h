@@ -31,7 +31,8 @@ struct kiln_closure_opts {
  * everything kiln made, follows symlinks (every one on the way to a target),
  * ELF interpreters and DT_NEEDED libraries (RUNPATH or RPATH with $ORIGIN,
  * then @opts->libdirs, then the default directories), script interpreters,
- * and keeps a kept package's /etc files and every kept entry's directories.
+ * and keeps a kept package's /etc files and empty directories (what it
+ * ships for the program to write into) and every kept entry's directories.
  * Appends a warning to @warnings for each Keep= pattern that matches nothing
  * and each script whose interpreter is missing. Returns 0, or -1 with one
  * error (exit 2) when a kept ELF file needs a library or loader that no

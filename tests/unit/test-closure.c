@@ -37,6 +37,7 @@ static struct kiln_closure_node tree[] = {
 	F("/usr/lib/x86_64-linux-gnu/libfoo.so.1.2", "libfoo1"),
 	L("/usr/lib/x86_64-linux-gnu/libfoo.so.1", "libfoo.so.1.2", "libfoo1"),
 	F("/etc/foo.conf", "libfoo1"),
+	D("/var", ""), D("/var/lib", "libfoo1"), D("/var/lib/foo", "libfoo1"), D("/var/lib/unused", "unused"),
 	D("/usr/share", "libfoo1"), D("/usr/share/foo", "libfoo1"), F("/usr/share/foo/data", "libfoo1"),
 	D("/usr/lib/x86_64-linux-gnu/foo", "libfoo1"), F("/usr/lib/x86_64-linux-gnu/foo/plugin.so", "libfoo1"),
 	F("/usr/bin/app", "app"),
@@ -118,6 +119,8 @@ test_follows(void **state)
 	assert_true(kept("/usr/lib/x86_64-linux-gnu/libc.so.6"));
 	/* a kept package's /etc, not its data; an Install= package's files, not its docs */
 	assert_true(kept("/etc/foo.conf"));
+	assert_true(kept("/var/lib/foo"));	/* an empty directory of a kept package: for it to write into */
+	assert_false(kept("/var/lib/unused"));
 	assert_true(kept("/etc/ld.so.conf.d/x86_64-linux-gnu.conf"));
 	assert_false(kept("/usr/share/foo/data"));
 	assert_false(kept("/usr/lib/x86_64-linux-gnu/foo/plugin.so"));
