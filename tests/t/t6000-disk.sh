@@ -84,7 +84,7 @@ expect 0 "another version" -- "$KILN" build app.recipe --store "$S" --version 20
 	ok "another version gets other GUIDs (they are derived from the image)" || not_ok "two versions share a disk GUID"
 
 # a swapped disk is caught by verify
-cp "$V/disk.qcow2" saved.qcow2; printf 'x' | dd of="$V/disk.qcow2" bs=1 seek=1048576 conv=notrunc status=none
+cp "$V/disk.qcow2" saved.qcow2; printf x | dd of="$V/disk.qcow2" bs=1 seek=$(( $(stat -c %s "$V/disk.qcow2") / 2 )) conv=notrunc status=none
 expect 4 "a modified disk.qcow2" -- "$KILN" manifest verify app/2026.01.0 --store "$S" --allow-unsigned
 err_has "disk.qcow2 has SHA256"
 cp saved.qcow2 "$V/disk.qcow2"
