@@ -1225,6 +1225,8 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 			return -1;
 	}
 	res->n_packages = st->res.set.n;
+	for (size_t i = 0; i < st->res.set.n; i++)
+		res->n_dropped += package_files(&st->report, st->res.set.pkgs[i].name) == 0;
 	res->n_files = n_files;
 	res->n_modules = st->kernel.n_load;
 	res->vmlinuz_size = st->kernel.vmlinuz_len;

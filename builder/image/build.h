@@ -33,6 +33,7 @@ struct kiln_build_result {
 	char *dir;		/* STORE/FAMILY/VERSION */
 	char *version;
 	size_t n_packages, n_files, n_modules;
+	size_t n_dropped;	/* packages with no file in the image */
 	uint64_t vmlinuz_size, initrd_size;
 	struct kiln_strv ignored;	/* package declarations kiln did not act on, each with its origin */
 	struct kiln_strv warnings;	/* overrides that took effect (an older index accepted, a downgrade allowed) */

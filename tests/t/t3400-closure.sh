@@ -55,6 +55,11 @@ check "files.tsv names each file's package, '-' for kiln's" -- sh -c "
 	[ \"\$(awk -F'\t' '\$1 == \"/usr/lib/cl-app/libclpriv.so\" { print \$7 }' '$V/files.tsv')\" = cl-priv ] &&
 	[ \"\$(awk -F'\t' '\$1 == \"/init\" { print \$7 }' '$V/files.tsv')\" = - ] &&
 	[ \"\$(awk -F'\t' 'NF != 7' '$V/files.tsv' | wc -l)\" -eq 0 ]"
+check "the build's summary counts the packages with files in the image" -- python3 -c "
+import json, re, sys
+m = re.search(r'^kiln build: cl/2026.01.0: (\d+) packages \((\d+) with files in the image\)', open(sys.argv[1]).read(), re.M)
+p = json.load(open(sys.argv[2]))['packages']
+assert m and (int(m[1]), int(m[2])) == (len(p), sum(x['in_image'] == 'kept' for x in p)) and int(m[2]) < int(m[1]), m" build.err "$V/manifest.json"
 check "the build warns of a Keep= pattern that matches nothing" -- \
 	grep -qxF "kiln build: warning: Keep= pattern '/opt/nothing/*' matches nothing in the image" build.err
 check "the build names the ELF file it could not read" -- \
