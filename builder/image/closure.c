@@ -77,9 +77,9 @@ mark(struct cl *cl, size_t i)
 static ssize_t
 resolve(struct cl *cl, const char *path, int keep)
 {
-	_cleanup_free_ char *todo = kiln_strdup(path);
+	_cleanup_free_ char *rest = kiln_strdup(path);
 	struct kiln_buf cur = { 0 };	/* the resolved directory so far, "" for the root */
-	const char *p = todo;
+	const char *p = rest;
 	int hops = 0, missing = 0;
 	size_t i = 0;
 
@@ -127,9 +127,9 @@ resolve(struct cl *cl, const char *path, int keep)
 			cur.len = link[0] == '/' ? 0 : len;	/* from the root, or from the link's directory */
 			cur.data[cur.len] = '\0';
 			next = kiln_asprintf("%s%s", link, e);
-			free(todo);
-			todo = next;
-			p = todo;
+			free(rest);
+			rest = next;
+			p = rest;
 			continue;
 		}
 		if (*e && cl->nodes[i].type != KILN_ENT_DIR) {	/* a file used as a directory */

@@ -39,7 +39,6 @@ struct ent {
 struct skipped {
 	int64_t off;
 	uint64_t size;
-	unsigned mode;
 	char sha256[65];
 };
 
@@ -531,13 +530,13 @@ insert_file(struct kiln_compose *c, const char *path, const struct kiln_deb_entr
 }
 
 static void
-add_skipped(struct kiln_compose *c, const char *path, int64_t off, uint64_t size, unsigned mode, const char *hex)
+add_skipped(struct kiln_compose *c, const char *path, int64_t off, uint64_t size, const char *hex)
 {
 	struct skipped *sk;
 
 	c->skipped = kiln_realloc(c->skipped, (c->n_skipped + 1) * sizeof(*c->skipped));
 	sk = &c->skipped[c->n_skipped++];
-	*sk = (struct skipped){ off, size, mode, "" };
+	*sk = (struct skipped){ off, size, "" };
 	memcpy(sk->sha256, hex, sizeof(sk->sha256));
 	kiln_strmap_put(&c->pkg_files, path, c->n_skipped);
 }
@@ -575,7 +574,7 @@ stream_file(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, cons
 		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s': '%s' holds %llu bytes, not the %lld it declares",
 				  pkg, path, (unsigned long long)k.got, (long long)de->size);
 	if (skip) {
-		add_skipped(c, path, off, k.got, de->mode, hex);
+		add_skipped(c, path, off, k.got, hex);
 		return 0;
 	}
 	kiln_strmap_put(&c->pkg_files, path, 0);
@@ -618,7 +617,6 @@ add_hardlink(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, con
 		return 0;
 	if ((e = lookup(c, path)))	/* the content is the target's: compared by its hash */
 		return same_or_conflict(ctx, e, path, KILN_ENT_FILE, de->mode, t ? t->sha256 : sk->sha256, NULL, pkg);
-	t = t ? &c->ents[ti] : NULL;
 	shared = t && t->mode == de->mode && t->uid == de->uid && t->gid == de->gid;
 	/* a name of the same inode adds no bytes; a copy (another mode or owner, an excluded file's) does */
 	if (ensure_parents(ctx, c, path, pkg) < 0 || count_entry(ctx, c, shared ? 0 : t ? t->size : sk->size, pkg) < 0)
@@ -721,7 +719,7 @@ on_deb_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *de, 
 				kiln_sha256_hex(data, len, hex);
 				if (spool_add(ctx, c, data, len) < 0)
 					return -1;
-				add_skipped(c, path, off, len, de->mode, hex);
+				add_skipped(c, path, off, len, hex);
 				return 0;
 			}
 			kiln_strmap_put(&c->pkg_files, path, 0);
@@ -987,15 +985,18 @@ kiln_compose_finish(struct kiln_ctx *ctx, struct kiln_compose *c, char **ret_tsv
 	}
 	if (ret_report) {
 		memset(ret_report, 0, sizeof(*ret_report));
+		struct kiln_strmap which = { 0 };	/* package -> its place in the report */
+		size_t k;
+
 		ret_report->files = kiln_calloc(c->pkgs.n ? c->pkgs.n : 1, sizeof(*ret_report->files));
-		for (size_t i = 0; i < c->pkgs.n; i++)
+		for (size_t i = 0; i < c->pkgs.n; i++) {
 			kiln_strv_push(&ret_report->packages, c->pkgs.v[i]);
-		for (size_t i = 0; i < c->n; i++)	/* owners point into pkgs */
-			for (size_t k = 0; !c->ents[i].dropped && c->ents[i].type != KILN_ENT_DIR && *c->ents[i].pkg && k < c->pkgs.n; k++)
-				if (c->ents[i].pkg == c->pkgs.v[k]) {
-					ret_report->files[k]++;
-					break;
-				}
+			kiln_strmap_put(&which, c->pkgs.v[i], i);
+		}
+		for (size_t i = 0; i < c->n; i++)
+			if (!c->ents[i].dropped && c->ents[i].type != KILN_ENT_DIR && kiln_strmap_get(&which, c->ents[i].pkg, &k))
+				ret_report->files[k]++;
+		kiln_strmap_release(&which);
 		ret_report->warnings = c->warnings;
 		memset(&c->warnings, 0, sizeof(c->warnings));
 	}
