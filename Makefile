@@ -9,7 +9,7 @@ BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive libelf sqlite3 libmicrohttpd libvirt libxml-2.0 libguestfs fdisk
+PKGS := libsolv libsolvext libcurl libcrypto jansson inih libarchive liblzma libzstd zlib libelf sqlite3 libmicrohttpd libvirt libxml-2.0 libguestfs fdisk
 TEST_PKGS := cmocka
 
 # Missing libraries fail loudly, naming the pkg-config module.

@@ -1,7 +1,7 @@
 /* image.c - reading an image for kiln audit: initramfs (libarchive), any disk (libguestfs, read-only). */
 #define _GNU_SOURCE
 #include "image.h"
-#include "pkgarchive.h"
+#include "initrd.h"
 #include "deb822.h"
 #include "solve.h"
 

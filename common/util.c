@@ -386,8 +386,8 @@ kiln_read_file_beneath(struct kiln_ctx *ctx, const char *dir, const char *relpat
 	return 0;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+kiln_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -414,7 +414,7 @@ kiln_write_atomic(struct kiln_ctx *ctx, const char *path, const void *data,
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", tmp, strerror(errno));
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || kiln_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int e = errno;
 
 		unlink(tmp);

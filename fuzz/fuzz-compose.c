@@ -55,8 +55,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		/* small limits, so the fuzzer reaches them */
 		struct kiln_limits lim = { 1 << 20, 200, 2 << 20, 400 };
+		struct kiln_initrd_opts out = { "none", 0, NULL };
 
-		c = kiln_compose_new(&ctx, img, "none", 1700000000, &exclude, &reserved, &lim);
+		c = kiln_compose_new(&ctx, img, &out, 1700000000, &exclude, &reserved, &lim);
 	}
 	if (c) {
 		/* twice: the second package meets the first one's entries (conflicts, symlinks); a failure

@@ -418,49 +418,132 @@ struct kiln_cpio {
 	int64_t ino;
 };
 
+/* @compression's filter on @a: zstd (level 9 unless ":LEVEL"), gzip or xz; "none" adds nothing. */
+static int
+add_filter(struct archive *a, const char *compression)
+{
+	_cleanup_free_ char *alg = kiln_strdup(compression);
+	char *level = strchr(alg, ':');
+	int rc = ARCHIVE_OK;
+
+	if (level)
+		*level++ = '\0';
+	if (strcmp(alg, "zstd") == 0) {
+		rc = archive_write_add_filter_zstd(a);
+		if (rc == ARCHIVE_OK)
+			rc = archive_write_set_filter_option(a, "zstd", "compression-level", level ? level : "9");
+		/* a fixed worker count: zstd's output then depends on the data and level only */
+		if (rc == ARCHIVE_OK)
+			rc = archive_write_set_filter_option(a, "zstd", "threads", "2");
+	} else if (strcmp(alg, "gzip") == 0) {
+		rc = archive_write_add_filter_gzip(a);
+		if (rc == ARCHIVE_OK)	/* no timestamp in the gzip header: reproducible */
+			rc = archive_write_set_filter_option(a, "gzip", "timestamp", NULL);
+		if (rc == ARCHIVE_OK && level)
+			rc = archive_write_set_filter_option(a, "gzip", "compression-level", level);
+	} else if (strcmp(alg, "xz") == 0) {
+		rc = archive_write_add_filter_xz(a);
+		if (rc == ARCHIVE_OK)
+			rc = archive_write_set_filter_option(a, "xz", "threads", "1");
+		if (rc == ARCHIVE_OK && level)
+			rc = archive_write_set_filter_option(a, "xz", "compression-level", level);
+	}
+	/* the padding to blocks must not depend on anything but the content */
+	if (rc == ARCHIVE_OK)
+		rc = archive_write_set_bytes_per_block(a, 0);
+	return rc;
+}
+
 struct kiln_cpio *
 kiln_cpio_open(struct kiln_ctx *ctx, const char *path, const char *compression)
 {
 	struct kiln_cpio *c = kiln_calloc(1, sizeof(*c));
-	char *alg, *level;
-	int rc = ARCHIVE_OK;
 
 	c->a = archive_write_new();
 	archive_write_set_format_cpio_newc(c->a);
-	alg = kiln_strdup(compression);
-	level = strchr(alg, ':');
-	if (level)
-		*level++ = '\0';
-	if (strcmp(alg, "zstd") == 0) {
-		rc = archive_write_add_filter_zstd(c->a);
-		if (rc == ARCHIVE_OK)
-			rc = archive_write_set_filter_option(c->a, "zstd", "compression-level", level ? level : "9");
-		/* a fixed worker count: zstd's output then depends on the data and level only */
-		if (rc == ARCHIVE_OK)
-			rc = archive_write_set_filter_option(c->a, "zstd", "threads", "2");
-	} else if (strcmp(alg, "gzip") == 0) {
-		rc = archive_write_add_filter_gzip(c->a);
-		if (rc == ARCHIVE_OK)	/* no timestamp in the gzip header: reproducible */
-			rc = archive_write_set_filter_option(c->a, "gzip", "timestamp", NULL);
-		if (rc == ARCHIVE_OK && level)
-			rc = archive_write_set_filter_option(c->a, "gzip", "compression-level", level);
-	} else if (strcmp(alg, "xz") == 0) {
-		rc = archive_write_add_filter_xz(c->a);
-		if (rc == ARCHIVE_OK)	/* the kernel's xz decoder wants CRC32 */
-			rc = archive_write_set_filter_option(c->a, "xz", "threads", "1");
-		if (rc == ARCHIVE_OK && level)
-			rc = archive_write_set_filter_option(c->a, "xz", "compression-level", level);
-	}
-	free(alg);
-	/* cpio's bytes-per-block padding must not depend on anything but the content */
-	if (rc == ARCHIVE_OK)
-		rc = archive_write_set_bytes_per_block(c->a, 0);
-	if (rc != ARCHIVE_OK || archive_write_open_filename(c->a, path) != ARCHIVE_OK) {
+	if (add_filter(c->a, compression) != ARCHIVE_OK || archive_write_open_filename(c->a, path) != ARCHIVE_OK) {
 		kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", path, archive_error_string(c->a));
 		kiln_cpio_abort(c);
 		return NULL;
 	}
 	return c;
+}
+
+/* Where an uncompressed archive goes: a file, and a hash of what passed. */
+struct fd_sink {
+	int fd;
+	struct kiln_sha256_stream *hash;
+};
+
+static la_ssize_t
+fd_sink_write(struct archive *a, void *user, const void *buf, size_t len)
+{
+	struct fd_sink *s = user;
+
+	if (kiln_write_all(s->fd, buf, len) < 0) {
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	if (s->hash)
+		kiln_sha256_stream_add(s->hash, buf, len);
+	return (la_ssize_t)len;
+}
+
+static int
+fd_sink_close(struct archive *a, void *user)
+{
+	(void)a;
+	free(user);
+	return ARCHIVE_OK;
+}
+
+struct kiln_cpio *
+kiln_cpio_open_fd(struct kiln_ctx *ctx, int fd, struct kiln_sha256_stream *hash)
+{
+	struct kiln_cpio *c = kiln_calloc(1, sizeof(*c));
+	struct fd_sink *s = kiln_calloc(1, sizeof(*s));
+
+	s->fd = fd;
+	s->hash = hash;
+	c->a = archive_write_new();
+	archive_write_set_format_cpio_newc(c->a);
+	if (archive_write_set_bytes_per_block(c->a, 0) != ARCHIVE_OK ||
+	    archive_write_open2(c->a, s, NULL, fd_sink_write, NULL, fd_sink_close) != ARCHIVE_OK) {
+		kiln_error(ctx, KILN_EXIT_FAILED, "cannot start an archive: %s", archive_error_string(c->a));
+		kiln_cpio_abort(c);
+		return NULL;
+	}
+	return c;
+}
+
+int
+kiln_compress_fd(struct kiln_ctx *ctx, int in, int out, const char *compression)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	char buf[65536];
+	ssize_t n = 0;
+	int rc = 0;
+
+	archive_write_set_format_raw(a);
+	archive_entry_set_pathname(e, "data");
+	archive_entry_set_mode(e, AE_IFREG | 0644);
+	if (add_filter(a, compression) != ARCHIVE_OK || archive_write_open_fd(a, out) != ARCHIVE_OK ||
+	    archive_write_header(a, e) != ARCHIVE_OK)
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot compress: %s", archive_error_string(a));
+	while (rc == 0 && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot read what to compress: %s", strerror(errno));
+		else if (archive_write_data(a, buf, (size_t)n) != n)
+			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot compress: %s", archive_error_string(a));
+	}
+	if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot compress: %s", archive_error_string(a));
+	archive_entry_free(e);
+	archive_write_free(a);
+	return rc;
 }
 
 /* An entry's header with what every entry has: name, owner, mtime, a fresh inode number. */
@@ -565,232 +648,6 @@ kiln_cpio_abort(struct kiln_cpio *c)
 		return;
 	archive_write_free(c->a);
 	free(c);
-}
-
-struct seqline {
-	const char *line;
-	size_t seq;
-};
-
-static size_t
-path_len(const char *line)
-{
-	return strcspn(line, "\t");
-}
-
-/* By path, then by position in the archive. */
-static int
-seqline_cmp(const void *a, const void *b)
-{
-	const struct seqline *x = a, *y = b;
-	size_t lx = path_len(x->line), ly = path_len(y->line);
-	int c = memcmp(x->line, y->line, lx < ly ? lx : ly);
-
-	if (c)
-		return c;
-	if (lx != ly)
-		return lx < ly ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/*
- * Past the cpio trailer at @consumed bytes of the decompressed stream, is
- * there anything but padding? The kernel unpacks a second archive appended
- * there, which libarchive's cpio reader never shows: 1 if so, 0 if not, -1
- * when the stream cannot be read.
- */
-static int
-trailing_archive(const char *path, int64_t consumed)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *ae;
-	char buf[65536];
-	int64_t at = 0;
-	la_ssize_t n;
-	int found = 0;
-
-	archive_read_support_filter_all(a);
-	archive_read_support_format_raw(a);
-	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK || archive_read_next_header(a, &ae) != ARCHIVE_OK) {
-		archive_read_free(a);
-		return -1;
-	}
-	while (!found && (n = archive_read_data(a, buf, sizeof(buf))) > 0) {
-		for (la_ssize_t i = 0; i < n && !found; i++)
-			found = at + i >= consumed && buf[i] != 0;
-		at += n;
-	}
-	archive_read_free(a);
-	return found;
-}
-
-int
-kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, size_t *ret_count)
-{
-	return kiln_initrd_scan(ctx, path, NULL, NULL, ret_tsv, ret_count);
-}
-
-struct head_sum {
-	int64_t size;
-	char hex[65];
-};
-
-struct scan {
-	const char *path;
-	const char *const *capture;
-	char **captured;
-	struct kiln_strv lines;
-	struct kiln_strmap heads;	/* first names of multiply linked files -> sums */
-	struct head_sum *sums;
-	char buf[65536];
-};
-
-/* One regular file's content: hashed, and kept when @s->capture names it. */
-static int
-scan_content(struct scan *s, struct archive *a, const char *name, int64_t *ret_size, char hex[65])
-{
-	struct kiln_sha256_stream *h = kiln_sha256_stream_new();
-	struct kiln_buf keep = { 0 };
-	ssize_t want = -1;
-	int64_t size = 0;
-	la_ssize_t n;
-
-	for (size_t i = 0; s->capture && s->capture[i]; i++)
-		if (strcmp(s->capture[i], name) == 0)
-			want = (ssize_t)i;
-	while ((n = archive_read_data(a, s->buf, sizeof(s->buf))) > 0) {
-		kiln_sha256_stream_add(h, s->buf, n);
-		size += n;
-		if (want >= 0 && keep.len + (size_t)n <= KILN_INITRD_CAPTURE_MAX)
-			kiln_buf_add(&keep, s->buf, (size_t)n);
-	}
-	if (want >= 0 && size <= KILN_INITRD_CAPTURE_MAX) {
-		free(s->captured[want]);	/* as the kernel unpacks it: the last one wins */
-		kiln_buf_add(&keep, "", 0);
-		s->captured[want] = kiln_buf_detach(&keep, NULL);
-	}
-	kiln_buf_release(&keep);
-	kiln_sha256_stream_end(h, hex);
-	*ret_size = size;
-	return n < 0 ? -1 : 0;
-}
-
-/* Every entry of the archive as a files.tsv line in @s->lines; -1 with one error. */
-static int
-scan_entries(struct kiln_ctx *ctx, struct scan *s, struct archive *a)
-{
-	struct archive_entry *ae;
-	int rc;
-
-	while ((rc = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(ae);
-		unsigned mode = archive_entry_mode(ae);
-		char hex[65] = "-";
-		int64_t size = 0;
-		size_t at;
-
-		if (!name)
-			break;
-		for (const char *c = name; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': an entry's name has a control character", s->path);
-		if (s->lines.n >= KILN_INITRD_ENTRIES_MAX)
-			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' has more than %d entries", s->path,
-					  KILN_INITRD_ENTRIES_MAX);
-		if (S_ISREG(mode) && archive_entry_hardlink(ae)) {
-			/* another name of an earlier entry's inode: the kernel links it, its content is that entry's */
-			if (archive_entry_size(ae) != 0 || !kiln_strmap_get(&s->heads, archive_entry_hardlink(ae), &at))
-				return kiln_error(ctx, KILN_EXIT_INTEGRITY,
-						  "'%s': the hard link '/%s' carries content of its own (kiln writes it with the link's first name)",
-						  s->path, name);
-			size = s->sums[at].size;
-			memcpy(hex, s->sums[at].hex, sizeof(hex));
-		} else if (S_ISREG(mode)) {
-			if (scan_content(s, a, name, &size, hex) < 0) {
-				rc = ARCHIVE_FATAL;
-				break;
-			}
-			if (archive_entry_nlink(ae) > 1) {	/* its later names say only "hard link to this" */
-				s->sums = kiln_realloc(s->sums, (s->heads.n + 1) * sizeof(*s->sums));
-				s->sums[s->heads.n].size = size;
-				memcpy(s->sums[s->heads.n].hex, hex, sizeof(hex));
-				kiln_strmap_put(&s->heads, name, s->heads.n);
-			}
-		} else if (S_ISLNK(mode) && archive_entry_symlink(ae)) {
-			size = (int64_t)strlen(archive_entry_symlink(ae));
-			kiln_sha256_hex(archive_entry_symlink(ae), (size_t)size, hex);
-		}
-		kiln_strv_push_take(&s->lines, kiln_asprintf("/%s\t%06o\t%u\t%u\t%lld\t%s\n", name, mode,
-							     (unsigned)archive_entry_uid(ae), (unsigned)archive_entry_gid(ae),
-							     (long long)size, hex));
-	}
-	if (rc != ARCHIVE_EOF)
-		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' is not a readable initramfs: %s", s->path,
-				  archive_error_string(a));
-	if (trailing_archive(s->path, archive_filter_bytes(a, 0)) != 0)
-		return kiln_error(ctx, KILN_EXIT_INTEGRITY,
-				  "'%s' has data after its archive's end (a second archive the kernel would unpack over the first)",
-				  s->path);
-	return 0;
-}
-
-/* As the kernel unpacks it: a path given twice is what its last entry says. */
-static char *
-last_wins(const struct kiln_strv *lines, size_t *ret_count)
-{
-	struct seqline *sl = kiln_calloc(lines->n ? lines->n : 1, sizeof(*sl));
-	struct kiln_buf out = { 0 };
-	size_t count = 0;
-
-	for (size_t i = 0; i < lines->n; i++) {
-		sl[i].line = lines->v[i];
-		sl[i].seq = i;
-	}
-	qsort(sl, lines->n, sizeof(*sl), seqline_cmp);
-	for (size_t i = 0; i < lines->n; i++) {
-		if (i + 1 < lines->n && path_len(sl[i].line) == path_len(sl[i + 1].line) &&
-		    memcmp(sl[i].line, sl[i + 1].line, path_len(sl[i].line)) == 0)
-			continue;
-		kiln_buf_add(&out, sl[i].line, strlen(sl[i].line));
-		count++;
-	}
-	free(sl);
-	*ret_count = count;
-	kiln_buf_add(&out, "", 0);
-	return kiln_buf_detach(&out, NULL);
-}
-
-int
-kiln_initrd_scan(struct kiln_ctx *ctx, const char *path, const char *const *capture, char **captured, char **ret_tsv,
-		 size_t *ret_count)
-{
-	struct archive *a = archive_read_new();
-	struct scan *s = kiln_calloc(1, sizeof(*s));
-	int rc;
-
-	s->path = path;
-	s->capture = capture;
-	s->captured = captured;
-	for (size_t i = 0; capture && capture[i]; i++)
-		captured[i] = NULL;
-	archive_read_support_filter_all(a);
-	archive_read_support_format_cpio(a);
-	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK)
-		rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "cannot read '%s': %s", path, archive_error_string(a));
-	else
-		rc = scan_entries(ctx, s, a);
-	archive_read_free(a);
-	if (rc == 0)
-		*ret_tsv = last_wins(&s->lines, ret_count);
-	for (size_t i = 0; rc < 0 && capture && capture[i]; i++) {
-		free(captured[i]);
-		captured[i] = NULL;
-	}
-	kiln_strv_release(&s->lines);
-	kiln_strmap_release(&s->heads);
-	free(s->sums);
-	free(s);
-	return rc;
 }
 
 int

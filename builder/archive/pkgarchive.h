@@ -56,6 +56,15 @@ struct kiln_cpio;
 /* Creates a cpio newc archive at @path compressed with @compression: zstd, gzip, xz or none, with an optional ":LEVEL" (zstd default 9). */
 struct kiln_cpio *kiln_cpio_open(struct kiln_ctx *ctx, const char *path, const char *compression);
 
+/*
+ * An uncompressed cpio newc archive written to @fd, its bytes also added to
+ * @hash when not NULL (kiln_sha256_stream_new(); the caller ends it).
+ */
+struct kiln_cpio *kiln_cpio_open_fd(struct kiln_ctx *ctx, int fd, struct kiln_sha256_stream *hash);
+
+/* Compresses what @in holds from its offset to its end onto @out with @compression (zstd, gzip or xz, ":LEVEL"). */
+int kiln_compress_fd(struct kiln_ctx *ctx, int in, int out, const char *compression);
+
 /* Appends one entry; @data/@len for files, @link for symlinks, @rdev for character devices. */
 int kiln_cpio_add(struct kiln_ctx *ctx, struct kiln_cpio *c, const char *path, enum kiln_entry_type type,
 		  unsigned mode, unsigned uid, unsigned gid, int64_t mtime, const void *data, size_t len,
@@ -76,25 +85,6 @@ int kiln_cpio_write(struct kiln_ctx *ctx, struct kiln_cpio *c, const void *data,
 int kiln_cpio_close(struct kiln_ctx *ctx, struct kiln_cpio *c);
 /* Frees @c without finishing (after an error). */
 void kiln_cpio_abort(struct kiln_cpio *c);
-
-/*
- * kiln_initrd_files_tsv() - files.tsv as the initramfs at @path really is:
- * one sorted line per entry (path, mode with type, uid, gid, size, sha256).
- */
-int kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, size_t *ret_count);
-
-#define KILN_INITRD_ENTRIES_MAX 1000000
-#define KILN_INITRD_CAPTURE_MAX (4 * 1024 * 1024)
-/*
- * kiln_initrd_scan() - kiln_initrd_files_tsv(), and the content of the
- * files @capture names (NULL-terminated, "etc/passwd" as the archive names
- * them) in @captured[i] (NUL-terminated, caller frees; NULL when absent or
- * bigger than KILN_INITRD_CAPTURE_MAX). Exit 4 for an unreadable archive,
- * more than KILN_INITRD_ENTRIES_MAX entries, or a second archive appended
- * after the first (the kernel would unpack it; libarchive does not show it).
- */
-int kiln_initrd_scan(struct kiln_ctx *ctx, const char *path, const char *const *capture, char **captured, char **ret_tsv,
-		     size_t *ret_count);
 
 /* Decompresses gzip @data (at most @max bytes out) into a new buffer. */
 int kiln_gunzip(struct kiln_ctx *ctx, const void *data, size_t len, size_t max, char **ret, size_t *ret_len);

@@ -117,7 +117,7 @@ stale_tmp(const char *dir, const char *name)
 static void
 clean_stale_cache(const char *store)
 {
-	static const char *const dirs[] = { "data", "sha256", "solv", "refs", "dates" };
+	static const char *const dirs[] = { "data", "sha256", "solv", "refs", "dates", "initrd" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		_cleanup_free_ char *dir = kiln_asprintf("%s/cache/%s", store, dirs[i]);
@@ -665,6 +665,31 @@ package_files(const struct kiln_compose_report *r, const char *name)
 	return 0;
 }
 
+/*
+ * Can the recipe's kernel unpack the initramfs as Compression= asks? Its
+ * /boot/config says (exit 2 when it cannot); xz adds the x86 branch filter
+ * when the image is x86 and the kernel's decoder has it.
+ */
+static int
+initrd_format(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
+	      const struct kiln_kernel *k, struct kiln_initrd_opts *out)
+{
+	static const char *const options[][2] = { { "xz", "CONFIG_RD_XZ" }, { "zstd", "CONFIG_RD_ZSTD" },
+						  { "gzip", "CONFIG_RD_GZIP" } };
+	size_t alg = strcspn(r->compression, ":");
+
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (strlen(options[i][0]) == alg && strncmp(r->compression, options[i][0], alg) == 0 &&
+		    kiln_kernel_config(k, options[i][1]) == 'n')
+			return kiln_error(ctx, KILN_EXIT_USAGE,
+					  "Compression=%s: kernel %s cannot unpack it (%s is not set); use another [Output] Compression=",
+					  r->compression, k->release, options[i][1]);
+	out->x86 = kiln_startswith(r->compression, "xz") && o->arch &&
+		(strcmp(o->arch, "amd64") == 0 || strcmp(o->arch, "i386") == 0) &&
+		kiln_kernel_config(k, "CONFIG_XZ_DEC_X86") == 'y';
+	return 0;
+}
+
 static int
 compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kiln_build_opts *o,
 	       struct build_state *st, char **ret_tsv, size_t *ret_count, struct kiln_changelog **ret_logs,
@@ -677,11 +702,16 @@ compose_initrd(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct k
 	struct kiln_compose *c;
 	int rc = 0;
 
+	_cleanup_free_ char *cache = kiln_asprintf("%s/cache/initrd", ctx->set->store);
+	struct kiln_initrd_opts out = { r->compression, 0, cache };
+
+	if (initrd_format(ctx, r, o, &st->kernel, &out) < 0)
+		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(generated_paths); i++)
 		kiln_strv_push(&reserved, generated_paths[i]);
 	for (size_t i = 0; i < r->n_files; i++)
 		kiln_strv_push(&reserved, r->files[i].dest);
-	c = kiln_compose_new(ctx, initrd, r->compression, st->sde, &r->exclude, &reserved, &r->limits);
+	c = kiln_compose_new(ctx, initrd, &out, st->sde, &r->exclude, &reserved, &r->limits);
 	if (!c) {
 		kiln_strv_release(&reserved);
 		return -1;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "compose.h"
 #include "closure.h"
+#include "initrd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +44,9 @@ struct skipped {
 };
 
 struct kiln_compose {
-	struct kiln_cpio *cpio;
+	struct kiln_initrd *out;
+	struct kiln_cpio *cpio;	/* the segment being written */
+	struct kiln_initrd_stats out_stats;
 	int64_t mtime;
 	const struct kiln_strv *exclude, *reserved;
 	struct ent *ents;
@@ -323,7 +326,7 @@ spool_open(struct kiln_ctx *ctx, struct kiln_compose *c, const char *image)
 }
 
 struct kiln_compose *
-kiln_compose_new(struct kiln_ctx *ctx, const char *path, const char *compression, int64_t mtime,
+kiln_compose_new(struct kiln_ctx *ctx, const char *path, const struct kiln_initrd_opts *out, int64_t mtime,
 		 const struct kiln_strv *exclude, const struct kiln_strv *reserved, const struct kiln_limits *limits)
 {
 	static const struct kiln_limits defaults = KILN_LIMITS_DEFAULT;
@@ -343,8 +346,8 @@ kiln_compose_new(struct kiln_ctx *ctx, const char *path, const char *compression
 	c->reserved = reserved;
 	c->limits = limits ? *limits : defaults;
 	c->spool = -1;
-	c->cpio = kiln_cpio_open(ctx, path, compression);
-	if (!c->cpio || spool_open(ctx, c, path) < 0) {
+	c->out = kiln_initrd_create(ctx, path, out);
+	if (!c->out || spool_open(ctx, c, path) < 0) {
 		kiln_compose_abort(c);
 		return NULL;
 	}
@@ -848,6 +851,7 @@ compose_free(struct kiln_compose *c)
 	kiln_strv_release(&c->warnings);
 	kiln_strv_release(&c->ldconf);
 	kiln_strv_release(&c->pkgs);
+	kiln_initrd_stats_release(&c->out_stats);
 	package_done(c);
 	if (c->spool >= 0)
 		close(c->spool);
@@ -884,42 +888,86 @@ copy_content(struct kiln_ctx *ctx, struct kiln_compose *c, int64_t off, uint64_t
 }
 
 /*
- * The archive, in the order the entries came: a hard link's first name
- * carries the content, the others only name the inode.
+ * The segment an entry goes to: 0 for directories and what kiln made, 1
+ * for the kernel's modules, 2 + N for the Nth package's files. A hard link
+ * goes with its first name (the same package's: links out of a package are
+ * refused), so every name of an inode is in one archive.
+ */
+static size_t
+segment_of(const struct kiln_compose *c, const struct ent *e, const struct kiln_strmap *pkg_index)
+{
+	size_t k;
+
+	if (e->head)
+		e = &c->ents[e->head - 1];
+	if (e->type == KILN_ENT_DIR)
+		return 0;
+	if (!*e->pkg)
+		return kiln_startswith(e->path, "/usr/lib/modules/") ? 1 : 0;
+	return kiln_strmap_get(pkg_index, e->pkg, &k) ? 2 + k : 0;
+}
+
+/*
+ * The archive: one segment per owner (see segment_of()), each with the
+ * entries in the order they came; a hard link's first name carries the
+ * content, the others only name the inode. Directories come first, so
+ * every file's parent exists when the kernel makes it.
  */
 static int
 write_archive(struct kiln_ctx *ctx, struct kiln_compose *c)
 {
 	_cleanup_free_ unsigned *names = kiln_calloc(c->n ? c->n : 1, sizeof(*names));
 	_cleanup_free_ int64_t *inos = kiln_calloc(c->n ? c->n : 1, sizeof(*inos));
+	_cleanup_free_ size_t *seg = kiln_calloc(c->n ? c->n : 1, sizeof(*seg));
+	struct kiln_strmap pkg_index = { 0 };
+	size_t n_seg = 2 + c->pkgs.n;
+	int rc = 0, written = 0;
 
 	if (spool_flush(ctx, c) < 0)
 		return -1;
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->pkgs.n; i++)
+		kiln_strmap_put(&pkg_index, c->pkgs.v[i], i);
+	for (size_t i = 0; i < c->n; i++) {
+		seg[i] = segment_of(c, &c->ents[i], &pkg_index);
 		if (c->ents[i].type == KILN_ENT_FILE && !c->ents[i].dropped)
 			names[c->ents[i].head ? c->ents[i].head - 1 : i]++;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct ent *e = &c->ents[i];
-		size_t h = e->head ? e->head - 1 : i;
-		int first;
-
-		if (e->dropped)
-			continue;
-
-		if (e->type != KILN_ENT_FILE) {
-			if (kiln_cpio_add(ctx, c->cpio, e->path, e->type, e->mode, e->uid, e->gid, e->mtime, NULL, 0, e->link,
-					  e->type == KILN_ENT_CHAR ? 5 : 0, e->type == KILN_ENT_CHAR ? 1 : 0) < 0)
-				return -1;
-			continue;
-		}
-		first = inos[h] == 0;
-		if (kiln_cpio_begin_file(ctx, c->cpio, e->path, e->mode, e->uid, e->gid, e->mtime, first ? e->size : 0,
-					 names[h], &inos[h]) < 0)
-			return -1;
-		if (first && copy_content(ctx, c, c->ents[h].off, e->size, e->path) < 0)
-			return -1;
 	}
-	return 0;
+	kiln_strmap_release(&pkg_index);
+	for (size_t s = 0; s < n_seg && rc == 0; s++) {
+		size_t in_seg = 0;
+
+		for (size_t i = 0; i < c->n; i++)
+			in_seg += seg[i] == s && !c->ents[i].dropped;
+		if (!in_seg && (written || s + 1 < n_seg))	/* an empty image is still one archive */
+			continue;
+		written = 1;
+		c->cpio = kiln_initrd_segment(ctx, c->out);
+		if (!c->cpio)
+			return -1;
+		for (size_t i = 0; i < c->n && rc == 0; i++) {
+			const struct ent *e = &c->ents[i];
+			size_t h = e->head ? e->head - 1 : i;
+			int first;
+
+			if (e->dropped || seg[i] != s)
+				continue;
+			if (e->type != KILN_ENT_FILE) {
+				rc = kiln_cpio_add(ctx, c->cpio, e->path, e->type, e->mode, e->uid, e->gid, e->mtime, NULL, 0,
+						   e->link, e->type == KILN_ENT_CHAR ? 5 : 0, e->type == KILN_ENT_CHAR ? 1 : 0);
+				continue;
+			}
+			first = inos[h] == 0;
+			rc = kiln_cpio_begin_file(ctx, c->cpio, e->path, e->mode, e->uid, e->gid, e->mtime,
+						  first ? e->size : 0, names[h], &inos[h]);
+			if (rc == 0 && first)
+				rc = copy_content(ctx, c, c->ents[h].off, e->size, e->path);
+		}
+		if (rc < 0)
+			return -1;
+		rc = kiln_initrd_segment_end(ctx, c->out);
+		c->cpio = NULL;	/* kiln_initrd_segment_end() closed it */
+	}
+	return rc;
 }
 
 static int
@@ -975,9 +1023,10 @@ kiln_compose_finish(struct kiln_ctx *ctx, struct kiln_compose *c, char **ret_tsv
 	if (rc == 0)
 		rc = write_archive(ctx, c);
 	if (rc == 0)
-		rc = kiln_cpio_close(ctx, c->cpio);
+		rc = kiln_initrd_close(ctx, c->out, &c->out_stats);
 	else
-		kiln_cpio_abort(c->cpio);
+		kiln_initrd_abort(c->out);
+	c->out = NULL;
 	c->cpio = NULL;
 	if (rc < 0) {
 		compose_free(c);
@@ -997,8 +1046,12 @@ kiln_compose_finish(struct kiln_ctx *ctx, struct kiln_compose *c, char **ret_tsv
 			if (!c->ents[i].dropped && c->ents[i].type != KILN_ENT_DIR && kiln_strmap_get(&which, c->ents[i].pkg, &k))
 				ret_report->files[k]++;
 		kiln_strmap_release(&which);
+		for (size_t i = 0; i < c->out_stats.warnings.n; i++)
+			kiln_strv_push(&c->warnings, c->out_stats.warnings.v[i]);
 		ret_report->warnings = c->warnings;
 		memset(&c->warnings, 0, sizeof(c->warnings));
+		ret_report->segments = c->out_stats.segments;
+		ret_report->reused = c->out_stats.reused;
 	}
 	qsort(c->ents, c->n, sizeof(*c->ents), ent_cmp);
 	for (size_t i = 0; i < c->n; i++) {
@@ -1031,6 +1084,6 @@ kiln_compose_abort(struct kiln_compose *c)
 {
 	if (!c)
 		return;
-	kiln_cpio_abort(c->cpio);
+	kiln_initrd_abort(c->out);
 	compose_free(c);
 }

@@ -4,6 +4,7 @@
 
 #include "kiln.h"
 #include "pkgarchive.h"
+#include "initrd.h"
 
 struct kiln_compose;
 
@@ -28,13 +29,14 @@ struct kiln_changelog {
 
 /*
  * kiln_compose_new() - start an initramfs at @path
+ * @out: its compression and the cache of its segments (see initrd.h);
  * @mtime: SOURCE_DATE_EPOCH, the clamp for every mtime; @exclude: fnmatch
  * patterns of paths to leave out; @reserved: paths kiln generates itself
  * (package files there are skipped); @limits (NULL: the defaults) bound what
  * each package and the whole image expand to. Writes the merged-/usr
  * skeleton first.
  */
-struct kiln_compose *kiln_compose_new(struct kiln_ctx *ctx, const char *path, const char *compression,
+struct kiln_compose *kiln_compose_new(struct kiln_ctx *ctx, const char *path, const struct kiln_initrd_opts *out,
 				      int64_t mtime, const struct kiln_strv *exclude,
 				      const struct kiln_strv *reserved, const struct kiln_limits *limits);
 
@@ -89,6 +91,7 @@ struct kiln_compose_report {
 	struct kiln_strv warnings;	/* for the build's output: Keep= patterns matching nothing, ELF files not understood, ... */
 	struct kiln_strv packages;	/* every package added, in order */
 	size_t *files;		/* per package: its entries in the image but directories (0: dropped) */
+	size_t segments, reused;	/* the initramfs's compressed segments; of them, taken from the cache */
 };
 void kiln_compose_report_release(struct kiln_compose_report *r);
 
@@ -96,7 +99,9 @@ void kiln_compose_report_release(struct kiln_compose_report *r);
  * kiln_compose_finish() - write the archive and return files.tsv (sorted:
  * path, mode, uid, gid, size, sha256, package or "-" for what kiln made),
  * the entry count, the changelogs read and (when @ret_report) the report.
- * The archive holds the entries in the order they came, once each, with the
+ * The archive is segments (see initrd.h): directories and what kiln made,
+ * the kernel's modules, then each package's files; each holds its entries
+ * in the order they came, once each, with the
  * attributes they were given last; a hard link's names share one copy of
  * its content. Frees @c; on error the archive file is left for the caller
  * to remove. Exit 2 when the closure fails (kiln_closure_run()).

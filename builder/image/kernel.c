@@ -54,7 +54,7 @@ kiln_modinfo_parse(char *data, size_t len, char **ret_name, struct kiln_strv *de
 struct kload {
 	struct kiln_kernel *k;
 	const char *what;
-	char *vmlinuz_path, *mod_prefix;
+	char *vmlinuz_path, *config_path, *mod_prefix;
 };
 
 static int
@@ -72,6 +72,9 @@ on_entry(struct kiln_ctx *ctx, void *user, const struct kiln_deb_entry *e, struc
 		return 0;
 	if (strcmp(p, kl->vmlinuz_path) == 0) {
 		if (kiln_deb_read(ctx, r, KERNEL_FILE_MAX, &k->vmlinuz, &k->vmlinuz_len) < 0)
+			return -1;
+	} else if (strcmp(p, kl->config_path) == 0) {
+		if (kiln_deb_read(ctx, r, KERNEL_FILE_MAX, &k->config, &k->config_len) < 0)
 			return -1;
 	} else if (kiln_startswith(p, kl->mod_prefix)) {
 		const char *rel = p + strlen(kl->mod_prefix);
@@ -216,9 +219,11 @@ kiln_kernel_load(struct kiln_ctx *ctx, const char *deb, const char *data_tar, co
 	int rc;
 
 	kl.vmlinuz_path = kiln_asprintf("/boot/vmlinuz-%s", release);
+	kl.config_path = kiln_asprintf("/boot/config-%s", release);
 	kl.mod_prefix = kiln_asprintf("/lib/modules/%s/", release);
 	rc = kiln_deb_foreach(ctx, deb, what, data_tar, NULL, on_entry, &kl);
 	free(kl.vmlinuz_path);
+	free(kl.config_path);
 	free(kl.mod_prefix);
 	if (rc == 0 && !k.vmlinuz)
 		rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "package '%s' has no /boot/vmlinuz-%s", what, release);
@@ -295,6 +300,7 @@ kiln_kernel_release(struct kiln_kernel *k)
 {
 	free(k->release);
 	free(k->vmlinuz);
+	free(k->config);
 	for (size_t i = 0; i < k->n_mods; i++) {
 		free(k->mods[i].name);
 		free(k->mods[i].relpath);
@@ -310,4 +316,23 @@ kiln_kernel_release(struct kiln_kernel *k)
 	free(k->builtin_file);
 	free(k->builtin_modinfo);
 	memset(k, 0, sizeof(*k));
+}
+
+char
+kiln_kernel_config(const struct kiln_kernel *k, const char *name)
+{
+	size_t nl = strlen(name);
+
+	if (!k->config)
+		return 0;
+	for (const char *l = k->config, *end = k->config + k->config_len; l < end;) {
+		const char *eol = memchr(l, '\n', (size_t)(end - l));
+
+		if (!eol)
+			eol = end;
+		if ((size_t)(eol - l) > nl + 1 && memcmp(l, name, nl) == 0 && l[nl] == '=')
+			return l[nl + 1] == 'y' || l[nl + 1] == 'm' ? l[nl + 1] : 'n';
+		l = eol + 1;
+	}
+	return 'n';
 }

@@ -27,7 +27,12 @@ struct kiln_kernel {
 	/* modules.* files kept as the package ships them */
 	char *order, *builtin_file, *builtin_modinfo;
 	size_t order_len, builtin_file_len, builtin_modinfo_len;
+	char *config;		/* /boot/config-RELEASE, or NULL when the package has none */
+	size_t config_len;
 };
+
+/* The kernel's build option @name ("CONFIG_RD_XZ"): 'y', 'm', 'n' (not set), or 0 when the package has no config. */
+char kiln_kernel_config(const struct kiln_kernel *k, const char *name);
 
 /*
  * kiln_kernel_load() - read vmlinuz and modules from the kernel .deb at @deb

@@ -3,7 +3,7 @@
 #include "manifest.h"
 #include "model.h"
 #include "names.h"
-#include "pkgarchive.h"
+#include "initrd.h"
 
 #include <dirent.h>
 #include <errno.h>

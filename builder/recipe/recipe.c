@@ -724,7 +724,7 @@ validate_rest(struct parse *p, struct kiln_recipe *r)
 		if (!one_of(r->formats.v[i], formats))
 			return perr(p, sec_get(s, "Formats")->line,
 				    "bad value '%s' for key 'Formats' in [Output]: use initramfs, raw, qcow2 or vhd", r->formats.v[i]);
-	r->compression = opt_str(s, "Compression", "zstd");
+	r->compression = opt_str(s, "Compression", "xz");
 	{
 		_cleanup_free_ char *alg = kiln_strdup(r->compression);
 		char *colon = strchr(alg, ':');

@@ -18,7 +18,7 @@
 
 #include "disk.h"
 #include "image.h"
-#include "pkgarchive.h"
+#include "initrd.h"
 #include "policy.h"
 
 static char tmp[] = "/tmp/kiln-test-audit-disk.XXXXXX";

@@ -1,0 +1,837 @@
+/* initrd.c - the initramfs as segments: written through the store's cache, read back as the kernel unpacks it. */
+#define _GNU_SOURCE
+#include "initrd.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <lzma.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define CHUNK 65536
+
+struct kiln_initrd {
+	char *path;
+	int out;			/* the initramfs */
+	int tmp;			/* the segment being written, uncompressed */
+	struct kiln_cpio *cpio;
+	struct kiln_sha256_stream *hash;	/* of the segment being written */
+	char *compression, *cache_dir;
+	int x86;
+	struct kiln_initrd_stats st;
+	char buf[CHUNK], zbuf[CHUNK];
+};
+
+/* An unlinked file beside @path (same filesystem, gone with the process). */
+static int
+tmpfile_beside(struct kiln_ctx *ctx, const char *path)
+{
+	_cleanup_free_ char *copy = kiln_strdup(path);
+	_cleanup_free_ char *tmpl = NULL;
+	const char *dir = dirname(copy);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		return fd;
+	tmpl = kiln_asprintf("%s/.kiln-tmp-XXXXXX", dir);	/* a filesystem without O_TMPFILE */
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create a temporary file in '%s': %s", dir, strerror(errno));
+	unlink(tmpl);
+	return fd;
+}
+
+struct kiln_initrd *
+kiln_initrd_create(struct kiln_ctx *ctx, const char *path, const struct kiln_initrd_opts *o)
+{
+	struct kiln_initrd *w = kiln_calloc(1, sizeof(*w));
+
+	w->path = kiln_strdup(path);
+	w->compression = kiln_strdup(o->compression);
+	w->cache_dir = o->cache_dir && strcmp(o->compression, "none") != 0 ? kiln_strdup(o->cache_dir) : NULL;
+	w->x86 = o->x86;
+	w->tmp = -1;
+	w->out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->out < 0) {
+		kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", path, strerror(errno));
+		kiln_initrd_abort(w);
+		return NULL;
+	}
+	w->tmp = tmpfile_beside(ctx, path);
+	if (w->tmp < 0 || (w->cache_dir && kiln_mkdir_p(ctx, w->cache_dir, 0755) < 0)) {
+		kiln_initrd_abort(w);
+		return NULL;
+	}
+	return w;
+}
+
+struct kiln_cpio *
+kiln_initrd_segment(struct kiln_ctx *ctx, struct kiln_initrd *w)
+{
+	if (ftruncate(w->tmp, 0) < 0 || lseek(w->tmp, 0, SEEK_SET) < 0) {
+		kiln_error(ctx, KILN_EXIT_FAILED, "cannot reuse a temporary file: %s", strerror(errno));
+		return NULL;
+	}
+	w->hash = kiln_sha256_stream_new();
+	w->cpio = kiln_cpio_open_fd(ctx, w->tmp, w->hash);
+	return w->cpio;
+}
+
+/* Copies what @in holds from offset 0 to @out, adding it to @hash when not NULL. */
+static int
+copy_fd(struct kiln_ctx *ctx, struct kiln_initrd *w, int in, int out, struct kiln_sha256_stream *hash)
+{
+	ssize_t n;
+
+	if (lseek(in, 0, SEEK_SET) < 0)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
+	while ((n = read(in, w->buf, sizeof(w->buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
+		if (hash)
+			kiln_sha256_stream_add(hash, w->buf, (size_t)n);
+		if (out >= 0 && kiln_write_all(out, w->buf, (size_t)n) < 0)
+			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", w->path, strerror(errno));
+	}
+	return 0;
+}
+
+/*
+ * xz through liblzma rather than libarchive, which cannot add the x86
+ * branch filter: CRC32, the only check every kernel's decoder knows; one
+ * thread, so the bytes depend on the data, the preset and liblzma only.
+ */
+static int
+xz_compress(struct kiln_ctx *ctx, struct kiln_initrd *w, int in, int out, const char *level)
+{
+	lzma_options_lzma opt;
+	lzma_filter filters[3];
+	lzma_stream s = LZMA_STREAM_INIT;
+	uint32_t preset = level ? (uint32_t)(level[0] - '0') : 6;
+	lzma_action action = LZMA_RUN;
+	size_t nf = 0;
+	int rc = 0;
+
+	if (level && level[1] == 'e')
+		preset |= LZMA_PRESET_EXTREME;
+	if (lzma_lzma_preset(&opt, preset))
+		return kiln_error(ctx, KILN_EXIT_USAGE, "bad xz level '%s'", level);
+	if (w->x86)
+		filters[nf++] = (lzma_filter){ LZMA_FILTER_X86, NULL };
+	filters[nf++] = (lzma_filter){ LZMA_FILTER_LZMA2, &opt };
+	filters[nf] = (lzma_filter){ LZMA_VLI_UNKNOWN, NULL };
+	if (lzma_stream_encoder(&s, filters, LZMA_CHECK_CRC32) != LZMA_OK)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot start the xz encoder");
+	if (lseek(in, 0, SEEK_SET) < 0)
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
+	s.next_out = (uint8_t *)w->zbuf;
+	s.avail_out = sizeof(w->zbuf);
+	while (rc == 0) {
+		lzma_ret r;
+
+		if (s.avail_in == 0 && action == LZMA_RUN) {
+			ssize_t n = read(in, w->buf, sizeof(w->buf));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
+				break;
+			}
+			s.next_in = (const uint8_t *)w->buf;
+			s.avail_in = (size_t)n;
+			if (n == 0)
+				action = LZMA_FINISH;
+		}
+		r = lzma_code(&s, action);
+		if (s.avail_out == 0 || r == LZMA_STREAM_END) {
+			if (kiln_write_all(out, w->zbuf, sizeof(w->zbuf) - s.avail_out) < 0)
+				rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", w->path, strerror(errno));
+			s.next_out = (uint8_t *)w->zbuf;
+			s.avail_out = sizeof(w->zbuf);
+		}
+		if (r == LZMA_STREAM_END)
+			break;
+		if (r != LZMA_OK && rc == 0)
+			rc = kiln_error(ctx, KILN_EXIT_FAILED, "xz encoder failed (%d)", (int)r);
+	}
+	lzma_end(&s);
+	return rc;
+}
+
+static int
+compress_segment(struct kiln_ctx *ctx, struct kiln_initrd *w, int out)
+{
+	const char *level = strchr(w->compression, ':');
+
+	if (kiln_startswith(w->compression, "xz"))
+		return xz_compress(ctx, w, w->tmp, out, level ? level + 1 : NULL);
+	if (lseek(w->tmp, 0, SEEK_SET) < 0)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
+	return kiln_compress_fd(ctx, w->tmp, out, w->compression);
+}
+
+/* The cache's name for a segment: its content, how it is compressed, and by which library. */
+static char *
+segment_key(const struct kiln_initrd *w, const char *content)
+{
+	_cleanup_free_ char *what = kiln_asprintf("kiln initramfs segment 1\n%s\nx86=%d\n%s\n%s\n", w->compression, w->x86,
+						  kiln_startswith(w->compression, "xz") ? lzma_version_string()
+						  : archive_version_details(), content);
+	char hex[65];
+
+	kiln_sha256_hex(what, strlen(what), hex);
+	return kiln_strdup(hex);
+}
+
+/* A cached segment whose own hash is the one kiln recorded: appended, 1; 0 when absent or changed (then removed). */
+static int
+reuse(struct kiln_ctx *ctx, struct kiln_initrd *w, const char *file, const char *side)
+{
+	_cleanup_free_ char *want = NULL;
+	struct kiln_sha256_stream *h;
+	struct kiln_ctx sub;
+	off_t at = lseek(w->out, 0, SEEK_CUR);
+	char got[65];
+	size_t len;
+	int fd, rc;
+
+	kiln_ctx_init(&sub);
+	if (kiln_read_file(&sub, side, 128, &want, &len) < 0)
+		return 0;
+	want[strcspn(want, "\n")] = '\0';
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !kiln_is_sha256_hex(want)) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	h = kiln_sha256_stream_new();
+	rc = copy_fd(ctx, w, fd, w->out, h);
+	close(fd);
+	kiln_sha256_stream_end(h, got);
+	if (rc < 0)
+		return -1;
+	if (strcmp(got, want) == 0)
+		return 1;
+	/* changed since kiln wrote it: never used; the bytes appended go, and it is made again */
+	if (ftruncate(w->out, at) < 0 || lseek(w->out, at, SEEK_SET) < 0)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", w->path, strerror(errno));
+	unlink(file);
+	unlink(side);
+	kiln_strv_push_take(&w->st.warnings, kiln_asprintf("the cached segment '%s' changed since kiln made it (SHA256 %s, not %s): removed and made again",
+							   file, got, want));
+	return 0;
+}
+
+/* Compresses the segment into the cache (temporary file, fsync, rename, then its hash beside it) and appends it. */
+static int
+compress_cached(struct kiln_ctx *ctx, struct kiln_initrd *w, const char *file, const char *side)
+{
+	_cleanup_free_ char *tmp = kiln_asprintf("%s.tmp.%d.XXXXXX", file, (int)getpid());
+	struct kiln_sha256_stream *h;
+	char got[65], line[66];
+	int fd = mkostemp(tmp, O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", tmp, strerror(errno));
+	rc = compress_segment(ctx, w, fd);
+	h = kiln_sha256_stream_new();
+	if (rc == 0)
+		rc = copy_fd(ctx, w, fd, w->out, h);
+	kiln_sha256_stream_end(h, got);
+	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, file) < 0))
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", file, strerror(errno));
+	close(fd);
+	if (rc < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	snprintf(line, sizeof(line), "%s\n", got);
+	return kiln_write_atomic(ctx, side, line, strlen(line), 0644);
+}
+
+int
+kiln_initrd_segment_end(struct kiln_ctx *ctx, struct kiln_initrd *w)
+{
+	_cleanup_free_ char *key = NULL, *file = NULL, *side = NULL;
+	char content[65];
+	int rc = kiln_cpio_close(ctx, w->cpio);
+
+	w->cpio = NULL;
+	kiln_sha256_stream_end(w->hash, content);
+	w->hash = NULL;
+	if (rc < 0)
+		return -1;
+	w->st.segments++;
+	if (strcmp(w->compression, "none") == 0)
+		return copy_fd(ctx, w, w->tmp, w->out, NULL);
+	if (!w->cache_dir)
+		return compress_segment(ctx, w, w->out);
+	key = segment_key(w, content);
+	file = kiln_asprintf("%s/%s", w->cache_dir, key);
+	side = kiln_asprintf("%s.sha256", file);
+	rc = reuse(ctx, w, file, side);
+	if (rc > 0)
+		w->st.reused++;
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return compress_cached(ctx, w, file, side);
+}
+
+int
+kiln_initrd_close(struct kiln_ctx *ctx, struct kiln_initrd *w, struct kiln_initrd_stats *ret_stats)
+{
+	int rc = 0;
+
+	if (fsync(w->out) < 0 || close(w->out) < 0)
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", w->path, strerror(errno));
+	w->out = -1;
+	if (ret_stats) {
+		*ret_stats = w->st;
+		memset(&w->st, 0, sizeof(w->st));
+	}
+	kiln_initrd_abort(w);
+	return rc;
+}
+
+void
+kiln_initrd_stats_release(struct kiln_initrd_stats *s)
+{
+	kiln_strv_release(&s->warnings);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+kiln_initrd_abort(struct kiln_initrd *w)
+{
+	if (!w)
+		return;
+	kiln_cpio_abort(w->cpio);
+	if (w->hash) {
+		char hex[65];
+
+		kiln_sha256_stream_end(w->hash, hex);
+	}
+	if (w->out >= 0)
+		close(w->out);
+	if (w->tmp >= 0)
+		close(w->tmp);
+	kiln_initrd_stats_release(&w->st);
+	free(w->path);
+	free(w->compression);
+	free(w->cache_dir);
+	free(w);
+}
+
+struct seqline {
+	const char *line;
+	size_t seq;
+};
+
+static size_t
+path_len(const char *line)
+{
+	return strcspn(line, "\t");
+}
+
+/* By path, then by position in the archive. */
+static int
+seqline_cmp(const void *a, const void *b)
+{
+	const struct seqline *x = a, *y = b;
+	size_t lx = path_len(x->line), ly = path_len(y->line);
+	int c = memcmp(x->line, y->line, lx < ly ? lx : ly);
+
+	if (c)
+		return c;
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int
+kiln_initrd_files_tsv(struct kiln_ctx *ctx, const char *path, char **ret_tsv, size_t *ret_count)
+{
+	return kiln_initrd_scan(ctx, path, NULL, NULL, ret_tsv, ret_count);
+}
+
+struct head_sum {
+	int64_t size;
+	char hex[65];
+};
+
+struct scan {
+	const char *path;
+	const char *const *capture;
+	char **captured;
+	struct kiln_strv lines;
+	struct kiln_strmap heads;	/* first names of multiply linked files -> sums */
+	struct head_sum *sums;
+	uint64_t decoded;	/* bytes all streams decompressed to */
+	const char *err;	/* why a source failed, for the message */
+	char buf[65536];
+};
+
+/* One regular file's content: hashed, and kept when @s->capture names it. */
+static int
+scan_content(struct scan *s, struct archive *a, const char *name, int64_t *ret_size, char hex[65])
+{
+	struct kiln_sha256_stream *h = kiln_sha256_stream_new();
+	struct kiln_buf keep = { 0 };
+	ssize_t want = -1;
+	int64_t size = 0;
+	la_ssize_t n;
+
+	for (size_t i = 0; s->capture && s->capture[i]; i++)
+		if (strcmp(s->capture[i], name) == 0)
+			want = (ssize_t)i;
+	while ((n = archive_read_data(a, s->buf, sizeof(s->buf))) > 0) {
+		kiln_sha256_stream_add(h, s->buf, n);
+		size += n;
+		if (want >= 0 && keep.len + (size_t)n <= KILN_INITRD_CAPTURE_MAX)
+			kiln_buf_add(&keep, s->buf, (size_t)n);
+	}
+	if (want >= 0 && size <= KILN_INITRD_CAPTURE_MAX) {
+		free(s->captured[want]);	/* as the kernel unpacks it: the last one wins */
+		kiln_buf_add(&keep, "", 0);
+		s->captured[want] = kiln_buf_detach(&keep, NULL);
+	}
+	kiln_buf_release(&keep);
+	kiln_sha256_stream_end(h, hex);
+	*ret_size = size;
+	return n < 0 ? -1 : 0;
+}
+
+/* Every entry of the archive as a files.tsv line in @s->lines; -1 with one error. */
+static int
+scan_entries(struct kiln_ctx *ctx, struct scan *s, struct archive *a)
+{
+	struct archive_entry *ae;
+	int rc;
+
+	while ((rc = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(ae);
+		unsigned mode = archive_entry_mode(ae);
+		char hex[65] = "-";
+		int64_t size = 0;
+		size_t at;
+
+		if (!name)
+			break;
+		for (const char *c = name; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': an entry's name has a control character", s->path);
+		if (s->lines.n >= KILN_INITRD_ENTRIES_MAX)
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' has more than %d entries", s->path,
+					  KILN_INITRD_ENTRIES_MAX);
+		if (S_ISREG(mode) && archive_entry_hardlink(ae)) {
+			/* another name of an earlier entry's inode: the kernel links it, its content is that entry's */
+			if (archive_entry_size(ae) != 0 || !kiln_strmap_get(&s->heads, archive_entry_hardlink(ae), &at))
+				return kiln_error(ctx, KILN_EXIT_INTEGRITY,
+						  "'%s': the hard link '/%s' carries content of its own (kiln writes it with the link's first name)",
+						  s->path, name);
+			size = s->sums[at].size;
+			memcpy(hex, s->sums[at].hex, sizeof(hex));
+		} else if (S_ISREG(mode)) {
+			if (scan_content(s, a, name, &size, hex) < 0) {
+				rc = ARCHIVE_FATAL;
+				break;
+			}
+			if (archive_entry_nlink(ae) > 1) {	/* its later names say only "hard link to this" */
+				s->sums = kiln_realloc(s->sums, (s->heads.n + 1) * sizeof(*s->sums));
+				s->sums[s->heads.n].size = size;
+				memcpy(s->sums[s->heads.n].hex, hex, sizeof(hex));
+				kiln_strmap_put(&s->heads, name, s->heads.n);
+			}
+		} else if (S_ISLNK(mode) && archive_entry_symlink(ae)) {
+			size = (int64_t)strlen(archive_entry_symlink(ae));
+			kiln_sha256_hex(archive_entry_symlink(ae), (size_t)size, hex);
+		}
+		kiln_strv_push_take(&s->lines, kiln_asprintf("/%s\t%06o\t%u\t%u\t%lld\t%s\n", name, mode,
+							     (unsigned)archive_entry_uid(ae), (unsigned)archive_entry_gid(ae),
+							     (long long)size, hex));
+	}
+	if (rc != ARCHIVE_EOF)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' is not a readable initramfs: %s", s->path,
+				  s->err ? s->err : archive_error_string(a));
+	return 0;
+}
+
+/* As the kernel unpacks it: a path given twice is what its last entry says. */
+static char *
+last_wins(const struct kiln_strv *lines, size_t *ret_count)
+{
+	struct seqline *sl = kiln_calloc(lines->n ? lines->n : 1, sizeof(*sl));
+	struct kiln_buf out = { 0 };
+	size_t count = 0;
+
+	for (size_t i = 0; i < lines->n; i++) {
+		sl[i].line = lines->v[i];
+		sl[i].seq = i;
+	}
+	qsort(sl, lines->n, sizeof(*sl), seqline_cmp);
+	for (size_t i = 0; i < lines->n; i++) {
+		if (i + 1 < lines->n && path_len(sl[i].line) == path_len(sl[i + 1].line) &&
+		    memcmp(sl[i].line, sl[i + 1].line, path_len(sl[i].line)) == 0)
+			continue;
+		kiln_buf_add(&out, sl[i].line, strlen(sl[i].line));
+		count++;
+	}
+	free(sl);
+	*ret_count = count;
+	kiln_buf_add(&out, "", 0);
+	return kiln_buf_detach(&out, NULL);
+}
+
+
+/*
+ * What the kernel reads, as a source of bytes: the file itself, or one
+ * compressed stream in it, decoded. A decoder reads its input from its
+ * parent and, at the stream's end, gives back what it did not use.
+ */
+enum src_kind { SRC_FILE, SRC_GZIP, SRC_XZ, SRC_ZSTD };
+
+struct src {
+	enum src_kind kind;
+	struct scan *scan;
+	int fd;				/* SRC_FILE */
+	struct src *parent;		/* the decoders' */
+	unsigned char *back;		/* given back, read first */
+	size_t back_len, back_off;
+	uint64_t pos;			/* bytes read from it so far, less those given back */
+	int ended;
+	unsigned char in[CHUNK];	/* compressed input */
+	size_t in_len, in_off;
+	z_stream gz;
+	lzma_stream xz;
+	ZSTD_DStream *zs;
+	/* the last two chunks given to libarchive, for what it read ahead of the archive's end */
+	unsigned char chunk[2][CHUNK];
+	size_t chunk_len[2];
+	int cur;
+	uint64_t delivered;
+};
+
+static void
+src_unread(struct src *s, const void *data, size_t len)
+{
+	unsigned char *b;
+
+	if (!len)
+		return;
+	b = kiln_malloc(len + s->back_len - s->back_off);
+	memcpy(b, data, len);
+	memcpy(b + len, s->back + s->back_off, s->back_len - s->back_off);
+	free(s->back);
+	s->back = b;
+	s->back_len = len + s->back_len - s->back_off;
+	s->back_off = 0;
+	s->pos -= len;
+}
+
+static ssize_t src_read(struct src *s, void *buf, size_t max);
+
+/* One step of the decoder: some output, 0 at the stream's end, -1 for an error in s->scan->err. */
+static ssize_t
+decode(struct src *s, unsigned char *buf, size_t max)
+{
+	for (;;) {
+		size_t before = s->in_off, out = 0;
+		int end = 0;
+
+		if (s->ended)
+			return 0;
+		if (s->in_off == s->in_len) {
+			ssize_t n = src_read(s->parent, s->in, sizeof(s->in));
+
+			if (n < 0)
+				return -1;
+			if (n == 0) {
+				s->scan->err = "a compressed stream is cut short";
+				return -1;
+			}
+			s->in_len = (size_t)n;
+			s->in_off = before = 0;
+		}
+		if (s->kind == SRC_GZIP) {
+			int r;
+
+			s->gz.next_in = s->in + s->in_off;
+			s->gz.avail_in = (uInt)(s->in_len - s->in_off);
+			s->gz.next_out = buf;
+			s->gz.avail_out = (uInt)max;
+			r = inflate(&s->gz, Z_NO_FLUSH);
+			if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
+				s->scan->err = "corrupt gzip data";
+				return -1;
+			}
+			s->in_off = s->in_len - s->gz.avail_in;
+			out = max - s->gz.avail_out;
+			end = r == Z_STREAM_END;
+		} else if (s->kind == SRC_XZ) {
+			lzma_ret r;
+
+			s->xz.next_in = s->in + s->in_off;
+			s->xz.avail_in = s->in_len - s->in_off;
+			s->xz.next_out = buf;
+			s->xz.avail_out = max;
+			r = lzma_code(&s->xz, LZMA_RUN);
+			if (r != LZMA_OK && r != LZMA_STREAM_END && r != LZMA_BUF_ERROR) {
+				s->scan->err = "corrupt xz data";
+				return -1;
+			}
+			s->in_off = s->in_len - s->xz.avail_in;
+			out = max - s->xz.avail_out;
+			end = r == LZMA_STREAM_END;
+		} else {
+			ZSTD_inBuffer zin = { s->in + s->in_off, s->in_len - s->in_off, 0 };
+			ZSTD_outBuffer zout = { buf, max, 0 };
+			size_t r = ZSTD_decompressStream(s->zs, &zout, &zin);
+
+			if (ZSTD_isError(r)) {
+				s->scan->err = "corrupt zstd data";
+				return -1;
+			}
+			s->in_off += zin.pos;
+			out = zout.pos;
+			end = r == 0;	/* a frame decoded and flushed */
+		}
+		if (end) {
+			s->ended = 1;
+			src_unread(s->parent, s->in + s->in_off, s->in_len - s->in_off);
+			s->in_off = s->in_len;
+		}
+		if (out || end)
+			return (ssize_t)out;
+		if (s->in_off == before && s->in_off < s->in_len) {
+			s->scan->err = "a compressed stream does not progress";
+			return -1;
+		}
+	}
+}
+
+static ssize_t
+src_read(struct src *s, void *buf, size_t max)
+{
+	ssize_t n;
+
+	if (s->back_off < s->back_len) {
+		n = (ssize_t)(s->back_len - s->back_off < max ? s->back_len - s->back_off : max);
+		memcpy(buf, s->back + s->back_off, (size_t)n);
+		s->back_off += (size_t)n;
+		s->pos += (uint64_t)n;
+		return n;
+	}
+	if (s->kind == SRC_FILE) {
+		do
+			n = read(s->fd, buf, max);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			s->scan->err = strerror(errno);
+	} else {
+		n = decode(s, buf, max);
+		if (n > 0 && (s->scan->decoded += (uint64_t)n) > KILN_INITRD_DECODED_MAX) {
+			s->scan->err = "it decompresses to more than 16 GiB";
+			return -1;
+		}
+	}
+	if (n > 0)
+		s->pos += (uint64_t)n;
+	return n;
+}
+
+/* Skips zero bytes: the next one, without taking it; -1 at the end, -2 for an error. */
+static int
+src_peek(struct src *s)
+{
+	unsigned char c;
+	ssize_t n;
+
+	while ((n = src_read(s, &c, 1)) == 1)
+		if (c) {
+			src_unread(s, &c, 1);
+			return c;
+		}
+	return n == 0 ? -1 : -2;
+}
+
+static la_ssize_t
+archive_src_read(struct archive *a, void *user, const void **buf)
+{
+	struct src *s = user;
+	int k = s->cur ^= 1;
+	ssize_t n = src_read(s, s->chunk[k], CHUNK);
+
+	(void)a;
+	if (n < 0) {
+		archive_set_error(a, EIO, "%s", s->scan->err ? s->scan->err : "read error");
+		return -1;
+	}
+	s->chunk_len[k] = (size_t)n;
+	s->delivered += (uint64_t)n;
+	*buf = s->chunk[k];
+	return n;
+}
+
+
+/* One cpio archive at the source's position; what libarchive read past its end goes back to the source. */
+static int
+scan_archive(struct kiln_ctx *ctx, struct scan *sc, struct src *s)
+{
+	struct archive *a = archive_read_new();
+	uint64_t consumed, extra;
+	int rc;
+
+	s->delivered = 0;
+	s->chunk_len[0] = s->chunk_len[1] = 0;
+	archive_read_support_format_cpio(a);
+	kiln_strmap_release(&sc->heads);	/* hard links are per archive, as the kernel forgets them at each trailer */
+	if (archive_read_open(a, s, NULL, archive_src_read, NULL) != ARCHIVE_OK)
+		rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' is not a readable initramfs: %s", sc->path,
+				sc->err ? sc->err : archive_error_string(a));
+	else
+		rc = scan_entries(ctx, sc, a);
+	consumed = (uint64_t)archive_filter_bytes(a, 0);
+	archive_read_free(a);
+	if (rc < 0)
+		return -1;
+	extra = s->delivered - consumed;
+	if (consumed > s->delivered || extra > s->chunk_len[0] + s->chunk_len[1])
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': cannot tell where an archive ends", sc->path);
+	if (extra > s->chunk_len[s->cur]) {	/* it began in the chunk before */
+		size_t from_prev = extra - s->chunk_len[s->cur];
+
+		src_unread(s, s->chunk[s->cur], s->chunk_len[s->cur]);
+		src_unread(s, s->chunk[s->cur ^ 1] + s->chunk_len[s->cur ^ 1] - from_prev, from_prev);
+	} else {
+		src_unread(s, s->chunk[s->cur] + s->chunk_len[s->cur] - extra, extra);
+	}
+	return 0;
+}
+
+/* The archives of a source, up to its end (a decoder) or to data that is not an archive (the file: a compressed stream). */
+static int
+scan_archives(struct kiln_ctx *ctx, struct scan *sc, struct src *s)
+{
+	int c;
+
+	while ((c = src_peek(s)) >= 0) {
+		if (c != '0')
+			return c;
+		if (s->pos % 4)
+			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': an archive does not start on a 4-byte boundary",
+					  sc->path);
+		if (scan_archive(ctx, sc, s) < 0)
+			return -2;
+	}
+	if (c == -2)
+		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' is not a readable initramfs: %s", sc->path, sc->err);
+	return -1;
+}
+
+/* A compressed stream at the file's position: every archive in it, which must end with one. */
+static int
+scan_stream(struct kiln_ctx *ctx, struct scan *sc, struct src *file, int magic)
+{
+	struct src *d = kiln_calloc(1, sizeof(*d));
+	unsigned char m[6] = { 0 };
+	ssize_t n = 0, got;
+	int rc = 0;
+
+	while (n < (ssize_t)sizeof(m) && (got = src_read(file, m + n, sizeof(m) - (size_t)n)) > 0)
+		n += got;
+	if (n > 0)
+		src_unread(file, m, (size_t)n);
+	d->scan = sc;
+	d->parent = file;
+	d->fd = -1;
+	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+		d->kind = SRC_GZIP;
+		if (inflateInit2(&d->gz, 16 + MAX_WBITS) != Z_OK)
+			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot start the gzip decoder");
+	} else if (n == 6 && memcmp(m, "\xfd" "7zXZ\0", 6) == 0) {
+		d->kind = SRC_XZ;
+		d->xz = (lzma_stream)LZMA_STREAM_INIT;
+		if (lzma_stream_decoder(&d->xz, (uint64_t)1 << 30, 0) != LZMA_OK)
+			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot start the xz decoder");
+	} else if (n >= 4 && memcmp(m, "\x28\xb5\x2f\xfd", 4) == 0) {
+		d->kind = SRC_ZSTD;
+		d->zs = ZSTD_createDStream();
+		if (!d->zs || ZSTD_isError(ZSTD_initDStream(d->zs)))
+			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot start the zstd decoder");
+	} else {
+		rc = kiln_error(ctx, KILN_EXIT_INTEGRITY,
+				"'%s' is not an initramfs kiln reads: at byte %llu, 0x%02x is neither a cpio archive nor gzip, xz or zstd data",
+				sc->path, (unsigned long long)file->pos, magic);
+		free(d);
+		return rc;
+	}
+	if (rc == 0) {
+		int c = scan_archives(ctx, sc, d);
+
+		if (c >= 0)
+			rc = kiln_error(ctx, KILN_EXIT_INTEGRITY,
+					"'%s': a compressed stream holds data that is not an archive (the kernel stops unpacking there)",
+					sc->path);
+		else if (c == -2)
+			rc = -1;
+	}
+	if (d->kind == SRC_GZIP)
+		inflateEnd(&d->gz);
+	else if (d->kind == SRC_XZ)
+		lzma_end(&d->xz);
+	else
+		ZSTD_freeDStream(d->zs);
+	free(d->back);
+	free(d);
+	return rc;
+}
+
+int
+kiln_initrd_scan(struct kiln_ctx *ctx, const char *path, const char *const *capture, char **captured, char **ret_tsv,
+		 size_t *ret_count)
+{
+	struct scan *s = kiln_calloc(1, sizeof(*s));
+	struct src *file = kiln_calloc(1, sizeof(*file));
+	int rc = 0, c;
+
+	s->path = path;
+	s->capture = capture;
+	s->captured = captured;
+	for (size_t i = 0; capture && capture[i]; i++)
+		captured[i] = NULL;
+	file->kind = SRC_FILE;
+	file->scan = s;
+	file->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (file->fd < 0)
+		rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "cannot read '%s': %s", path, strerror(errno));
+	while (rc == 0 && (c = scan_archives(ctx, s, file)) != -1)
+		rc = c == -2 ? -1 : scan_stream(ctx, s, file, c);
+	if (rc == 0 && !s->lines.n)
+		rc = kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' is not a readable initramfs: it holds no archive", path);
+	if (rc == 0)
+		*ret_tsv = last_wins(&s->lines, ret_count);
+	for (size_t i = 0; rc < 0 && capture && capture[i]; i++) {
+		free(captured[i]);
+		captured[i] = NULL;
+	}
+	if (file->fd >= 0)
+		close(file->fd);
+	free(file->back);
+	free(file);
+	kiln_strv_release(&s->lines);
+	kiln_strmap_release(&s->heads);
+	free(s->sums);
+	free(s);
+	return rc;
+}
