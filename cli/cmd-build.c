@@ -130,9 +130,10 @@ cmd_build(int argc, char **argv)
 	if (rc < 0)
 		return kiln_cli_fail("build", &ctx);
 	fprintf(stderr, "kiln build: %s/%s: %zu packages (%zu with files in the image), %zu files, %zu modules; vmlinuz %llu bytes, "
-		"initrd.img %llu bytes; downloaded %zu packages (%.1f MB); %.1f s\n",
+		"initrd.img %llu bytes (%s, %zu segments, %zu from the cache); downloaded %zu packages (%.1f MB); %.1f s\n",
 		r->family, res.version, res.n_packages, res.n_packages - res.n_dropped, res.n_files, res.n_modules,
-		(unsigned long long)res.vmlinuz_size, (unsigned long long)res.initrd_size, res.n_fetched,
+		(unsigned long long)res.vmlinuz_size, (unsigned long long)res.initrd_size, r->compression, res.segments,
+		res.reused, res.n_fetched,
 		res.fetched_bytes / 1e6, kiln_monotonic_s() - disp.t0);
 	for (size_t i = 0; i < res.warnings.n; i++)
 		fprintf(stderr, "kiln build: warning: %s\n", res.warnings.v[i]);

@@ -531,7 +531,8 @@ src_unread(struct src *s, const void *data, size_t len)
 		return;
 	b = kiln_malloc(len + s->back_len - s->back_off);
 	memcpy(b, data, len);
-	memcpy(b + len, s->back + s->back_off, s->back_len - s->back_off);
+	if (s->back_len > s->back_off)
+		memcpy(b + len, s->back + s->back_off, s->back_len - s->back_off);
 	free(s->back);
 	s->back = b;
 	s->back_len = len + s->back_len - s->back_off;
@@ -719,7 +720,11 @@ scan_archive(struct kiln_ctx *ctx, struct scan *sc, struct src *s)
 	return 0;
 }
 
-/* The archives of a source, up to its end (a decoder) or to data that is not an archive (the file: a compressed stream). */
+/*
+ * The archives of a source, up to its end (a decoder) or to data that is not
+ * an archive (in the file: a compressed stream). The byte there, -1 at the
+ * end, -2 after an error.
+ */
 static int
 scan_archives(struct kiln_ctx *ctx, struct scan *sc, struct src *s)
 {
@@ -728,14 +733,17 @@ scan_archives(struct kiln_ctx *ctx, struct scan *sc, struct src *s)
 	while ((c = src_peek(s)) >= 0) {
 		if (c != '0')
 			return c;
-		if (s->pos % 4)
-			return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': an archive does not start on a 4-byte boundary",
-					  sc->path);
+		if (s->pos % 4) {
+			kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s': an archive does not start on a 4-byte boundary", sc->path);
+			return -2;
+		}
 		if (scan_archive(ctx, sc, s) < 0)
 			return -2;
 	}
-	if (c == -2)
-		return kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' is not a readable initramfs: %s", sc->path, sc->err);
+	if (c == -2) {
+		kiln_error(ctx, KILN_EXIT_INTEGRITY, "'%s' is not a readable initramfs: %s", sc->path, sc->err);
+		return -2;
+	}
 	return -1;
 }
 

@@ -1261,6 +1261,8 @@ build_in_tmp(struct kiln_ctx *ctx, const struct kiln_recipe *r, const struct kil
 	res->n_modules = st->kernel.n_load;
 	res->vmlinuz_size = st->kernel.vmlinuz_len;
 	res->initrd_size = rd_size;
+	res->segments = st->report.segments;
+	res->reused = st->report.reused;
 	return 0;
 }
 

@@ -35,6 +35,7 @@ struct kiln_build_result {
 	size_t n_packages, n_files, n_modules;
 	size_t n_dropped;	/* packages with no file in the image */
 	uint64_t vmlinuz_size, initrd_size;
+	size_t segments, reused;	/* initrd.img's compressed segments; of them, from STORE/cache/initrd/ */
 	struct kiln_strv ignored;	/* package declarations kiln did not act on, each with its origin */
 	struct kiln_strv warnings;	/* overrides that took effect (an older index accepted, a downgrade allowed) */
 	size_t n_fetched;		/* packages downloaded (the rest came from the cache) */

@@ -76,6 +76,8 @@ files_linux_image_6_1_0_9_kilntest() {
 	local m=$1/lib/modules/6.1.0-9-kilntest
 	mkdir -p "$1/boot"
 	head -c 4096 /dev/urandom > "$1/boot/vmlinuz-6.1.0-9-kilntest"
+	# what the kernel unpacks: gzip and xz (with the x86 filter), not zstd
+	printf 'CONFIG_RD_GZIP=y\nCONFIG_RD_XZ=y\n# CONFIG_RD_ZSTD is not set\nCONFIG_XZ_DEC_X86=y\n' > "$1/boot/config-6.1.0-9-kilntest"
 	ko "$m/kernel/drivers/net/virtio_net.ko" virtio_net net_failover
 	ko "$m/kernel/drivers/net/net_failover.ko" net_failover failover
 	ko "$m/kernel/net/core/failover.ko" failover ""

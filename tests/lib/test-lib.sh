@@ -44,6 +44,10 @@ err_has() {
 	fi
 }
 
+# An initramfs as the kernel unpacks it, every segment (bsdtar reads only the first archive)
+initrd_tv() { python3 "$TOP/tests/lib/initrd.py" tv "$1"; }
+initrd_cat() { python3 "$TOP/tests/lib/initrd.py" cat "$1" "$2"; }
+
 # mkrepo: the signed fixture repository in $T/fx, and a recipe $T/app.recipe using it
 mkrepo() {
 	"$TOP/tests/lib/mkrepo.sh" "$T/fx" || { echo "Bail out! mkrepo failed"; exit 1; }

@@ -42,7 +42,7 @@ setup_recipe d.recipe daemon
 expect 0 "build the daemon image" -- "$KILN" build d.recipe --store "$S" --version 2026.01.0
 cp "$T/err" build.err
 V=$S/daemon/2026.01.0
-tar_cat() { bsdtar -xOf "$V/initrd.img" "$1"; }
+tar_cat() { initrd_cat "$V/initrd.img" "$1"; }
 tsv() { awk -F'\t' -v p="$1" '$1 == p { print $2, $3, $4 }' "$V/files.tsv"; }
 
 # --- users and groups
@@ -84,7 +84,7 @@ check "[Users] homes belong to their users" -- test "$(tsv /var/lib/web)" = "040
 expect 0 "the image unpacks as files.tsv says (verify --deep)" -- \
 	"$KILN" manifest verify daemon/2026.01.0 --store "$S" --allow-unsigned --deep
 check "a directory a package ships and tmpfiles changes is one entry of the archive, with the new mode and owner" -- \
-	test "$(bsdtar -tvf "$V/initrd.img" | awk '$NF == "var/lib/daemond" { print $1, $3, $4 }')" = "drwx------ 999 999"
+	test "$(initrd_tv "$V/initrd.img" | awk '$NF == "var/lib/daemond" { print $1, $3, $4 }')" = "drwx------ 999 999"
 
 # --- what kiln does not act on is listed, in the build's output and the manifest
 check "the build lists the declarations it did not act on" -- \

@@ -49,7 +49,7 @@ err_has "r/h.recipe:16: [Files] /etc/big: 'files/big' is too large (68157440 byt
 ln -s ok.txt r/files/link-in
 hostile "/etc/ok=files/../files/link-in:0644"
 expect 0 "a symlink and a .. that stay inside are fine" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.0
-check "and the file is the one inside" -- test "$(bsdtar -xOf "$S/app/2026.01.0/initrd.img" etc/ok)" = ok
+check "and the file is the one inside" -- test "$(initrd_cat "$S/app/2026.01.0/initrd.img" etc/ok)" = ok
 
 # --- the cache is checked on every use
 appsha=$(python3 -c 'import json,sys; print(next(p["sha256"] for p in json.load(open(sys.argv[1]))["packages"] if p["name"] == "app"))' "$S/app/2026.01.0/manifest.json")
@@ -64,7 +64,7 @@ expect 4 "a data.tar changed in the cache is refused, not baked in" -- "$KILN" b
 err_has "package 'app': the cached '$tar' changed since kiln made it"
 check "nothing was built, and the bad cache file is gone" -- sh -c "test ! -e '$S/app/2026.01.5' && test ! -e '$tar'"
 expect 0 "the next build unpacks the verified .deb again" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.5
-check "with the package's own content" -- test "$(bsdtar -xOf "$S/app/2026.01.5/initrd.img" etc/app/app.conf)" = setting=1
+check "with the package's own content" -- test "$(initrd_cat "$S/app/2026.01.5/initrd.img" etc/app/app.conf)" = setting=1
 deb=$S/cache/sha256/$appsha
 python3 - "$deb" <<'PY'
 import sys
@@ -73,7 +73,7 @@ PY
 rm -f "$tar" "$tar.sha256"
 expect 0 "a .deb damaged in the cache is noticed and fetched again" -- "$KILN" build r/h.recipe --store "$S" --version 2026.01.6
 check "the cache holds the signed .deb again" -- test "$(sha256sum < "$deb" | cut -d' ' -f1)" = "$appsha"
-check "and the image its content" -- test "$(bsdtar -xOf "$S/app/2026.01.6/initrd.img" etc/app/app.conf)" = setting=1
+check "and the image its content" -- test "$(initrd_cat "$S/app/2026.01.6/initrd.img" etc/app/app.conf)" = setting=1
 "$KILN" resolve r/h.recipe --store "$S" > resolve.before
 set -- "$S"/cache/solv/*.solv	# two valid parsed indexes, swapped: each now says the other suite's packages
 mv "$1" swap.tmp; mv "$2" "$1"; mv swap.tmp "$2"

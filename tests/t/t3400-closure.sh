@@ -66,7 +66,7 @@ check "the build names the ELF file it could not read" -- \
 	grep -qF "kiln build: warning: '/usr/bin/cl-garbled' (package 'cl-shell') is an ELF file kiln cannot read" build.err
 expect 0 "the image is what files.tsv says (verify --deep)" -- \
 	"$KILN" manifest verify cl/2026.01.0 --store "$S" --allow-unsigned --deep
-bsdtar -tf "$V/initrd.img" > list
+initrd_tv "$V/initrd.img" > list
 check "the archive holds no dropped file" -- sh -c "! grep -qE 'cl-unused|clfoo/data' list"
 check "the archive has as many entries as files.tsv" -- test "$(wc -l < list)" -eq "$(wc -l < "$V/files.tsv")"
 

@@ -160,7 +160,7 @@ test_minimal(void **state)
 	assert_string_equal(r->kernel_package, "linux-image-cloud-amd64");
 	assert_int_equal(r->install.n, 1);
 	assert_true(kiln_strv_contains(&r->exclude, "/usr/share/doc/*"));
-	assert_string_equal(r->compression, "zstd");
+	assert_string_equal(r->compression, "xz");
 	assert_string_equal(r->formats.v[0], "initramfs");
 	assert_int_equal(strlen(r->sha256), 64);
 	kiln_recipe_free(r);
