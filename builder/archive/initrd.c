@@ -16,6 +16,7 @@
 #include <zstd.h>
 
 #define CHUNK 65536
+#define KILN_CPIO_NAME_MAX 4096	/* PATH_MAX: the kernel's bound on a name and a symlink's target */
 
 struct kiln_initrd {
 	char *path;
@@ -184,9 +185,10 @@ compress_segment(struct kiln_ctx *ctx, struct kiln_initrd *w, int out)
 static char *
 segment_key(const struct kiln_initrd *w, const char *content)
 {
-	_cleanup_free_ char *what = kiln_asprintf("kiln initramfs segment 1\n%s\nx86=%d\n%s\n%s\n", w->compression, w->x86,
-						  kiln_startswith(w->compression, "xz") ? lzma_version_string()
-						  : archive_version_details(), content);
+	const char *lib = kiln_startswith(w->compression, "xz") ? lzma_version_string()
+		: kiln_startswith(w->compression, "zstd") ? ZSTD_versionString() : zlibVersion();
+	_cleanup_free_ char *what = kiln_asprintf("kiln initramfs segment 1\n%s\nx86=%d\n%s %s\n%s\n", w->compression, w->x86,
+						  archive_version_string(), lib, content);
 	char hex[65];
 
 	kiln_sha256_hex(what, strlen(what), hex);
@@ -520,6 +522,14 @@ struct src {
 	size_t chunk_len[2];
 	int cur;
 	uint64_t delivered;
+	/* the headers of the archive being read, checked before libarchive reads them */
+	struct {
+		uint64_t next;			/* where the next header starts */
+		size_t have, need;		/* of header and name, collected / wanted */
+		unsigned long namesize, filesize;
+		int done;			/* past the trailer */
+		unsigned char buf[110 + KILN_CPIO_NAME_MAX];
+	} sh;
 };
 
 static void
@@ -666,6 +676,86 @@ src_peek(struct src *s)
 	return n == 0 ? -1 : -2;
 }
 
+static int
+hex8(const unsigned char *p, unsigned long *ret)
+{
+	unsigned long v = 0;
+
+	for (int i = 0; i < 8; i++) {
+		int c = p[i];
+
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (unsigned long)(c - '0');
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v = v * 16 + (unsigned long)((c | 0x20) - 'a' + 10);
+		else
+			return -1;
+	}
+	*ret = v;
+	return 0;
+}
+
+/*
+ * The newc headers in @n bytes at the archive's offset s->delivered, checked
+ * before libarchive reads them: the kernel's formats only ("070701", or
+ * "070702" with a checksum; libarchive would also read formats the kernel
+ * does not), hex fields, a name and a symlink's target of at most
+ * KILN_CPIO_NAME_MAX bytes (libarchive reads each whole, in a buffer of the
+ * size the header claims). -1 with s->scan->err.
+ */
+static int
+check_headers(struct src *s, const unsigned char *p, size_t n)
+{
+	size_t pos = 0;
+
+	while (!s->sh.done) {
+		uint64_t at = s->delivered + pos;
+		size_t take;
+
+		if (s->sh.have == 0 && at < s->sh.next) {
+			if (s->sh.next - at >= n - pos)
+				return 0;
+			pos += (size_t)(s->sh.next - at);
+		}
+		take = s->sh.need - s->sh.have < n - pos ? s->sh.need - s->sh.have : n - pos;
+		memcpy(s->sh.buf + s->sh.have, p + pos, take);
+		s->sh.have += take;
+		pos += take;
+		if (s->sh.have < s->sh.need)
+			return 0;
+		if (s->sh.need == 110) {
+			unsigned long f[13];
+
+			if (memcmp(s->sh.buf, "07070", 5) != 0 || (s->sh.buf[5] != '1' && s->sh.buf[5] != '2')) {
+				s->scan->err = "an entry is not in the kernel's cpio format (newc)";
+				return -1;
+			}
+			for (int i = 0; i < 13; i++)
+				if (hex8(s->sh.buf + 6 + 8 * i, &f[i]) < 0) {
+					s->scan->err = "a cpio header has a field that is not hexadecimal";
+					return -1;
+				}
+			s->sh.namesize = f[11];
+			s->sh.filesize = f[6];
+			if (!s->sh.namesize || s->sh.namesize > KILN_CPIO_NAME_MAX ||
+			    ((f[1] & 0170000) == 0120000 && s->sh.filesize > KILN_CPIO_NAME_MAX)) {
+				s->scan->err = "a cpio entry's name or symlink target is longer than the kernel allows";
+				return -1;
+			}
+			s->sh.need = 110 + s->sh.namesize;
+			continue;
+		}
+		if (s->sh.namesize == 11 && memcmp(s->sh.buf + 110, "TRAILER!!!", 11) == 0) {
+			s->sh.done = 1;
+			break;
+		}
+		s->sh.next = ((s->sh.next + 110 + s->sh.namesize + 3) & ~(uint64_t)3) + ((s->sh.filesize + 3) & ~3UL);
+		s->sh.have = 0;
+		s->sh.need = 110;
+	}
+	return 0;
+}
+
 static la_ssize_t
 archive_src_read(struct archive *a, void *user, const void **buf)
 {
@@ -676,6 +766,10 @@ archive_src_read(struct archive *a, void *user, const void **buf)
 	(void)a;
 	if (n < 0) {
 		archive_set_error(a, EIO, "%s", s->scan->err ? s->scan->err : "read error");
+		return -1;
+	}
+	if (check_headers(s, s->chunk[k], (size_t)n) < 0) {
+		archive_set_error(a, EINVAL, "%s", s->scan->err);
 		return -1;
 	}
 	s->chunk_len[k] = (size_t)n;
@@ -695,6 +789,8 @@ scan_archive(struct kiln_ctx *ctx, struct scan *sc, struct src *s)
 
 	s->delivered = 0;
 	s->chunk_len[0] = s->chunk_len[1] = 0;
+	memset(&s->sh, 0, sizeof(s->sh));
+	s->sh.need = 110;
 	archive_read_support_format_cpio(a);
 	kiln_strmap_release(&sc->heads);	/* hard links are per archive, as the kernel forgets them at each trailer */
 	if (archive_read_open(a, s, NULL, archive_src_read, NULL) != ARCHIVE_OK)

@@ -521,6 +521,7 @@ kiln_compress_fd(struct kiln_ctx *ctx, int in, int out, const char *compression)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
+	struct fd_sink sink = { out, NULL };
 	char buf[65536];
 	ssize_t n = 0;
 	int rc = 0;
@@ -528,7 +529,8 @@ kiln_compress_fd(struct kiln_ctx *ctx, int in, int out, const char *compression)
 	archive_write_set_format_raw(a);
 	archive_entry_set_pathname(e, "data");
 	archive_entry_set_mode(e, AE_IFREG | 0644);
-	if (add_filter(a, compression) != ARCHIVE_OK || archive_write_open_fd(a, out) != ARCHIVE_OK ||
+	if (add_filter(a, compression) != ARCHIVE_OK ||
+	    archive_write_open2(a, &sink, NULL, fd_sink_write, NULL, NULL) != ARCHIVE_OK ||
 	    archive_write_header(a, e) != ARCHIVE_OK)
 		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot compress: %s", archive_error_string(a));
 	while (rc == 0 && (n = read(in, buf, sizeof(buf))) != 0) {

@@ -5,7 +5,7 @@
  * as the kernel unpacks it (every archive, zero padding between, a path
  * given twice is its last entry, hard links per archive), and the refusals:
  * junk, a stream cut short, a misaligned archive, data inside a stream that
- * is not an archive.
+ * is not an archive, a cpio format or a name length the kernel does not take.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -278,6 +278,21 @@ test_walk(void **state)
 	write_file(img, zeros, 4);
 	append(img, rd, lr);
 	assert_int_equal(scan(img, NULL), 0);
+
+	/* what libarchive reads but the kernel does not: the old portable format; a name longer than PATH_MAX */
+	{
+		static const char odc[] = "070707000000000000000000100644000000000000000001000000000000000000002"
+					  "00000000004x\0abcd" "0707070000000000000000000000000000000000000001"
+					  "0000000000000000000001300000000000TRAILER!!!\0";
+		static const char longname[] = "070701" "00000001" "000081a4" "00000000" "00000000" "00000001"
+					       "00000000" "00000000" "00000000" "00000000" "00000000" "00000000"
+					       "00100000" "00000000" "x";
+
+		write_file(img, odc, sizeof(odc) - 1);
+		assert_int_equal(scan(img, "not in the kernel's cpio format"), KILN_EXIT_INTEGRITY);
+		write_file(img, longname, sizeof(longname) - 1);
+		assert_int_equal(scan(img, "longer than the kernel allows"), KILN_EXIT_INTEGRITY);
+	}
 
 	/* nothing at all, and only zeros */
 	write_file(img, "", 0);
