@@ -200,6 +200,7 @@ else
 fi
 accel=${KILN_ACCEL:-auto}
 [ -e "$STORE/cache/kvm-failed" ] && accel="TCG (KVM failed here: $(head -c 120 "$STORE/cache/kvm-failed"))"
+[ "$accel" = auto ] && [ ! -e /dev/kvm ] && accel="TCG (no /dev/kvm)"
 echo "# figures (image = vmlinuz + initrd.img; answer = seconds from the start of kiln boot; accel $accel):"
 sed 's/^/#   /' "$STORE/figures"
 echo "$pass passed, $fail failed"
