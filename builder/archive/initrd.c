@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <lzma.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,28 @@
 
 #define CHUNK 65536
 #define KILN_CPIO_NAME_MAX 4096	/* PATH_MAX: the kernel's bound on a name and a symlink's target */
+#define JOBS_MAX 4		/* xz -6 takes about 94 MiB per encoder */
+
+/*
+ * A segment waiting for its turn in the file: compressed by a thread of its
+ * own (a cache miss), or a cache entry already checked, copied when every
+ * segment before it is in (and checked again on the way).
+ */
+struct job {
+	struct job *next;
+	int src;			/* the uncompressed segment (a miss), or -1 */
+	int dst;			/* what it compressed to: the cache's temporary file, or an unlinked one */
+	char *tmp, *file, *side;	/* the cache's names, or NULL without a cache */
+	char want[65];			/* a cache entry's recorded SHA-256 */
+	const char *compression;
+	int x86;
+	pthread_t thread;
+	int started, rc;
+	int done;			/* the thread has finished (under w->lock) */
+	struct kiln_initrd *w;
+	struct kiln_ctx ctx;		/* the thread's error */
+	char buf[CHUNK], zbuf[CHUNK];
+};
 
 struct kiln_initrd {
 	char *path;
@@ -26,8 +49,12 @@ struct kiln_initrd {
 	struct kiln_sha256_stream *hash;	/* of the segment being written */
 	char *compression, *cache_dir;
 	int x86;
+	size_t jobs_max, running;	/* threads at most, and running now (under lock) */
+	pthread_mutex_t lock;
+	pthread_cond_t finished;
+	struct job *head, *tail;	/* in the file's order */
 	struct kiln_initrd_stats st;
-	char buf[CHUNK], zbuf[CHUNK];
+	char buf[CHUNK];
 };
 
 /* An unlinked file beside @path (same filesystem, gone with the process). */
@@ -53,11 +80,15 @@ struct kiln_initrd *
 kiln_initrd_create(struct kiln_ctx *ctx, const char *path, const struct kiln_initrd_opts *o)
 {
 	struct kiln_initrd *w = kiln_calloc(1, sizeof(*w));
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	w->path = kiln_strdup(path);
 	w->compression = kiln_strdup(o->compression);
 	w->cache_dir = o->cache_dir && strcmp(o->compression, "none") != 0 ? kiln_strdup(o->cache_dir) : NULL;
 	w->x86 = o->x86;
+	w->jobs_max = cpus < 1 ? 1 : cpus > JOBS_MAX ? JOBS_MAX : (size_t)cpus;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->finished, NULL);
 	w->tmp = -1;
 	w->out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->out < 0) {
@@ -85,23 +116,23 @@ kiln_initrd_segment(struct kiln_ctx *ctx, struct kiln_initrd *w)
 	return w->cpio;
 }
 
-/* Copies what @in holds from offset 0 to @out, adding it to @hash when not NULL. */
+/* Copies what @in holds from offset 0 to @out (-1: nowhere), adding it to @hash when not NULL. */
 static int
-copy_fd(struct kiln_ctx *ctx, struct kiln_initrd *w, int in, int out, struct kiln_sha256_stream *hash)
+copy_fd(struct kiln_ctx *ctx, const char *what, char *buf, int in, int out, struct kiln_sha256_stream *hash)
 {
 	ssize_t n;
 
 	if (lseek(in, 0, SEEK_SET) < 0)
 		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
-	while ((n = read(in, w->buf, sizeof(w->buf))) != 0) {
+	while ((n = read(in, buf, CHUNK)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
 		if (hash)
-			kiln_sha256_stream_add(hash, w->buf, (size_t)n);
-		if (out >= 0 && kiln_write_all(out, w->buf, (size_t)n) < 0)
-			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", w->path, strerror(errno));
+			kiln_sha256_stream_add(hash, buf, (size_t)n);
+		if (out >= 0 && kiln_write_all(out, buf, (size_t)n) < 0)
+			return kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", what, strerror(errno));
 	}
 	return 0;
 }
@@ -109,10 +140,11 @@ copy_fd(struct kiln_ctx *ctx, struct kiln_initrd *w, int in, int out, struct kil
 /*
  * xz through liblzma rather than libarchive, which cannot add the x86
  * branch filter: CRC32, the only check every kernel's decoder knows; one
- * thread, so the bytes depend on the data, the preset and liblzma only.
+ * thread per stream, so the bytes depend on the data, the preset and
+ * liblzma only.
  */
 static int
-xz_compress(struct kiln_ctx *ctx, struct kiln_initrd *w, int in, int out, const char *level)
+xz_compress(struct job *j, const char *level)
 {
 	lzma_options_lzma opt;
 	lzma_filter filters[3];
@@ -125,60 +157,69 @@ xz_compress(struct kiln_ctx *ctx, struct kiln_initrd *w, int in, int out, const 
 	if (level && level[1] == 'e')
 		preset |= LZMA_PRESET_EXTREME;
 	if (lzma_lzma_preset(&opt, preset))
-		return kiln_error(ctx, KILN_EXIT_USAGE, "bad xz level '%s'", level);
-	if (w->x86)
+		return kiln_error(&j->ctx, KILN_EXIT_USAGE, "bad xz level '%s'", level);
+	if (j->x86)
 		filters[nf++] = (lzma_filter){ LZMA_FILTER_X86, NULL };
 	filters[nf++] = (lzma_filter){ LZMA_FILTER_LZMA2, &opt };
 	filters[nf] = (lzma_filter){ LZMA_VLI_UNKNOWN, NULL };
 	if (lzma_stream_encoder(&s, filters, LZMA_CHECK_CRC32) != LZMA_OK)
-		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot start the xz encoder");
-	if (lseek(in, 0, SEEK_SET) < 0)
-		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
-	s.next_out = (uint8_t *)w->zbuf;
-	s.avail_out = sizeof(w->zbuf);
+		return kiln_error(&j->ctx, KILN_EXIT_FAILED, "cannot start the xz encoder");
+	if (lseek(j->src, 0, SEEK_SET) < 0)
+		rc = kiln_error(&j->ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
+	s.next_out = (uint8_t *)j->zbuf;
+	s.avail_out = sizeof(j->zbuf);
 	while (rc == 0) {
 		lzma_ret r;
 
 		if (s.avail_in == 0 && action == LZMA_RUN) {
-			ssize_t n = read(in, w->buf, sizeof(w->buf));
+			ssize_t n = read(j->src, j->buf, sizeof(j->buf));
 
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
-				rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
+				rc = kiln_error(&j->ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
 				break;
 			}
-			s.next_in = (const uint8_t *)w->buf;
+			s.next_in = (const uint8_t *)j->buf;
 			s.avail_in = (size_t)n;
 			if (n == 0)
 				action = LZMA_FINISH;
 		}
 		r = lzma_code(&s, action);
 		if (s.avail_out == 0 || r == LZMA_STREAM_END) {
-			if (kiln_write_all(out, w->zbuf, sizeof(w->zbuf) - s.avail_out) < 0)
-				rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", w->path, strerror(errno));
-			s.next_out = (uint8_t *)w->zbuf;
-			s.avail_out = sizeof(w->zbuf);
+			if (kiln_write_all(j->dst, j->zbuf, sizeof(j->zbuf) - s.avail_out) < 0)
+				rc = kiln_error(&j->ctx, KILN_EXIT_FAILED, "cannot write a compressed segment: %s", strerror(errno));
+			s.next_out = (uint8_t *)j->zbuf;
+			s.avail_out = sizeof(j->zbuf);
 		}
 		if (r == LZMA_STREAM_END)
 			break;
 		if (r != LZMA_OK && rc == 0)
-			rc = kiln_error(ctx, KILN_EXIT_FAILED, "xz encoder failed (%d)", (int)r);
+			rc = kiln_error(&j->ctx, KILN_EXIT_FAILED, "xz encoder failed (%d)", (int)r);
 	}
 	lzma_end(&s);
 	return rc;
 }
 
-static int
-compress_segment(struct kiln_ctx *ctx, struct kiln_initrd *w, int out)
+/* A thread: one segment compressed from j->src to j->dst. */
+static void *
+compress_job(void *arg)
 {
-	const char *level = strchr(w->compression, ':');
+	struct job *j = arg;
+	const char *level = strchr(j->compression, ':');
 
-	if (kiln_startswith(w->compression, "xz"))
-		return xz_compress(ctx, w, w->tmp, out, level ? level + 1 : NULL);
-	if (lseek(w->tmp, 0, SEEK_SET) < 0)
-		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
-	return kiln_compress_fd(ctx, w->tmp, out, w->compression);
+	if (kiln_startswith(j->compression, "xz"))
+		j->rc = xz_compress(j, level ? level + 1 : NULL);
+	else if (lseek(j->src, 0, SEEK_SET) < 0)
+		j->rc = kiln_error(&j->ctx, KILN_EXIT_FAILED, "cannot read a segment back: %s", strerror(errno));
+	else
+		j->rc = kiln_compress_fd(&j->ctx, j->src, j->dst, j->compression);
+	pthread_mutex_lock(&j->w->lock);
+	j->done = 1;
+	j->w->running--;
+	pthread_cond_signal(&j->w->finished);
+	pthread_mutex_unlock(&j->w->lock);
+	return NULL;
 }
 
 /* The cache's name for a segment: its content, how it is compressed, and by which library. */
@@ -195,71 +236,202 @@ segment_key(const struct kiln_initrd *w, const char *content)
 	return kiln_strdup(hex);
 }
 
-/* A cached segment whose own hash is the one kiln recorded: appended, 1; 0 when absent or changed (then removed). */
-static int
-reuse(struct kiln_ctx *ctx, struct kiln_initrd *w, const char *file, const char *side)
+static void
+job_free(struct job *j)
 {
-	_cleanup_free_ char *want = NULL;
-	struct kiln_sha256_stream *h;
+	if (j->started)
+		pthread_join(j->thread, NULL);
+	if (j->src >= 0)
+		close(j->src);
+	if (j->dst >= 0)
+		close(j->dst);
+	if (j->tmp)
+		unlink(j->tmp);
+	free(j->tmp);
+	free(j->file);
+	free(j->side);
+	free(j);
+}
+
+/*
+ * The first job in the file: its segment appended (a compressed one once its
+ * thread is done, then put in the cache under its hash; a cache entry if it
+ * still has its recorded hash).
+ */
+static int
+append_head(struct kiln_ctx *ctx, struct kiln_initrd *w)
+{
+	struct job *j = w->head;
+	struct kiln_sha256_stream *h = kiln_sha256_stream_new();
+	char got[65], line[66];
+	int rc = 0;
+
+	w->head = j->next;
+	if (!w->head)
+		w->tail = NULL;
+	if (j->started) {
+		pthread_join(j->thread, NULL);
+		j->started = 0;
+		if (j->rc < 0)
+			rc = kiln_error(ctx, j->ctx.code, "%s", j->ctx.msg);
+	}
+	if (rc == 0)
+		rc = copy_fd(ctx, w->path, w->buf, j->dst, w->out, h);
+	kiln_sha256_stream_end(h, got);
+	if (rc == 0 && j->src < 0 && strcmp(got, j->want) != 0) {
+		unlink(j->file);
+		unlink(j->side);
+		rc = kiln_error(ctx, KILN_EXIT_INTEGRITY,
+				"the cached segment '%s' changed while the build used it (SHA256 %s, not %s); removed", j->file,
+				got, j->want);
+	}
+	if (rc == 0 && j->src >= 0 && j->tmp) {	/* a new cache entry, hash beside it */
+		if (fsync(j->dst) < 0 || rename(j->tmp, j->file) < 0)
+			rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", j->file, strerror(errno));
+		snprintf(line, sizeof(line), "%s\n", got);
+		if (rc == 0) {
+			free(j->tmp);
+			j->tmp = NULL;
+			rc = kiln_write_atomic(ctx, j->side, line, strlen(line), 0644);
+		}
+	}
+	job_free(j);
+	return rc;
+}
+
+static void
+enqueue(struct kiln_initrd *w, struct job *j)
+{
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+}
+
+/* Appends the jobs at the head that are ready: cache entries, finished threads. */
+static int
+append_ready(struct kiln_ctx *ctx, struct kiln_initrd *w)
+{
+	for (;;) {
+		int ready;
+
+		if (!w->head)
+			return 0;
+		pthread_mutex_lock(&w->lock);
+		ready = !w->head->started || w->head->done;
+		pthread_mutex_unlock(&w->lock);
+		if (!ready || append_head(ctx, w) < 0)
+			return ready ? -1 : 0;
+	}
+}
+
+/* The SHA-256 a cache entry should have (0), or -1 when it is absent. */
+static int
+recorded(const char *side, char want[65])
+{
+	_cleanup_free_ char *data = NULL;
 	struct kiln_ctx sub;
-	off_t at = lseek(w->out, 0, SEEK_CUR);
-	char got[65];
 	size_t len;
-	int fd, rc;
 
 	kiln_ctx_init(&sub);
-	if (kiln_read_file(&sub, side, 128, &want, &len) < 0)
-		return 0;
-	want[strcspn(want, "\n")] = '\0';
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || !kiln_is_sha256_hex(want)) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	h = kiln_sha256_stream_new();
-	rc = copy_fd(ctx, w, fd, w->out, h);
-	close(fd);
-	kiln_sha256_stream_end(h, got);
-	if (rc < 0)
+	if (kiln_read_file(&sub, side, 128, &data, &len) < 0)
 		return -1;
-	if (strcmp(got, want) == 0)
-		return 1;
-	/* changed since kiln wrote it: never used; the bytes appended go, and it is made again */
-	if (ftruncate(w->out, at) < 0 || lseek(w->out, at, SEEK_SET) < 0)
-		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", w->path, strerror(errno));
-	unlink(file);
-	unlink(side);
-	kiln_strv_push_take(&w->st.warnings, kiln_asprintf("the cached segment '%s' changed since kiln made it (SHA256 %s, not %s): removed and made again",
-							   file, got, want));
+	data[strcspn(data, "\n")] = '\0';
+	if (!kiln_is_sha256_hex(data))
+		return -1;
+	memcpy(want, data, 65);
 	return 0;
 }
 
-/* Compresses the segment into the cache (temporary file, fsync, rename, then its hash beside it) and appends it. */
+/* A cache entry with its recorded hash, queued: 1; 0 when there is none, or it changed (then removed, with a warning). */
 static int
-compress_cached(struct kiln_ctx *ctx, struct kiln_initrd *w, const char *file, const char *side)
+queue_cached(struct kiln_ctx *ctx, struct kiln_initrd *w, const char *file, const char *side)
 {
-	_cleanup_free_ char *tmp = kiln_asprintf("%s.tmp.%d.XXXXXX", file, (int)getpid());
+	struct job *j = kiln_calloc(1, sizeof(*j));
 	struct kiln_sha256_stream *h;
-	char got[65], line[66];
-	int fd = mkostemp(tmp, O_CLOEXEC), rc;
+	char got[65];
+	int rc;
 
-	if (fd < 0)
-		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", tmp, strerror(errno));
-	rc = compress_segment(ctx, w, fd);
+	j->src = -1;
+	j->dst = -1;
+	if (recorded(side, j->want) < 0 || (j->dst = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+		job_free(j);
+		return 0;
+	}
 	h = kiln_sha256_stream_new();
-	if (rc == 0)
-		rc = copy_fd(ctx, w, fd, w->out, h);
+	rc = copy_fd(ctx, file, w->buf, j->dst, -1, h);
 	kiln_sha256_stream_end(h, got);
-	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, file) < 0))
-		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", file, strerror(errno));
-	close(fd);
 	if (rc < 0) {
-		unlink(tmp);
+		job_free(j);
 		return -1;
 	}
-	snprintf(line, sizeof(line), "%s\n", got);
-	return kiln_write_atomic(ctx, side, line, strlen(line), 0644);
+	if (strcmp(got, j->want) != 0) {	/* changed since kiln wrote it: never used, made again */
+		unlink(file);
+		unlink(side);
+		kiln_strv_push_take(&w->st.warnings,
+				    kiln_asprintf("the cached segment '%s' changed since kiln made it (SHA256 %s, not %s): removed and made again",
+						  file, got, j->want));
+		job_free(j);
+		return 0;
+	}
+	j->file = kiln_strdup(file);
+	j->side = kiln_strdup(side);
+	enqueue(w, j);
+	return 1;
+}
+
+/* The segment in w->tmp, compressed by a thread of its own; w->tmp is a fresh file for the next one. */
+static int
+queue_compress(struct kiln_ctx *ctx, struct kiln_initrd *w, const char *file, const char *side)
+{
+	struct job *j = kiln_calloc(1, sizeof(*j));
+	int next;
+
+	j->dst = -1;
+	j->src = -1;
+	j->compression = w->compression;
+	j->x86 = w->x86;
+	kiln_ctx_init(&j->ctx);
+	if (file) {
+		j->tmp = kiln_asprintf("%s.tmp.%d.XXXXXX", file, (int)getpid());
+		j->dst = mkostemp(j->tmp, O_CLOEXEC);
+		if (j->dst < 0) {
+			kiln_error(ctx, KILN_EXIT_FAILED, "cannot create '%s': %s", j->tmp, strerror(errno));
+			free(j->tmp);
+			j->tmp = NULL;
+			job_free(j);
+			return -1;
+		}
+		j->file = kiln_strdup(file);
+		j->side = kiln_strdup(side);
+	} else if ((j->dst = tmpfile_beside(ctx, w->path)) < 0) {
+		job_free(j);
+		return -1;
+	}
+	if ((next = tmpfile_beside(ctx, w->path)) < 0) {
+		job_free(j);
+		return -1;
+	}
+	j->src = w->tmp;
+	w->tmp = next;
+	j->w = w;
+	/* a free thread: wait for one to finish, appending what is ready meanwhile (in order: a long segment first holds up only the appending) */
+	pthread_mutex_lock(&w->lock);
+	while (w->running >= w->jobs_max)
+		pthread_cond_wait(&w->finished, &w->lock);
+	w->running++;
+	pthread_mutex_unlock(&w->lock);
+	if (pthread_create(&j->thread, NULL, compress_job, j) != 0) {
+		pthread_mutex_lock(&w->lock);
+		w->running--;
+		pthread_mutex_unlock(&w->lock);
+		job_free(j);
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot start a thread");
+	}
+	j->started = 1;
+	enqueue(w, j);
+	return append_ready(ctx, w);
 }
 
 int
@@ -275,19 +447,25 @@ kiln_initrd_segment_end(struct kiln_ctx *ctx, struct kiln_initrd *w)
 	if (rc < 0)
 		return -1;
 	w->st.segments++;
-	if (strcmp(w->compression, "none") == 0)
-		return copy_fd(ctx, w, w->tmp, w->out, NULL);
-	if (!w->cache_dir)
-		return compress_segment(ctx, w, w->out);
-	key = segment_key(w, content);
-	file = kiln_asprintf("%s/%s", w->cache_dir, key);
-	side = kiln_asprintf("%s.sha256", file);
-	rc = reuse(ctx, w, file, side);
-	if (rc > 0)
-		w->st.reused++;
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	return compress_cached(ctx, w, file, side);
+	if (strcmp(w->compression, "none") == 0) {
+		while (w->head)
+			if (append_head(ctx, w) < 0)
+				return -1;
+		return copy_fd(ctx, w->path, w->buf, w->tmp, w->out, NULL);
+	}
+	if (w->cache_dir) {
+		key = segment_key(w, content);
+		file = kiln_asprintf("%s/%s", w->cache_dir, key);
+		side = kiln_asprintf("%s.sha256", file);
+		rc = queue_cached(ctx, w, file, side);
+		if (rc < 0)
+			return -1;
+		if (rc > 0) {
+			w->st.reused++;
+			return append_ready(ctx, w);
+		}
+	}
+	return queue_compress(ctx, w, file, side);
 }
 
 int
@@ -295,10 +473,14 @@ kiln_initrd_close(struct kiln_ctx *ctx, struct kiln_initrd *w, struct kiln_initr
 {
 	int rc = 0;
 
-	if (fsync(w->out) < 0 || close(w->out) < 0)
+	while (w->head && rc == 0)
+		rc = append_head(ctx, w);
+	if (rc == 0 && fsync(w->out) < 0)
+		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", w->path, strerror(errno));
+	if (close(w->out) < 0 && rc == 0)
 		rc = kiln_error(ctx, KILN_EXIT_FAILED, "cannot write '%s': %s", w->path, strerror(errno));
 	w->out = -1;
-	if (ret_stats) {
+	if (ret_stats && rc == 0) {
 		*ret_stats = w->st;
 		memset(&w->st, 0, sizeof(w->st));
 	}
@@ -318,6 +500,12 @@ kiln_initrd_abort(struct kiln_initrd *w)
 {
 	if (!w)
 		return;
+	while (w->head) {	/* every thread joined, every temporary file gone */
+		struct job *j = w->head;
+
+		w->head = j->next;
+		job_free(j);
+	}
 	kiln_cpio_abort(w->cpio);
 	if (w->hash) {
 		char hex[65];
@@ -329,6 +517,8 @@ kiln_initrd_abort(struct kiln_initrd *w)
 	if (w->tmp >= 0)
 		close(w->tmp);
 	kiln_initrd_stats_release(&w->st);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->finished);
 	free(w->path);
 	free(w->compression);
 	free(w->cache_dir);
