@@ -142,6 +142,9 @@ int kiln_read_file(struct kiln_ctx *ctx, const char *path, size_t max,
 int kiln_read_file_beneath(struct kiln_ctx *ctx, const char *dir, const char *relpath, size_t max,
 			   char **ret_data, size_t *ret_len);
 
+/* An unlinked file open for reading and writing beside @path (same filesystem, gone with the process); -1 with one error. */
+int kiln_tmpfile_beside(struct kiln_ctx *ctx, const char *path);
+
 /* Writes all @len bytes to @fd (retrying short writes and EINTR); -1 with errno. */
 int kiln_write_all(int fd, const void *data, size_t len);
 

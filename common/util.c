@@ -5,6 +5,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
@@ -402,6 +404,24 @@ kiln_write_all(int fd, const void *data, size_t len)
 		len -= n;
 	}
 	return 0;
+}
+
+int
+kiln_tmpfile_beside(struct kiln_ctx *ctx, const char *path)
+{
+	_cleanup_free_ char *copy = kiln_strdup(path);
+	_cleanup_free_ char *tmpl = NULL;
+	const char *dir = dirname(copy);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		return fd;
+	tmpl = kiln_asprintf("%s/.kiln-tmp-XXXXXX", dir);	/* mkostemp's template: a filesystem without O_TMPFILE */
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0)
+		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create a temporary file in '%s': %s", dir, strerror(errno));
+	unlink(tmpl);
+	return fd;
 }
 
 int

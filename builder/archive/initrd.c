@@ -6,7 +6,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <lzma.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -57,25 +56,6 @@ struct kiln_initrd {
 	char buf[CHUNK];
 };
 
-/* An unlinked file beside @path (same filesystem, gone with the process). */
-static int
-tmpfile_beside(struct kiln_ctx *ctx, const char *path)
-{
-	_cleanup_free_ char *copy = kiln_strdup(path);
-	_cleanup_free_ char *tmpl = NULL;
-	const char *dir = dirname(copy);
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-
-	if (fd >= 0)
-		return fd;
-	tmpl = kiln_asprintf("%s/.kiln-tmp-XXXXXX", dir);	/* a filesystem without O_TMPFILE */
-	fd = mkostemp(tmpl, O_CLOEXEC);
-	if (fd < 0)
-		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create a temporary file in '%s': %s", dir, strerror(errno));
-	unlink(tmpl);
-	return fd;
-}
-
 struct kiln_initrd *
 kiln_initrd_create(struct kiln_ctx *ctx, const char *path, const struct kiln_initrd_opts *o)
 {
@@ -96,7 +76,7 @@ kiln_initrd_create(struct kiln_ctx *ctx, const char *path, const struct kiln_ini
 		kiln_initrd_abort(w);
 		return NULL;
 	}
-	w->tmp = tmpfile_beside(ctx, path);
+	w->tmp = kiln_tmpfile_beside(ctx, path);
 	if (w->tmp < 0 || (w->cache_dir && kiln_mkdir_p(ctx, w->cache_dir, 0755) < 0)) {
 		kiln_initrd_abort(w);
 		return NULL;
@@ -405,11 +385,11 @@ queue_compress(struct kiln_ctx *ctx, struct kiln_initrd *w, const char *file, co
 		}
 		j->file = kiln_strdup(file);
 		j->side = kiln_strdup(side);
-	} else if ((j->dst = tmpfile_beside(ctx, w->path)) < 0) {
+	} else if ((j->dst = kiln_tmpfile_beside(ctx, w->path)) < 0) {
 		job_free(j);
 		return -1;
 	}
-	if ((next = tmpfile_beside(ctx, w->path)) < 0) {
+	if ((next = kiln_tmpfile_beside(ctx, w->path)) < 0) {
 		job_free(j);
 		return -1;
 	}

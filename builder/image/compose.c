@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <libgen.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -309,20 +308,9 @@ ensure_parents(struct kiln_ctx *ctx, struct kiln_compose *c, const char *path, c
 static int
 spool_open(struct kiln_ctx *ctx, struct kiln_compose *c, const char *image)
 {
-	_cleanup_free_ char *copy = kiln_strdup(image);
-	_cleanup_free_ char *tmpl = NULL;
-	const char *dir = dirname(copy);
-
 	c->spool_buf = kiln_malloc(SPOOL_BUF);
-	c->spool = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (c->spool >= 0)
-		return 0;
-	tmpl = kiln_asprintf("%s/.kiln-spool-XXXXXX", dir);	/* a filesystem without O_TMPFILE */
-	c->spool = mkostemp(tmpl, O_CLOEXEC);
-	if (c->spool < 0)
-		return kiln_error(ctx, KILN_EXIT_FAILED, "cannot create a spool file in '%s': %s", dir, strerror(errno));
-	unlink(tmpl);
-	return 0;
+	c->spool = kiln_tmpfile_beside(ctx, image);
+	return c->spool < 0 ? -1 : 0;
 }
 
 struct kiln_compose *
